@@ -1,0 +1,82 @@
+"""The zoo command line, run in-process through its entry function."""
+
+from __future__ import annotations
+
+import pytest
+
+import zoo
+from zoo.cli import main
+
+
+def test_list_shows_every_name_with_its_description(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == zoo.names()
+    assert zoo.spec("conv1d").description in out[0]
+
+
+def test_list_filters(capsys):
+    assert main(["list", "conv2d_s*"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == [
+        "conv2d_same", "conv2d_stride2"]  # fmt: skip
+
+
+def test_summary_all_prints_every_table(capsys):
+    assert main(["summary", "--all"]) == 0
+    out = capsys.readouterr().out
+    for name in zoo.names():
+        assert f'Model: "{name}"' in out
+    assert "Total params: 82,826" in out  # conv2d_stride2, thousands separators
+    assert "Non-trainable params: 14,714,688" in out  # vgg16_transfer
+
+
+def test_summary_formula_adds_macs_and_receptive_field(capsys):
+    assert main(["summary", "worked_example", "--engine", "formula"]) == 0
+    out = capsys.readouterr().out
+    assert "MACs" in out and "RF" in out
+    assert "conv2d (Conv2D)" in out and "(None, 32, 32, 2)" in out
+
+
+def test_explain_reproduces_the_worked_example(capsys):
+    assert main(["explain", "worked_example"]) == 0
+    out = capsys.readouterr().out
+    assert "out = floor((32 - 3 + 2) / 1) + 1 = 32" in out
+    assert "params = (3*3*3 + 1) * 2 = 56" in out
+
+
+def test_unknown_name_is_a_clean_error(capsys):
+    assert main(["explain", "conv2dd"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "did you mean 'conv2d'?" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_summary_needs_a_name_or_all(capsys):
+    assert main(["summary"]) == 2
+    assert "--all" in capsys.readouterr().err
+
+
+def test_check_passes_on_the_shipped_goldens(capsys):
+    from conftest import GOLDENS
+
+    assert main(["check", "conv1d", "worked_example", "--goldens", str(GOLDENS)]) == 0
+    assert capsys.readouterr().out.split() == ["ok", "conv1d", "ok", "worked_example"]
+
+
+def test_check_fails_on_a_wrong_golden(tmp_path, capsys):
+    from conftest import GOLDENS
+
+    text = (GOLDENS / "conv1d.yml").read_text().replace("993, 993", "994, 994")
+    (tmp_path / "conv1d.yml").write_text(text)
+    assert main(["check", "conv1d", "--goldens", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL conv1d" in out and "params=994" in out
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["summary", "--help"], ["check", "--help"]])
+def test_help(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    assert "usage: zoo" in capsys.readouterr().out

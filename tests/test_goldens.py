@@ -1,0 +1,63 @@
+"""Every spec, three witnesses: Keras, the formula engine and the golden file must agree.
+
+Parametrized over the registry itself, so a new spec is tested the day it lands
+(and fails until its golden exists).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import GOLDENS
+
+import zoo
+from zoo import golden
+
+NAMES = zoo.names()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_keras_matches_what_the_tutorial_printed(name, keras_summary):
+    problems = golden.expect_problems(zoo.spec(name), keras_summary(name))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_formula_engine_equals_keras_row_by_row(name, keras_summary):
+    formula = zoo.summary(name, engine="formula")
+    keras = keras_summary(name)
+    assert formula == keras, "\n".join(formula.diff(keras, labels=("formula", "keras")))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_golden(name, keras_summary, file_regression):
+    """The golden pins Keras's table; --force-regen rewrites it only if the checks above pass."""
+    spec, keras = zoo.spec(name), keras_summary(name)
+    problems = golden.problems(spec, keras, zoo.summary(spec, engine="formula"))
+    assert not problems, "refusing to pin this summary:\n" + "\n".join(problems)
+    file_regression.check(golden.dumps(keras), fullpath=GOLDENS / f"{name}.yml")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rows_add_up_to_the_totals(name, keras_summary):
+    s = keras_summary(name)
+    assert sum(r.params for r in s.rows) == s.total_params
+    assert sum(r.trainable_params for r in s.rows) == s.trainable_params
+    assert s.trainable_params + s.non_trainable_params == s.total_params
+
+
+def test_every_golden_belongs_to_a_spec():
+    orphans = sorted(p.stem for p in GOLDENS.glob("*.yml"))
+    assert [n for n in orphans if n not in NAMES] == []
+
+
+def test_golden_text_round_trips(keras_summary):
+    s = keras_summary("maxpooling2d")
+    assert golden.loads(golden.dumps(s)) == s
+
+
+def test_vgg16_transfer_pins_the_published_counts(keras_summary):
+    """Keras's published VGG16 no-top size, and the head the tutorial adds (512*256+256 + 256*10+10)."""
+    s = keras_summary("vgg16_transfer")
+    assert (s.trainable_params, s.non_trainable_params) == (133_898, 14_714_688)
+    base = s.rows[0]
+    assert (base.name, base.type, base.trainable) == ("vgg16", "Functional", False)

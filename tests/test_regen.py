@@ -1,0 +1,82 @@
+"""Golden regeneration: refuses contradictions, writes atomically, changes nothing it refuses."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+from conftest import GOLDENS, ROOT
+
+import zoo
+from zoo import golden
+
+
+@pytest.fixture(scope="module")
+def regen():
+    spec = importlib.util.spec_from_file_location("regen_goldens", ROOT / "tools" / "regen_goldens.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
+    written, refused = regen.regenerate(["conv1d", "worked_example"], tmp_path)
+    assert refused == {}
+    for name in ("conv1d", "worked_example"):
+        assert (tmp_path / f"{name}.yml").read_text() == (GOLDENS / f"{name}.yml").read_text()
+    assert len(written) == 2
+    assert regen.regenerate(["conv1d"], tmp_path) == ([], {})  # unchanged: nothing rewritten
+
+
+def test_a_summary_that_contradicts_expect_is_refused_and_nothing_is_written(regen, tmp_path, monkeypatch):
+    (tmp_path / "conv1d.yml").write_text("old\n")
+    wrong = zoo.spec("conv1d")
+    wrong = type(wrong)(**{**wrong.__dict__, "expect": {**wrong.expect, "total_params": 1120}})
+    real_spec = zoo.spec
+    monkeypatch.setattr(zoo, "spec", lambda name: wrong if name == "conv1d" else real_spec(name))
+    written, refused = regen.regenerate(["worked_example", "conv1d"], tmp_path)
+    assert written == []
+    assert refused == {"conv1d": ["expect: total_params: expect says 1,120, summary has 1,121"]}
+    assert (tmp_path / "conv1d.yml").read_text() == "old\n"
+    assert not (tmp_path / "worked_example.yml").exists()  # checked first, written never
+
+
+def test_formula_keras_disagreement_is_refused(keras_summary):
+    spec = zoo.spec("conv2d")
+    formula = zoo.summary(spec, engine="formula")
+    keras = keras_summary("conv2d")
+    bad = type(formula)(
+        formula.name,
+        (
+            formula.rows[0].__class__(**{**formula.rows[0].__dict__, "params": 897}),
+            *formula.rows[1:],
+        ),
+        formula.total_params + 1,
+        formula.trainable_params + 1,
+        0,
+    )
+    found = golden.problems(spec, keras, bad)
+    assert found[0].startswith(
+        "formula vs keras: row 0: formula: conv2d (Conv2D) (None, 62, 62, 32) params=897"
+    )
+    assert "formula vs keras: total_params: formula=308,427 keras=308,426" in found
+
+
+def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    target = tmp_path / "conv1d.yml"
+    target.write_text("old golden\n")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        golden.write_atomic(target, "new golden\n" * 1000)
+    assert target.read_text() == "old golden\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["conv1d.yml"]  # no temporary file left behind
+
+
+def test_the_command_line_refuses_unknown_names(regen, capsys):
+    assert regen.main(["conv2dd"]) == 2
+    assert "did you mean 'conv2d'?" in capsys.readouterr().err

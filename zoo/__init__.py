@@ -1,0 +1,103 @@
+"""zoo: the CNN tutorial's examples as YAML specs, built by name, with their arithmetic worked out.
+
+    >>> import zoo
+    >>> zoo.names("conv2d*")
+    ['conv2d', 'conv2d_same', 'conv2d_stride2']
+    >>> zoo.summary("conv2d_stride2", engine="formula").total_params
+    82826
+
+Importing zoo, listing, validating, explaining and formula summaries never import
+TensorFlow or Keras; ``build`` and ``summary(engine="keras")`` do, when called.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from zoo import formula
+from zoo.errors import SpecError
+from zoo.registry import Registry
+from zoo.spec import Layer, Spec
+from zoo.summaries import Row, Summary
+from zoo.weights import WeightsError
+
+__all__ = [
+    "Layer", "Registry", "Row", "Spec", "SpecError", "Summary", "WeightsError",
+    "add_spec_dir", "build", "explain", "names", "registry", "spec", "summary",
+]  # fmt: skip
+__version__ = "0.1.0"
+
+ENGINES = ("keras", "formula")
+_DEFAULT = Registry()
+_SPEC_WEIGHTS: Any = object()  # "whatever the spec says"
+
+
+def registry() -> Registry:
+    """The default registry: packaged specs, ``ZOO_SPEC_PATH``, then :func:`add_spec_dir` folders."""
+    return _DEFAULT
+
+
+def add_spec_dir(path: str | os.PathLike[str]) -> None:
+    """Make the specs in ``path`` available by name."""
+    _DEFAULT.add_dir(path)
+
+
+def names(pattern: str | None = None) -> list[str]:
+    """Sorted spec names, optionally filtered by an fnmatch pattern (``"conv2d*"``)."""
+    return _DEFAULT.names(pattern)
+
+
+def spec(name: str) -> Spec:
+    """The validated spec called ``name``."""
+    return _DEFAULT.spec(name)
+
+
+def _as_spec(name_or_spec: str | Spec) -> Spec:
+    if isinstance(name_or_spec, Spec):
+        return name_or_spec
+    if isinstance(name_or_spec, str):
+        return spec(name_or_spec)
+    raise SpecError(f"expected a spec name or a zoo.Spec. Received: {type(name_or_spec).__name__}")
+
+
+def build(
+    name_or_spec: str | Spec,
+    *,
+    weights: str | os.PathLike[str] | None = _SPEC_WEIGHTS,
+    compile: bool = True,
+) -> Any:
+    """Build the Keras model of a spec (compiled per its ``compile:`` unless ``compile=False``).
+
+    Args:
+        weights: for a pretrained base: ``"imagenet"`` (Keras's cache), a file path,
+            or ``None`` for the architecture only; by default the spec's own value.
+    """
+    from zoo import keras_build
+
+    the_spec = _as_spec(name_or_spec)
+    if weights is not _SPEC_WEIGHTS:
+        the_spec = the_spec.with_weights(weights)
+    return keras_build.build(the_spec, compile=compile)
+
+
+def summary(name_or_spec: str | Spec, engine: str = "keras") -> Summary:
+    """The summary table of a spec, from Keras (``"keras"``) or from the arithmetic (``"formula"``).
+
+    The Keras engine builds the architecture only (no pretrained weights are
+    needed to count them).
+    """
+    the_spec = _as_spec(name_or_spec)
+    if engine == "formula":
+        return formula.summarize(the_spec)
+    if engine == "keras":
+        from zoo import summaries
+
+        formula.steps(the_spec)  # the spec as written must be valid, weights included
+        return summaries.from_keras(build(the_spec, weights=None, compile=False))
+    raise SpecError(f"unknown engine. Received: engine={engine!r}. Valid: {', '.join(ENGINES)}")
+
+
+def explain(name_or_spec: str | Spec) -> str:
+    """Every layer's output size and parameter count, worked out with the numbers filled in."""
+    return formula.explain(_as_spec(name_or_spec))

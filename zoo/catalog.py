@@ -1,0 +1,315 @@
+"""The layer catalogue: every layer class a spec may name, its arguments and their defaults.
+
+This is the allowlist that keeps specs from naming arbitrary Python: a spec's
+layer must be a key of :data:`LAYERS`, and each argument must be one listed
+for it. Defaults are Keras's own (checked against Keras by the property tests);
+the formula engine reads them from here, the Keras builder passes only what the
+spec wrote and lets Keras apply its defaults, so a drift between the two shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from zoo.errors import KeyPath, Source, did_you_mean, show
+
+REQUIRED: Any = object()  # marks an argument without a default
+
+ACTIVATIONS = (
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid",
+    "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid",
+    "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu",
+    "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus",
+    "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
+)  # fmt: skip
+INITIALIZERS = (
+    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
+    "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
+    "truncated_normal", "variance_scaling", "zeros",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a validator needs to normalise a value and to word an error."""
+
+    source: Source
+    path: KeyPath
+    rank: int
+
+    def error(self, what: str, value: Any, valid: str | None = None) -> Exception:
+        return self.source.error(self.path, what, received={str(self.path[-1]): value}, valid=valid)
+
+
+Check = Callable[[Any, Ctx], Any]
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def int_at_least(low: int) -> Check:
+    def check(v: Any, ctx: Ctx) -> int:
+        if not _is_int(v):
+            raise ctx.error(f"must be an integer >= {low}", v)
+        if v < low:
+            raise ctx.error(f"must be >= {low}", v)
+        return v
+
+    return check
+
+
+positive_int = int_at_least(1)
+
+
+def ints(low: int, *, optional: bool = False) -> Check:
+    """An int (the same on every spatial axis) or a list of one int per axis."""
+
+    def check(v: Any, ctx: Ctx) -> tuple[int, ...] | None:
+        if v is None and optional:
+            return None
+        valid = f"an integer >= {low}, or a list of {ctx.rank} such integers"
+        if _is_int(v):
+            items = [v] * ctx.rank
+        elif isinstance(v, list) and all(_is_int(x) for x in v):
+            if len(v) != ctx.rank:
+                raise ctx.error(f"needs {ctx.rank} values, one per spatial axis", v, valid)
+            items = v
+        else:
+            raise ctx.error("wrong type", v, valid)
+        if any(x < low for x in items):
+            raise ctx.error(f"every value must be >= {low}", v, valid)
+        return tuple(items)
+
+    return check
+
+
+def pairs(v: Any, ctx: Ctx) -> tuple[tuple[int, int], ...]:
+    """ZeroPadding/Cropping amounts: an int, one int per axis, or a [before, after] pair per axis."""
+    valid = f"an integer >= 0, a list of {ctx.rank} integers, or a list of {ctx.rank} [before, after] pairs"
+    if ctx.rank == 1 and isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v):
+        v = [v]  # Keras's 1D form: (before, after)
+    if _is_int(v):
+        out = [(v, v)] * ctx.rank
+    elif isinstance(v, list) and len(v) == ctx.rank and all(_is_int(x) for x in v):
+        out = [(x, x) for x in v]
+    elif (
+        isinstance(v, list)
+        and len(v) == ctx.rank
+        and all(isinstance(p, list) and len(p) == 2 and all(_is_int(x) for x in p) for p in v)
+    ):
+        out = [(p[0], p[1]) for p in v]
+    else:
+        raise ctx.error("wrong type or length", v, valid)
+    if any(x < 0 for p in out for x in p):
+        raise ctx.error("amounts must be >= 0", v, valid)
+    return tuple(out)
+
+
+def one_of(*options: Any) -> Check:
+    def check(v: Any, ctx: Ctx) -> Any:
+        if v in options and type(v) is type(next(o for o in options if o == v)):
+            return v
+        raise ctx.error(
+            "invalid value" + did_you_mean(v, [o for o in options if isinstance(o, str)]),
+            v,
+            ", ".join(show(o) for o in options),
+        )
+
+    return check
+
+
+def name_in(options: tuple[str, ...], what: str, *, optional: bool = False) -> Check:
+    def check(v: Any, ctx: Ctx) -> str | None:
+        if v is None and optional:
+            return None
+        if isinstance(v, str) and v in options:
+            return v
+        raise ctx.error(f"unknown {what}" + did_you_mean(v, options), v, ", ".join(options))
+
+    return check
+
+
+def boolean(v: Any, ctx: Ctx) -> bool:
+    if isinstance(v, bool):
+        return v
+    raise ctx.error("must be true or false", v)
+
+
+def fraction(v: Any, ctx: Ctx) -> float:
+    if _is_number(v) and 0 <= v < 1:
+        return float(v)
+    raise ctx.error("must be a number in [0, 1)", v)
+
+
+def positive_number(v: Any, ctx: Ctx) -> float:
+    if _is_number(v) and v > 0:
+        return float(v)
+    raise ctx.error("must be a number > 0", v)
+
+
+def target_shape(v: Any, ctx: Ctx) -> tuple[int, ...]:
+    valid = "a list of integers >= 1, with at most one -1 (inferred)"
+    if not (isinstance(v, list) and v and all(_is_int(x) for x in v)):
+        raise ctx.error("wrong type", v, valid)
+    if any(x == 0 or x < -1 for x in v) or v.count(-1) > 1:
+        raise ctx.error("invalid size", v, valid)
+    return tuple(v)
+
+
+def axis(v: Any, ctx: Ctx) -> int:
+    if _is_int(v):
+        return v
+    raise ctx.error("must be an integer axis", v)
+
+
+def layer_name(v: Any, ctx: Ctx) -> str:
+    if isinstance(v, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v):
+        return v
+    raise ctx.error("invalid layer name", v, "letters, digits and '_', starting with a letter")
+
+
+def weights(v: Any, ctx: Ctx) -> str | None:
+    if v is None or v == "imagenet":
+        return v
+    if isinstance(v, str) and v.endswith((".h5", ".weights.h5", ".keras")):
+        return v
+    raise ctx.error("invalid weights", v, "imagenet, null, or a path to a .h5 weights file")
+
+
+@dataclass(frozen=True)
+class Arg:
+    check: Check
+    default: Any = REQUIRED
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One layer class a spec may name."""
+
+    name: str  # the Keras class (or application) name, as written in specs
+    family: str  # which formula computes it
+    rank: int  # number of spatial axes; 0 where there are none
+    args: Mapping[str, Arg]
+
+    def defaults(self) -> dict[str, Any]:
+        return {k: a.default for k, a in self.args.items() if a.default is not REQUIRED}
+
+    def required(self) -> list[str]:
+        return [k for k, a in self.args.items() if a.default is REQUIRED]
+
+
+# Arguments every Keras layer takes.
+COMMON = {"name": Arg(layer_name, None), "trainable": Arg(boolean, True)}
+_CHANNELS_LAST = {"data_format": Arg(one_of("channels_last"), "channels_last")}
+
+
+def _act() -> dict[str, Arg]:
+    return {
+        "activation": Arg(name_in(ACTIVATIONS, "activation", optional=True), None),
+        "use_bias": Arg(boolean, True),
+        "bias_initializer": Arg(name_in(INITIALIZERS, "initializer"), "zeros"),
+    }
+
+
+def _init(*names: str) -> dict[str, Arg]:
+    return {n: Arg(name_in(INITIALIZERS, "initializer"), "glorot_uniform") for n in names}
+
+
+def _padding(*extra: str) -> dict[str, Arg]:
+    return {"padding": Arg(one_of("valid", "same", *extra), "valid")}
+
+
+LAYERS: dict[str, LayerKind] = {}
+
+
+def _add(name: str, family: str, rank: int, **args: Arg) -> None:
+    LAYERS[name] = LayerKind(name, family, rank, {**args, **COMMON})
+
+
+for _r in (1, 2, 3):
+    _add(
+        f"Conv{_r}D", "conv", _r,
+        filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
+        **_padding(*(("causal",) if _r == 1 else ())), dilation_rate=Arg(ints(1), 1),
+        groups=Arg(positive_int, 1), **_act(), **_init("kernel_initializer"), **_CHANNELS_LAST,
+    )  # fmt: skip
+    _add(
+        f"Conv{_r}DTranspose", "conv_transpose", _r,
+        filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
+        **_padding(), output_padding=Arg(ints(0, optional=True), None),
+        dilation_rate=Arg(ints(1), 1), **_act(), **_init("kernel_initializer"), **_CHANNELS_LAST,
+    )  # fmt: skip
+    for _pool in ("MaxPooling", "AveragePooling"):
+        _add(
+            f"{_pool}{_r}D", "pool", _r,
+            pool_size=Arg(ints(1), 2), strides=Arg(ints(1, optional=True), None),
+            **_padding(), **_CHANNELS_LAST,
+        )  # fmt: skip
+        _add(f"Global{_pool}{_r}D", "global_pool", _r, keepdims=Arg(boolean, False), **_CHANNELS_LAST)
+    _add(f"UpSampling{_r}D", "upsampling", _r, size=Arg(ints(1), 2),
+         **({"interpolation": Arg(one_of("nearest", "bilinear", "bicubic", "lanczos3",
+                                        "lanczos5", "area"), "nearest")} if _r == 2 else {}),
+         **({} if _r == 1 else _CHANNELS_LAST))  # fmt: skip
+    _add(f"ZeroPadding{_r}D", "zero_padding", _r, padding=Arg(pairs, 1),
+         **({} if _r == 1 else _CHANNELS_LAST))  # fmt: skip
+    _add(f"Cropping{_r}D", "cropping", _r, cropping=Arg(pairs, 0 if _r == 2 else 1),
+         **({} if _r == 1 else _CHANNELS_LAST))  # fmt: skip
+
+for _r in (1, 2):
+    _add(
+        f"SeparableConv{_r}D", "separable_conv", _r,
+        filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
+        **_padding(), dilation_rate=Arg(ints(1), 1), depth_multiplier=Arg(positive_int, 1),
+        **_act(), **_init("depthwise_initializer", "pointwise_initializer"), **_CHANNELS_LAST,
+    )  # fmt: skip
+    _add(
+        f"DepthwiseConv{_r}D", "depthwise_conv", _r,
+        kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1), **_padding(),
+        depth_multiplier=Arg(positive_int, 1), dilation_rate=Arg(ints(1), 1),
+        **_act(), **_init("depthwise_initializer"), **_CHANNELS_LAST,
+    )  # fmt: skip
+
+_add("Flatten", "flatten", 0, **_CHANNELS_LAST)
+_add("Reshape", "reshape", 0, target_shape=Arg(target_shape))
+_add("Dense", "dense", 0, units=Arg(positive_int), **_act(), **_init("kernel_initializer"))
+_add("Dropout", "identity", 0, rate=Arg(fraction), seed=Arg(int_at_least(0), None))
+_add("Activation", "identity", 0, activation=Arg(name_in(ACTIVATIONS, "activation")))
+_add(
+    "BatchNormalization", "batch_norm", 0,
+    axis=Arg(axis, -1), momentum=Arg(fraction, 0.99), epsilon=Arg(positive_number, 0.001),
+    center=Arg(boolean, True), scale=Arg(boolean, True),
+)  # fmt: skip
+_add(
+    "VGG16", "vgg16", 2,
+    weights=Arg(weights, "imagenet"), include_top=Arg(one_of(False), False),
+    pooling=Arg(one_of(None, "avg", "max"), None),
+)  # fmt: skip
+
+
+def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments a layer runs with: what the spec gave over the catalogue's defaults.
+
+    Defaults go through the same normalisation as the spec's own values
+    (``strides: 1`` -> ``(1, 1)`` for a 2D layer).
+    """
+    out = {}
+    for key, value in kind.defaults().items():
+        ctx = Ctx(Source(), (key,), kind.rank)
+        out[key] = value if value is None else kind.args[key].check(value, ctx)
+    out.update(given)
+    return out
+
+
+def snake_case(class_name: str) -> str:
+    """Keras's default layer name for a class: ``MaxPooling2D`` -> ``max_pooling2d``."""
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()

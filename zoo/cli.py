@@ -1,0 +1,144 @@
+"""The ``zoo`` command line.
+
+Exit status: 0 success; 1 a check found a disagreement; 2 bad input (an unknown
+name, a bad spec, a bad option), with the message on stderr and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+import zoo
+from zoo import summaries
+from zoo.errors import SpecError
+
+EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
+
+
+def _targets(args: argparse.Namespace) -> list[str]:
+    if getattr(args, "all", False) or not args.names:
+        return zoo.names()
+    for name in args.names:
+        zoo.registry().path(name)  # unknown names fail before any work, with did-you-mean
+    return list(args.names)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    names = zoo.names(args.pattern)
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        print(f"{name.ljust(width)}  {zoo.spec(name).description}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    print(zoo.registry().path(args.name).read_text(encoding="utf-8"), end="")
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    if not args.names and not args.all:
+        raise SpecError("name a spec or pass --all (see `zoo list`)")
+    targets = _targets(args)
+    results = [zoo.summary(name, engine=args.engine) for name in targets]
+    if args.format == "json":
+        print(json.dumps([s.to_dict() for s in results], indent=2))
+        return EXIT_OK
+    for i, (name, s) in enumerate(zip(targets, results)):
+        if i:
+            print()
+        spec = zoo.spec(name)
+        print(f"# {name}: {spec.description}")
+        if spec.source:
+            print(f"# {spec.source}")
+        print(summaries.render(s), end="")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    print(zoo.explain(args.name), end="")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Formula vs Keras vs golden, one line per spec."""
+    from zoo import golden
+
+    folder = args.goldens
+    status = EXIT_OK
+    for name in _targets(args):
+        spec = zoo.spec(name)
+        keras_s = zoo.summary(spec, engine="keras")
+        found = golden.problems(spec, keras_s, zoo.summary(spec, engine="formula"))
+        path = folder / f"{name}.yml" if folder else None
+        if path is not None:
+            if not path.is_file():
+                found.append(f"golden: missing {path}")
+            else:
+                pinned = golden.loads(path.read_text(encoding="utf-8"))
+                found += [f"golden vs keras: {d}"
+                          for d in pinned.diff(keras_s, labels=("golden", "keras"))]  # fmt: skip
+        print(f"{'ok  ' if not found else 'FAIL'} {name}")
+        for line in found:
+            print(f"     {line}")
+        status = status or (EXIT_DISAGREE if found else EXIT_OK)
+    return status
+
+
+def parser() -> argparse.ArgumentParser:
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(
+        prog="zoo",
+        description="The CNN tutorial's Keras examples as YAML specs, with their arithmetic.",
+        epilog="Exit status: 0 ok, 1 a check disagreed, 2 bad input.",
+    )
+    p.add_argument("--version", action="version", version=f"zoo {zoo.__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("list", help="spec names with a one-line description")
+    s.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'conv2d*'")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("show", help="print a spec's YAML")
+    s.add_argument("name")
+    s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("summary", help="summary table of one, several or --all specs")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--all", action="store_true", help="every spec in the registry")
+    s.add_argument(
+        "--engine",
+        choices=zoo.ENGINES,
+        default="keras",
+        help="keras builds the model; formula computes it (adds MACs and receptive field)",
+    )
+    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("explain", help="the arithmetic of every layer, numbers filled in")
+    s.add_argument("name")
+    s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("check", help="formula vs Keras vs golden for each spec")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--goldens", type=Path, default=None,
+                   help="folder of golden files to compare with (e.g. tests/goldens)")  # fmt: skip
+    s.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SpecError as exc:
+        print(f"zoo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,565 @@
+"""The tutorial's arithmetic as plain Python: output shapes, parameters, MACs, receptive fields.
+
+One function per layer family, each a few lines you can check against the
+tutorial by eye:
+
+    out    = floor((n - f + p) / s) + 1      p = f - 1 for 'same', 0 for 'valid'
+    params = (fh * fw * c_in + 1) * filters  pooling has none
+
+with Keras's refinements where the tutorial is silent (dilation, groups,
+depth multipliers) or wrong (transposed convolution, see :func:`conv_transpose`).
+
+This module must never import TensorFlow or Keras, nor ask them for an answer:
+it is the independent witness that makes the golden summaries trustworthy.
+Shapes here have no batch axis; rows add ``None`` in front.
+
+Conventions:
+- MACs are multiply-accumulates for one sample in the layers that have weights
+  (convolutions, dense); bias additions, pooling, normalisation and activations
+  count 0.
+- Receptive field and effective stride follow the standard recurrence per
+  spatial axis: ``r' = r + (k - 1) * j`` and ``j' = j * s``. Up-sampling layers
+  (UpSampling, transposed convolutions) divide the stride instead, so it may be a
+  fraction; each output then sees ``ceil(k / s)`` input positions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from zoo.spec import Layer, Spec
+from zoo.summaries import Row, Summary
+
+Shape = tuple[int, ...]
+
+
+class Geometry(Exception):
+    """Raised by a family function; the engine turns it into a SpecError at the layer."""
+
+    def __init__(self, what: str, **received: Any) -> None:
+        super().__init__(what)
+        self.what, self.received = what, received
+
+
+@dataclass
+class Step:
+    """What one layer does to the shape, plus the worked arithmetic for ``explain``."""
+
+    shape: Shape
+    params: int = 0
+    macs: int = 0
+    non_trainable: int = 0  # weights that never train (BatchNormalization's statistics)
+    # per spatial axis: (k, s) of a window that slides forward, or None when the
+    # layer keeps the grid, or "flat" when the spatial axes are gone
+    window: Sequence[tuple[int, int]] | str | None = None
+    upsample: bool = False
+    work: list[str] = field(default_factory=list)  # "out = ...", "params = ..."
+    inner: list[tuple[str, Step]] = field(default_factory=list)  # nested base, for explain
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _prod(xs: Sequence[int]) -> int:
+    return math.prod(xs)
+
+
+def _same_or_each(terms: list[str], values: Sequence[int]) -> str:
+    """One equation when every axis works out the same, else one per axis."""
+    if len(set(terms)) == 1:
+        return f"{terms[0]} = {values[0]}"
+    return f"({', '.join(terms)}) = ({', '.join(map(str, values))})"
+
+
+def _needs_rank(shape: Shape, rank: int, what: str = "spatial") -> None:
+    if len(shape) != rank + 1:
+        raise Geometry(
+            f"needs input of rank {rank + 2} (batch, {rank} {what} axes, channels), "
+            f"but the layer before gives rank {len(shape) + 1}",
+            input_shape=(None, *shape),
+        )
+
+
+def _eff(k: int, d: int) -> int:
+    """Effective kernel size with dilation: d * (k - 1) + 1."""
+    return d * (k - 1) + 1
+
+
+def _k_text(k: int, d: int) -> str:
+    return str(k) if d == 1 else f"({d}*({k} - 1) + 1)"
+
+
+def _sliding(
+    shape: Shape,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    padding: str,
+    dilation: Sequence[int],
+    what: str,
+) -> tuple[Shape, str]:
+    """The tutorial's output size for every spatial axis, failing where Keras fails."""
+    spatial = shape[:-1]
+    outs, terms = [], []
+    for n, k, s, d in zip(spatial, kernel, strides, dilation):
+        f = _eff(k, d)
+        p = f - 1 if padding in ("same", "causal") else 0
+        out = (n - f + p) // s + 1
+        term = f"floor(({n} - {_k_text(k, d)} + {p}) / {s}) + 1"
+        if out <= 0:
+            raise Geometry(
+                f"output size would be {out}: out = {term} = {out}; "
+                f"the {what} ({f}) is larger than the input ({n}) with padding='valid'",
+                input_shape=(None, *shape),
+                **{"kernel_size" if what == "kernel" else "pool_size": tuple(kernel)},
+            )
+        outs.append(out)
+        terms.append(term)
+    return tuple(outs), "out = " + _same_or_each(terms, outs)
+
+
+def _no_dilated_strides(a: dict[str, Any]) -> None:
+    if any(s > 1 for s in a["strides"]) and any(d > 1 for d in a["dilation_rate"]):
+        raise Geometry(
+            "strides > 1 together with dilation_rate > 1 is not supported by Keras",
+            strides=a["strides"],
+            dilation_rate=a["dilation_rate"],
+        )
+
+
+def _conv_geometry(shape: Shape, a: dict[str, Any], rank: int) -> tuple[Shape, str, list[tuple[int, int]]]:
+    """Output grid, its worked arithmetic and the (dilated kernel, stride) window of a convolution."""
+    _needs_rank(shape, rank)
+    _no_dilated_strides(a)
+    spatial, out_text = _sliding(
+        shape, a["kernel_size"], a["strides"], a["padding"], a["dilation_rate"], "kernel"
+    )
+    window = [(_eff(k, d), s) for k, s, d in zip(a["kernel_size"], a["strides"], a["dilation_rate"])]
+    return spatial, out_text, window
+
+
+def _kernel_text(kernel: Sequence[int]) -> str:
+    return "*".join(map(str, kernel))
+
+
+# ------------------------------------------------------------------ families
+
+
+def conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Conv1D/2D/3D: out = floor((n - f + p) / s) + 1; params = (f*...*c_in/groups + 1) * filters."""
+    filters, groups, cin = a["filters"], a["groups"], shape[-1]
+    if filters % groups:
+        raise Geometry("filters must be evenly divisible by groups", filters=filters, groups=groups)
+    if cin % groups:
+        raise Geometry("input channels must be evenly divisible by groups", input_channels=cin, groups=groups)
+    spatial, out_text, window = _conv_geometry(shape, a, rank)
+    per_filter = _prod(a["kernel_size"]) * (cin // groups)
+    bias = 1 if a["use_bias"] else 0
+    c_text = str(cin) if groups == 1 else f"({cin}/{groups})"
+    params_text = (
+        f"params = ({_kernel_text(a['kernel_size'])}*{c_text}{' + 1' if bias else ''}) * {filters}"
+        f" = {(per_filter + bias) * filters:,}"
+    )
+    return Step(
+        shape=(*spatial, filters),
+        params=(per_filter + bias) * filters,
+        macs=_prod(spatial) * per_filter * filters,
+        window=window,
+        work=[out_text, params_text],
+    )
+
+
+def conv_transpose(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Conv1D/2D/3DTranspose, by Keras's rule (``deconv_output_length``), not the tutorial's.
+
+    Without output_padding: 'valid' gives n*s + max(f - s, 0), 'same' gives n*s;
+    with it: (n - 1)*s + f - 2*pad + output_padding, pad = f // 2 for 'same', 0 for 'valid'
+    (f is the dilated kernel). The tutorial's s * (n + f - p) is shown beside it.
+    """
+    _needs_rank(shape, rank)
+    out_pad = a["output_padding"]
+    if out_pad is not None:
+        for i, (op, s) in enumerate(zip(out_pad, a["strides"])):
+            if op >= s:
+                raise Geometry(
+                    f"output_padding must be strictly less than strides on every axis; "
+                    f"on axis {i} it is {op} with strides {s}",
+                    output_padding=out_pad,
+                    strides=a["strides"],
+                )
+    outs, terms, tutorial = [], [], []
+    for i, (n, k, s, d) in enumerate(zip(shape[:-1], a["kernel_size"], a["strides"],
+                                         a["dilation_rate"])):  # fmt: skip
+        f = _eff(k, d)
+        if out_pad is None:
+            if a["padding"] == "valid":
+                out = n * s + max(f - s, 0)
+                terms.append(f"{n} * {s} + max({_k_text(k, d)} - {s}, 0)")
+            else:
+                out = n * s
+                terms.append(f"{n} * {s}")
+        else:
+            pad = f // 2 if a["padding"] == "same" else 0
+            out = (n - 1) * s + f - 2 * pad + out_pad[i]
+            terms.append(f"({n} - 1) * {s} + {_k_text(k, d)} - 2*{pad} + {out_pad[i]}")
+        if out <= 0:
+            raise Geometry(
+                f"output size would be {out}: out = {terms[-1]} = {out}",
+                input_shape=(None, *shape),
+                kernel_size=a["kernel_size"],
+                strides=a["strides"],
+                output_padding=out_pad,
+            )
+        outs.append(out)
+        p = f - 1 if a["padding"] == "same" else 0
+        tutorial.append((f"{s} * ({n} + {f} - {p})", s * (n + f - p)))
+    cin, filters = shape[-1], a["filters"]
+    bias = 1 if a["use_bias"] else 0
+    params = (_prod(a["kernel_size"]) * cin + bias) * filters
+    t_terms, t_values = [t for t, _ in tutorial], [v for _, v in tutorial]
+    note = ""
+    if t_values != outs:
+        note = f" (the tutorial's s * (n + f - p) would give {_same_or_each(t_terms, t_values)})"
+    return Step(
+        shape=(*outs, filters),
+        params=params,
+        macs=_prod(shape[:-1]) * _prod(a["kernel_size"]) * cin * filters,
+        window=[(_eff(k, d), s) for k, s, d in zip(a["kernel_size"], a["strides"], a["dilation_rate"])],
+        upsample=True,
+        work=[
+            "out = " + _same_or_each(terms, outs) + note,
+            f"params = ({_kernel_text(a['kernel_size'])}*{cin}{' + 1' if bias else ''}) * "
+            f"{filters} = {params:,}",
+        ],
+    )
+
+
+def separable_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """SeparableConv1D/2D: a depthwise conv (f*...*c_in*m) then a pointwise one ((c_in*m + 1) * filters)."""
+    spatial, out_text, window = _conv_geometry(shape, a, rank)
+    cin, m, filters = shape[-1], a["depth_multiplier"], a["filters"]
+    k = _prod(a["kernel_size"])
+    bias = filters if a["use_bias"] else 0
+    params = k * cin * m + cin * m * filters + bias
+    return Step(
+        shape=(*spatial, filters),
+        params=params,
+        macs=_prod(spatial) * (k * cin * m + cin * m * filters),
+        window=window,
+        work=[
+            out_text,
+            f"params = {_kernel_text(a['kernel_size'])}*{cin}*{m} + ({cin}*{m}"
+            f"{' + 1' if bias else ''}) * {filters} = {params:,}",
+        ],
+    )
+
+
+def depthwise_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """DepthwiseConv1D/2D: one f*... filter per channel and multiplier: (f*... + 1) * c_in*m."""
+    spatial, out_text, window = _conv_geometry(shape, a, rank)
+    cin, m = shape[-1], a["depth_multiplier"]
+    k = _prod(a["kernel_size"])
+    bias = 1 if a["use_bias"] else 0
+    params = (k + bias) * cin * m
+    return Step(
+        shape=(*spatial, cin * m),
+        params=params,
+        macs=_prod(spatial) * k * cin * m,
+        window=window,
+        work=[
+            out_text,
+            f"params = ({_kernel_text(a['kernel_size'])}{' + 1' if bias else ''}) * {cin}*{m} = {params:,}",
+        ],  # fmt: skip
+    )
+
+
+def pool(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Max/AveragePooling: the conv formula with the pool as kernel; strides default to pool_size."""
+    _needs_rank(shape, rank)
+    strides = a["strides"] or a["pool_size"]
+    spatial, out_text = _sliding(shape, a["pool_size"], strides, a["padding"], (1,) * rank, "pool")
+    return Step(
+        shape=(*spatial, shape[-1]),
+        window=list(zip(a["pool_size"], strides)),
+        work=[out_text, "params = 0 (pooling layers have no parameters)"],
+    )
+
+
+def global_pool(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """GlobalAverage/GlobalMaxPooling: one value per channel."""
+    _needs_rank(shape, rank)
+    out = (*(1,) * rank, shape[-1]) if a["keepdims"] else (shape[-1],)
+    return Step(
+        shape=out,
+        window=None if a["keepdims"] else "flat",
+        work=[f"out = channels = {shape[-1]}", "params = 0"],
+    )
+
+
+def upsampling(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """UpSampling1D/2D/3D: every spatial size times ``size``."""
+    _needs_rank(shape, rank)
+    outs = [n * s for n, s in zip(shape[:-1], a["size"])]
+    terms = [f"{s} * {n}" for n, s in zip(shape[:-1], a["size"])]
+    return Step(
+        shape=(*outs, shape[-1]),
+        window=[(1, s) for s in a["size"]],
+        upsample=True,
+        work=["out = " + _same_or_each(terms, outs), "params = 0"],
+    )
+
+
+def zero_padding(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    _needs_rank(shape, rank)
+    outs = [n + b + e for n, (b, e) in zip(shape[:-1], a["padding"])]
+    terms = [f"{n} + {b} + {e}" for n, (b, e) in zip(shape[:-1], a["padding"])]
+    return Step(shape=(*outs, shape[-1]), work=["out = " + _same_or_each(terms, outs), "params = 0"])
+
+
+def cropping(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    _needs_rank(shape, rank)
+    outs = [n - b - e for n, (b, e) in zip(shape[:-1], a["cropping"])]
+    terms = [f"{n} - {b} - {e}" for n, (b, e) in zip(shape[:-1], a["cropping"])]
+    for out, term in zip(outs, terms):
+        if out <= 0:
+            raise Geometry(f"output size would be {out}: out = {term}; cropping must leave "
+                           "at least one position", input_shape=(None, *shape),
+                           cropping=a["cropping"])  # fmt: skip
+    return Step(shape=(*outs, shape[-1]), work=["out = " + _same_or_each(terms, outs), "params = 0"])
+
+
+def flatten(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    out = _prod(shape)
+    return Step(shape=(out,), window="flat",
+                work=[f"out = {'*'.join(map(str, shape))} = {out}", "params = 0"])  # fmt: skip
+
+
+def reshape(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    target, total = list(a["target_shape"]), _prod(shape)
+    known = _prod([t for t in target if t != -1])
+    if -1 in target:
+        if total % known:
+            raise Geometry(f"cannot infer -1: {total} values do not divide into {known}",
+                           input_shape=(None, *shape), target_shape=tuple(target))  # fmt: skip
+        target[target.index(-1)] = total // known
+    elif known != total:
+        raise Geometry(f"the target shape holds {known} values but the input holds {total}",
+                       input_shape=(None, *shape), target_shape=tuple(target))  # fmt: skip
+    return Step(shape=tuple(target), window="flat", work=[f"out = {tuple(target)}", "params = 0"])
+
+
+def dense(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Dense: params = (n_in + 1) * units, applied along the last axis."""
+    n_in, units = shape[-1], a["units"]
+    bias = 1 if a["use_bias"] else 0
+    params = (n_in + bias) * units
+    return Step(
+        shape=(*shape[:-1], units),
+        params=params,
+        macs=_prod(shape[:-1]) * n_in * units,
+        work=[
+            f"out = units = {units}",
+            f"params = ({n_in}{' + 1' if bias else ''}) * {units} = {params:,}",
+        ],  # fmt: skip
+    )
+
+
+def identity(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    return Step(shape=shape, work=["out = in", "params = 0"])
+
+
+def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """BatchNormalization: gamma and beta train; the moving mean and variance never do."""
+    full = (None, *shape)
+    axis = a["axis"] if a["axis"] >= 0 else len(full) + a["axis"]
+    if not 1 <= axis < len(full):
+        raise Geometry(f"axis out of range for input of rank {len(full)}",
+                       axis=a["axis"], input_shape=full)  # fmt: skip
+    c = shape[axis - 1]
+    learned = int(a["center"]) + int(a["scale"])
+    return Step(
+        shape=shape,
+        params=(learned + 2) * c,
+        non_trainable=2 * c,
+        work=[
+            "out = in",
+            f"params = ({learned} learned + 2 moving statistics) * {c} = {(learned + 2) * c:,} "
+            f"({2 * c:,} non-trainable)",
+        ],  # fmt: skip
+    )
+
+
+VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))  # (filters, convolutions)
+
+
+def vgg16(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """The VGG16 convolutional base, computed from its architecture (Simonyan & Zisserman).
+
+    Five blocks of 3x3 'same' convolutions (64, 128, 256, 512, 512 filters; 2, 2,
+    3, 3, 3 of them), each followed by a 2x2 max-pool with stride 2.
+    """
+    _needs_rank(shape, 2)
+    if min(shape[:2]) < 32:
+        raise Geometry("VGG16 needs an input of at least 32x32", input_shape=(None, *shape))
+    if a["weights"] == "imagenet" and shape[-1] != 3:
+        raise Geometry("VGG16 with weights='imagenet' needs 3 input channels",
+                       input_shape=(None, *shape))  # fmt: skip
+    conv_args = {"kernel_size": (3, 3), "strides": (1, 1), "padding": "same",
+                 "dilation_rate": (1, 1), "groups": 1, "use_bias": True}  # fmt: skip
+    pool_args = {"pool_size": (2, 2), "strides": (2, 2), "padding": "valid"}
+    inner: list[tuple[str, Step]] = []
+    current = shape
+    for b, (filters, convs) in enumerate(VGG16_BLOCKS, start=1):
+        for c in range(1, convs + 1):
+            inner.append((f"block{b}_conv{c}", conv(current, {**conv_args, "filters": filters}, 2)))
+            current = inner[-1][1].shape
+        inner.append((f"block{b}_pool", pool(current, pool_args, 2)))
+        current = inner[-1][1].shape
+    window: list[tuple[int, int]] | str = _compose_windows([s for _, s in inner])
+    if a["pooling"] is not None:
+        inner.append((f"global_{a['pooling']}_pool", global_pool(current, {"keepdims": False}, 2)))
+        current, window = inner[-1][1].shape, "flat"
+    params = sum(s.params for _, s in inner)
+    return Step(
+        shape=current,
+        params=params,
+        macs=sum(s.macs for _, s in inner),
+        window=window,
+        inner=inner,
+        work=[
+            f"out = {current} after 5 blocks",
+            f"params = {params:,} (sum of its 13 convolutions)",
+        ],
+    )
+
+
+def _compose_windows(steps: list[Step]) -> list[tuple[int, int]]:
+    """The single (k, s) window equivalent to a stack of forward windows."""
+    rf, jump = [1, 1], [1, 1]
+    for step in steps:
+        windows = step.window if isinstance(step.window, list) else []
+        for i, (k, s) in enumerate(windows):
+            rf[i] += (k - 1) * jump[i]
+            jump[i] *= s
+    return list(zip(rf, jump))
+
+
+FAMILIES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {
+    "conv": conv,
+    "conv_transpose": conv_transpose,
+    "separable_conv": separable_conv,
+    "depthwise_conv": depthwise_conv,
+    "pool": pool,
+    "global_pool": global_pool,
+    "upsampling": upsampling,
+    "zero_padding": zero_padding,
+    "cropping": cropping,
+    "flatten": flatten,
+    "reshape": reshape,
+    "dense": dense,
+    "identity": identity,
+    "batch_norm": batch_norm,
+    "vgg16": vgg16,
+}
+
+
+# ------------------------------------------------------------------ the engine
+
+
+def layer_step(spec: Spec, layer: Layer, shape: Shape) -> Step:
+    """One layer's Step, or the SpecError that Keras would have raised, worded for people."""
+    kind = layer.catalog
+    try:
+        return FAMILIES[kind.family](shape, layer.resolved(), kind.rank)
+    except Geometry as exc:
+        raise spec.error(layer, exc.what, **exc.received) from None
+
+
+@dataclass
+class _Field:
+    """Receptive field and effective stride per spatial axis, or None once the grid is gone."""
+
+    rf: list[int] | None
+    jump: list[Fraction] | None
+
+    def after(self, step: Step) -> _Field:
+        if self.rf is None or self.jump is None or step.window == "flat":
+            return _Field(None, None)
+        if step.window is None or isinstance(step.window, str):
+            return _Field(list(self.rf), list(self.jump))
+        rf, jump = list(self.rf), list(self.jump)
+        for i, (k, s) in enumerate(step.window):
+            if step.upsample:  # each output sees ceil(k / s) input positions
+                rf[i] += math.ceil((math.ceil(k / s) - 1) * jump[i])
+                jump[i] /= s
+            else:
+                rf[i] += math.ceil((k - 1) * jump[i])
+                jump[i] *= s
+        return _Field(rf, jump)
+
+    def values(self) -> tuple[tuple[int, ...] | None, tuple[int | Fraction, ...] | None]:
+        if self.rf is None or self.jump is None:
+            return None, None
+        return tuple(self.rf), tuple(int(j) if j.denominator == 1 else j for j in self.jump)
+
+
+def steps(spec: Spec) -> list[tuple[Layer, Shape, Step]]:
+    """Every layer with its input shape and its Step, in order."""
+    shape: Shape = spec.input
+    out = []
+    for layer in spec.layers:
+        step = layer_step(spec, layer, shape)
+        out.append((layer, shape, step))
+        shape = step.shape
+    return out
+
+
+def summarize(spec: Spec) -> Summary:
+    """The spec's summary, computed without Keras."""
+    spatial = len(spec.input) - 1
+    fld = _Field([1] * spatial, [Fraction(1)] * spatial) if spatial else _Field(None, None)
+    rows = []
+    for layer, _, step in steps(spec):
+        fld = fld.after(step)
+        rf, stride = fld.values()
+        trainable = layer.resolved()["trainable"]
+        rows.append(
+            Row(
+                name=layer.name,
+                type="Functional" if layer.kind == "VGG16" else layer.kind,
+                output_shape=(None, *step.shape),
+                params=step.params,
+                trainable=trainable,
+                trainable_params=step.params - step.non_trainable if trainable else 0,
+                macs=step.macs,
+                receptive_field=rf,
+                effective_stride=stride,
+            )
+        )
+    return Summary.from_rows(spec.name, rows)
+
+
+def explain(spec: Spec) -> str:
+    """The arithmetic of every layer with the numbers filled in, as the tutorial works it."""
+    lines = [f"{spec.name}: {spec.description}", f"input: {(None, *spec.input)}"]
+    summary = summarize(spec)
+    for (layer, _, step), row in zip(steps(spec), summary.rows):
+        lines.append(f"{layer.name}: {'; '.join(step.work)}")
+        for name, inner in step.inner:
+            lines.append(f"    {name}: {'; '.join(inner.work)}")
+        extra = f"output {(None, *step.shape)}"
+        if step.macs:
+            extra += f", MACs {step.macs:,}"
+        if row.receptive_field is not None:
+            rf = "x".join(map(str, row.receptive_field))
+            stride = "x".join(map(str, row.effective_stride or ()))
+            extra += f", receptive field {rf}, effective stride {stride}"
+        lines.append(f"    -> {extra}")
+    lines.append(
+        f"total params = {summary.total_params:,} "
+        f"(trainable {summary.trainable_params:,}, non-trainable {summary.non_trainable_params:,})"
+    )
+    return "\n".join(lines) + "\n"

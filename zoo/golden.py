@@ -1,0 +1,101 @@
+"""Golden summaries: the file format, the checks a golden must pass, atomic writing.
+
+A golden is a spec's summary table written down, one layer per line, so a diff
+says exactly which layer changed:
+
+    rows:
+      - [conv2d, Conv2D, [null, 62, 62, 32], 896, 896, true]
+
+Before a golden may be written, the summary must agree with the formula engine
+and with the spec's ``expect:`` (what the tutorial printed): a golden alone could
+pin a wrong number forever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from zoo.spec import Spec
+from zoo.summaries import Row, Summary
+
+COLUMNS = ("name", "type", "output_shape", "params", "trainable_params", "trainable")
+
+
+def dumps(summary: Summary) -> str:
+    """The golden text of a summary (deterministic, width-independent)."""
+    lines = [
+        f"# Golden summary of zoo spec {summary.name!r}: checked against Keras and the formula",
+        f"# engine by tests/test_goldens.py. Regenerate: python tools/regen_goldens.py {summary.name}",
+        f"name: {summary.name}",
+        f"columns: [{', '.join(COLUMNS)}]",
+        "rows:",
+    ]
+    for r in summary.rows:
+        cells = [r.name, r.type, json.dumps(list(r.output_shape)), str(r.params),
+                 str(r.trainable_params), "true" if r.trainable else "false"]  # fmt: skip
+        lines.append(f"  - [{', '.join(cells)}]")
+    lines += [
+        f"total_params: {summary.total_params}",
+        f"trainable_params: {summary.trainable_params}",
+        f"non_trainable_params: {summary.non_trainable_params}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def loads(text: str) -> Summary:
+    data = yaml.safe_load(text)
+    rows = tuple(
+        Row(name=n, type=t, output_shape=tuple(s), params=p, trainable_params=tp, trainable=tr)
+        for n, t, s, p, tp, tr in data["rows"]
+    )
+    return Summary(data["name"], rows, data["total_params"], data["trainable_params"],
+                   data["non_trainable_params"])  # fmt: skip
+
+
+def expect_problems(spec: Spec, summary: Summary) -> list[str]:
+    """Where ``summary`` contradicts what the spec's ``expect:`` records; empty when it doesn't."""
+    out = []
+    expect = spec.expect
+    for total in ("total_params", "trainable_params", "non_trainable_params"):
+        want = expect.get(total)
+        if want is not None and getattr(summary, total) != want:
+            out.append(f"{total}: expect says {want:,}, summary has {getattr(summary, total):,}")
+    layers = expect.get("layers", ())
+    if len(layers) > len(summary.rows):
+        out.append(f"expect lists {len(layers)} layers, summary has {len(summary.rows)}")
+    for i, (want, row) in enumerate(zip(layers, summary.rows)):
+        for key, have in (("name", row.name), ("output_shape", row.output_shape),
+                          ("params", row.params)):  # fmt: skip
+            if want.get(key) is not None and want[key] != have:
+                out.append(f"layers[{i}] ({row.name}).{key}: expect says {want[key]}, "
+                           f"summary has {have}")  # fmt: skip
+    return out
+
+
+def problems(spec: Spec, keras_summary: Summary, formula_summary: Summary) -> list[str]:
+    """Everything that forbids pinning ``keras_summary`` as the spec's golden."""
+    out = [f"expect: {p}" for p in expect_problems(spec, keras_summary)]
+    out += [
+        f"formula vs keras: {d}" for d in formula_summary.diff(keras_summary, labels=("formula", "keras"))
+    ]
+    return out
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and a rename: old or new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,69 @@
+"""Spec -> ``keras.Model``. The only module besides ``run`` that imports Keras, and lazily.
+
+Layer names are given explicitly (``conv2d``, ``conv2d_1``, ...: the names a fresh
+Keras session would choose), so they do not depend on what was built before in
+the process. Keras applies its own defaults: only the arguments a spec wrote are
+passed, which lets the property tests catch a catalogue default drifting from Keras's.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from zoo import formula, weights
+from zoo.errors import SpecError
+from zoo.spec import Layer, Spec
+
+
+def import_keras() -> Any:
+    """Import Keras quietly (TensorFlow's C++ start-up chatter is not for our users)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def build(spec: Spec, *, compile: bool = True) -> Any:
+    """Build (and by default compile) the spec's model; geometry is checked before Keras runs."""
+    formula.steps(spec)  # raises a SpecError with the arithmetic, before Keras is touched
+    keras = import_keras()
+    inputs = keras.Input(shape=spec.input, name="input")
+    x = inputs
+    for layer in spec.layers:
+        try:
+            x = make_layer(keras, layer, tuple(x.shape[1:]))(x)
+        except SpecError:
+            raise
+        except (
+            ValueError,
+            TypeError,
+        ) as exc:  # a gap in the formula engine; never a raw Keras error
+            raise spec.error(layer, f"Keras rejected this layer: {exc}") from exc
+    model = keras.Model(inputs, x, name=spec.name)
+    if compile and spec.compile:
+        model.compile(
+            optimizer=spec.compile["optimizer"],
+            loss=spec.compile["loss"],
+            metrics=list(spec.compile.get("metrics", ())),
+        )
+    return model
+
+
+def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
+    """The Keras layer (or nested application model) for one spec layer."""
+    args = dict(layer.args)
+    args.pop("name", None)
+    trainable = args.pop("trainable", True)
+    if layer.kind == "VGG16":
+        made = keras.applications.VGG16(
+            include_top=False,
+            weights=weights.resolve(layer.resolved()["weights"], "vgg16"),
+            input_shape=input_shape,
+            pooling=args.get("pooling"),
+            name=layer.name,
+        )
+    else:
+        made = getattr(keras.layers, layer.kind)(name=layer.name, **args)
+    made.trainable = trainable
+    return made

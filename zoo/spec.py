@@ -1,0 +1,424 @@
+"""Specs: safe YAML loading with line marks, validation against the catalogue, the ``Spec`` type.
+
+Loading refuses what PyYAML would let through silently or dangerously:
+duplicate keys (PyYAML keeps the last), tags that construct objects, anchors
+and aliases (billion-laughs expansion), and files over a size cap. Every value
+keeps the line it came from so that any later error, including the formula
+engine's geometry errors, can point at it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zoo import catalog
+from zoo.catalog import REQUIRED, Arg, Ctx
+from zoo.errors import KeyPath, Source, SpecError, did_you_mean, format_key, show
+
+MAX_SPEC_BYTES = 256 * 1024
+
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}": t for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+
+
+# ---------------------------------------------------------------- YAML, safely
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also refuses anchors and aliases (unbounded expansion)."""
+
+    label = "<string>"
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
+            raise SpecError(
+                f"YAML anchors and aliases are not allowed in specs; write the value out. "
+                f"Received: {kind} {event.anchor!r}",
+                file=self.label,
+                line=event.start_mark.line + 1,
+            )
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str, label: str = "<string>") -> tuple[Any, Source]:
+    """Parse ``text`` into plain Python values and the line of every key path."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
+        raise SpecError(
+            f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be",
+            file=label,
+        )
+    loader = _Loader(text)
+    loader.label = label
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise SpecError(f"YAML syntax error: {what}", file=label, line=line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML error: {exc}", file=label) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise SpecError("spec is empty; it needs at least name, description, input and layers",
+                        file=label, line=1)  # fmt: skip
+    lines: dict[KeyPath, int] = {}
+    value = _plain(node, (), lines, loader, label)
+    return value, Source(label, lines)
+
+
+def _plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], loader: Any, label: str) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    kind = _PLAIN_TAGS.get(node.tag)
+    if kind is None:
+        hint = "; quote it to make it a string" if node.tag.endswith(":timestamp") else ""
+        raise SpecError(
+            f"YAML tag {node.tag!r} is not allowed in specs{hint}; "
+            "only plain strings, numbers, booleans, null, lists and mappings are",
+            file=label,
+            line=node.start_mark.line + 1,
+        )
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = _plain(key_node, (*path, "<key>"), {}, loader, label)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                raise SpecError(f"keys must be strings. Received: {show(key)}",
+                                file=label, line=line, key=format_key(path))  # fmt: skip
+            if key in out:
+                raise SpecError(
+                    f"duplicate key {key!r} (first on line {first_line[key]}, again on line {line})",
+                    file=label,
+                    line=line,
+                    key=format_key((*path, key)),
+                )
+            first_line[key] = line
+            lines[(*path, key)] = line
+            out[key] = _plain(value_node, (*path, key), lines, loader, label)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, (*path, i), lines, loader, label) for i, item in enumerate(node.value)]
+    return loader.construct_object(node)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_mapping(
+    value: Any,
+    path: KeyPath,
+    args: Mapping[str, Arg],
+    source: Source,
+    *,
+    rank: int = 0,
+    what: str = "section",
+) -> dict[str, Any]:
+    """Check a mapping against ``args``: unknown keys, missing keys, each value's check.
+
+    Returns only the keys that were given, normalised.
+    """
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise source.error(path, f"{what} must be a mapping of arguments",
+                           received={str(path[-1]) if path else "spec": value})  # fmt: skip
+    for key in value:
+        if key not in args:
+            raise source.error(
+                (*path, key),
+                "unknown argument" + did_you_mean(key, args),
+                received={key: value[key]},
+                valid=", ".join(args),
+            )
+    missing = [k for k, a in args.items() if a.default is REQUIRED and k not in value]
+    if missing:
+        raise source.error(path, f"missing required {'key' if len(missing) == 1 else 'keys'} "
+                           + ", ".join(repr(m) for m in missing))  # fmt: skip
+    return {k: args[k].check(v, Ctx(source, (*path, k), rank)) for k, v in value.items()}
+
+
+def _string(v: Any, ctx: Ctx) -> str:
+    if isinstance(v, str) and v.strip():
+        return v
+    raise ctx.error("must be a non-empty string", v)
+
+
+def _spec_name(v: Any, ctx: Ctx) -> str:
+    if isinstance(v, str) and re.fullmatch(r"[a-z][a-z0-9_]*", v):
+        return v
+    raise ctx.error("invalid spec name", v, "lower-case letters, digits and '_', starting with a letter")
+
+
+def _input_shape(v: Any, ctx: Ctx) -> tuple[int, ...]:
+    valid = "a list of 1 to 4 integers >= 1, without the batch axis, e.g. [64, 64, 3]"
+    if (
+        isinstance(v, list)
+        and 1 <= len(v) <= 4
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v)
+    ):
+        return tuple(v)
+    raise ctx.error("invalid input shape", v, valid)
+
+
+def _list_of(check: catalog.Check) -> catalog.Check:
+    def run(v: Any, ctx: Ctx) -> tuple[Any, ...]:
+        if not isinstance(v, list):
+            raise ctx.error("must be a list", v)
+        return tuple(check(x, dataclasses.replace(ctx, path=(*ctx.path, i))) for i, x in enumerate(v))
+
+    return run
+
+
+def _shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
+    if (
+        isinstance(v, list)
+        and v
+        and all(x is None or (isinstance(x, int) and not isinstance(x, bool) and x >= 0) for x in v)
+    ):
+        return tuple(v)
+    raise ctx.error("invalid output shape", v, "a list like [null, 62, 62, 32], null for the batch")
+
+
+OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl",
+              "lamb", "lion", "nadam", "rmsprop", "sgd")  # fmt: skip
+LOSSES = (
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
+    "categorical_hinge", "cosine_similarity", "hinge", "huber", "kl_divergence",
+    "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
+    "mean_squared_error", "mean_squared_logarithmic_error", "poisson",
+    "sparse_categorical_crossentropy", "squared_hinge", "mae", "mse",
+)  # fmt: skip
+METRICS = (
+    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+    "mean_squared_error", "mean_absolute_error", "mse", "mae",
+)  # fmt: skip
+
+_EXPECT_LAYER = {
+    "name": Arg(_string, None),
+    "output_shape": Arg(_shape, None),
+    "params": Arg(catalog.int_at_least(0), None),
+}
+
+
+def _expect_layer(v: Any, ctx: Ctx) -> dict[str, Any]:
+    return validate_mapping(v, ctx.path, _EXPECT_LAYER, ctx.source, what="an expected layer")
+
+
+SECTIONS: dict[str, Mapping[str, Arg]] = {
+    "compile": {
+        "optimizer": Arg(catalog.name_in(OPTIMIZERS, "optimizer")),
+        "loss": Arg(catalog.name_in(LOSSES, "loss")),
+        "metrics": Arg(_list_of(catalog.name_in(METRICS, "metric")), ()),
+    },
+    "data": {
+        "samples": Arg(catalog.positive_int, 100),
+        "classes": Arg(catalog.int_at_least(2)),
+    },
+    "fit": {"epochs": Arg(catalog.positive_int, 10), "batch_size": Arg(catalog.positive_int, 32)},
+    "expect": {
+        "layers": Arg(_list_of(_expect_layer), ()),
+        "total_params": Arg(catalog.int_at_least(0), None),
+        "trainable_params": Arg(catalog.int_at_least(0), None),
+        "non_trainable_params": Arg(catalog.int_at_least(0), None),
+    },
+}
+
+TOP_LEVEL: dict[str, Arg] = {
+    "name": Arg(_spec_name),
+    "description": Arg(_string),
+    "source": Arg(_string, None),
+    "input": Arg(_input_shape),
+    "layers": Arg(lambda v, ctx: v),  # validated layer by layer below
+    **{section: Arg(lambda v, ctx: v, None) for section in SECTIONS},
+}
+
+
+# ---------------------------------------------------------------- the Spec type
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a spec: the catalogue entry it names and the arguments the spec gave."""
+
+    kind: str  # Keras class name, e.g. "Conv2D"
+    args: Mapping[str, Any]  # normalised, only what the spec wrote
+    name: str  # the layer's name in the built model
+    index: int  # position in the spec's ``layers`` list
+
+    @property
+    def catalog(self) -> catalog.LayerKind:
+        return catalog.LAYERS[self.kind]
+
+    @property
+    def path(self) -> KeyPath:
+        return ("layers", self.index, self.kind)
+
+    def resolved(self) -> dict[str, Any]:
+        """Arguments with the catalogue's (Keras's) defaults filled in."""
+        return catalog.resolve(self.catalog, self.args)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated model spec: what to build, and what the tutorial printed for it."""
+
+    name: str
+    description: str
+    input: tuple[int, ...]
+    layers: tuple[Layer, ...]
+    source: str | None = None  # the citation, e.g. "Tutorial, ... cell In [5]"
+    compile: Mapping[str, Any] | None = None
+    data: Mapping[str, Any] | None = None
+    fit: Mapping[str, Any] | None = None
+    expect: Mapping[str, Any] = field(default_factory=dict)
+    origin: Source = field(default_factory=Source, compare=False, repr=False)
+    path: Path | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def from_yaml(cls, text: str, path: str | os.PathLike[str] | None = None) -> Spec:
+        """Parse and validate a spec from YAML text; ``path`` only labels messages."""
+        label = str(path) if path is not None else "<string>"
+        data, source = load_yaml(text, label)
+        spec = _validate(data, source)
+        return dataclasses.replace(spec, path=Path(path) if path is not None else None)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Spec:
+        """Read, parse and validate a spec file."""
+        path = Path(path)
+        label = str(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_SPEC_BYTES:
+                raise SpecError(
+                    f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be. "
+                    f"Received: {size} bytes",
+                    file=label,
+                )
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise SpecError(f"cannot read spec: {exc.strerror}", file=label) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise SpecError(
+                f"spec is not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start}",
+                file=label,
+                line=line,
+            ) from None
+        return cls.from_yaml(text, path)
+
+    def error(self, layer: Layer, what: str, **received: Any) -> SpecError:
+        """An error about one layer, pointing at its line and naming spec and layer."""
+        return self.origin.error(
+            layer.path,
+            f"{layer.name} (in spec {self.name!r}): {what}",
+            received=received or None,
+        )
+
+    def with_weights(self, weights: str | os.PathLike[str] | None) -> Spec:
+        """The same spec with every pretrained base loading ``weights`` instead."""
+        value = os.fspath(weights) if weights is not None else None
+        layers = tuple(
+            dataclasses.replace(layer, args={**layer.args, "weights": value})
+            if "weights" in layer.catalog.args
+            else layer
+            for layer in self.layers
+        )
+        return dataclasses.replace(self, layers=layers)
+
+
+def _validate(data: Any, source: Source) -> Spec:
+    if not isinstance(data, dict):
+        raise SpecError(
+            "the top level of a spec must be a mapping (name:, description:, input:, layers:, ...). "
+            f"Received: {type(data).__name__} {show(data)[:60]}",
+            file=source.label,
+            line=source.line_of(()),
+        )
+    top = validate_mapping(data, (), TOP_LEVEL, source, what="a spec")
+    sections = {
+        key: validate_mapping(top[key], (key,), args, source, what=f"{key!r}")
+        for key, args in SECTIONS.items()
+        if top.get(key) is not None
+    }
+    rawlayers = top["layers"]
+    if not isinstance(rawlayers, list) or not rawlayers:
+        raise source.error(("layers",), "must be a non-empty list of layers",
+                           received={"layers": rawlayers})  # fmt: skip
+    layers = tuple(_layer(entry, i, source) for i, entry in enumerate(rawlayers))
+    layers = _name_layers(layers, source)
+    return Spec(
+        name=top["name"],
+        description=top["description"],
+        input=top["input"],
+        layers=layers,
+        source=top.get("source"),
+        compile=sections.get("compile"),
+        data=sections.get("data"),
+        fit=sections.get("fit"),
+        expect=sections.get("expect", {}),
+        origin=source,
+    )
+
+
+def _layer(entry: Any, index: int, source: Source) -> Layer:
+    path: KeyPath = ("layers", index)
+    if not isinstance(entry, dict) or len(entry) != 1:
+        raise source.error(
+            path,
+            "a layer is a one-key mapping {LayerClass: {arguments}}, e.g. "
+            "{Conv2D: {filters: 32, kernel_size: 3}}",
+            received={"layer": entry},
+        )
+    [(kind, args)] = entry.items()
+    if kind not in catalog.LAYERS:
+        raise source.error(
+            (*path, kind),
+            "unknown layer class" + did_you_mean(kind, catalog.LAYERS),
+            received={"layer": kind},
+            valid=", ".join(sorted(catalog.LAYERS)),
+        )
+    entry_kind = catalog.LAYERS[kind]
+    given = validate_mapping(args, (*path, kind), entry_kind.args, source,
+                             rank=entry_kind.rank, what=f"{kind}'s value")  # fmt: skip
+    return Layer(kind=kind, args=given, name=given.get("name") or "", index=index)
+
+
+def _name_layers(layers: tuple[Layer, ...], source: Source) -> tuple[Layer, ...]:
+    """Give unnamed layers Keras's names for a fresh session: conv2d, conv2d_1, ..."""
+    counts: dict[str, int] = {}
+    named: list[Layer] = []
+    seen: dict[str, Layer] = {}
+    for layer in layers:
+        name = layer.name
+        if not name:
+            base = "vgg16" if layer.kind == "VGG16" else catalog.snake_case(layer.kind)
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            name = base if n == 0 else f"{base}_{n}"
+        if name in seen:
+            raise source.error(
+                (*layer.path, "name"),
+                f"layer name {name!r} is already used by layers[{seen[name].index}]; "
+                "layer names must be unique",
+                received={"name": name},
+            )
+        layer = dataclasses.replace(layer, name=name)
+        seen[name] = layer
+        named.append(layer)
+    return tuple(named)

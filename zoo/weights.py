@@ -1,0 +1,129 @@
+"""Pretrained weights: where Keras caches them, checking their hash, installing a copy.
+
+``imagenet`` resolves exactly where Keras itself looks (``$KERAS_HOME/models/``,
+default ``~/.keras/models/``) and is checked against Keras's published hash.
+A file that is missing and cannot be downloaded, or whose hash is wrong, is an
+error that says what to do; zoo never falls back to random weights on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from zoo.errors import SpecError
+
+
+class WeightsError(SpecError):
+    """Weights that cannot be found, downloaded or trusted."""
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    model: str
+    filename: str
+    md5: str  # Keras's published file hash (keras/src/applications/vgg16.py)
+    origin: str
+
+
+KNOWN = {
+    "vgg16": WeightsFile(
+        model="vgg16",
+        filename="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        md5="6d6bbae143d832006294945121d1f1fc",
+        origin="https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    ),
+}
+
+
+def keras_home() -> Path:
+    """Keras's cache folder, by Keras's own rule (``keras.src.utils.file_utils.get_file``)."""
+    home = Path(os.path.expanduser(os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")))
+    if home.exists() and not os.access(home, os.W_OK):
+        home = Path(tempfile.gettempdir()) / ".keras"
+    return home
+
+
+def cache_path(model: str = "vgg16") -> Path:
+    return keras_home() / "models" / KNOWN[model].filename
+
+
+def md5sum(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_hash(path: Path, wf: WeightsFile) -> None:
+    actual = md5sum(path)
+    if actual != wf.md5:
+        raise WeightsError(
+            f"{wf.filename} does not match Keras's published md5 {wf.md5} "
+            f"(it is {actual}); it may be truncated or a different file, and it was not loaded. "
+            f"Replace it with a good copy (`zoo weights install {wf.model} FILE`), "
+            "or pass weights=None for the architecture only",
+            file=str(path),
+        )
+
+
+def _download(wf: WeightsFile) -> Path:
+    """Keras's own download into its cache (the real path, where a network exists)."""
+    from keras.utils import get_file
+
+    return Path(get_file(wf.filename, wf.origin, cache_subdir="models", file_hash=wf.md5))
+
+
+def resolve(weights: str | os.PathLike[str] | None, model: str = "vgg16") -> str | None:
+    """The file to load for ``weights`` (``None`` stays ``None``: random initial weights)."""
+    if weights is None:
+        return None
+    if weights != "imagenet":
+        path = Path(weights)
+        if not path.is_file():
+            raise WeightsError(f"weights file not found. Received: weights={os.fspath(weights)!r}",
+                               file=str(path))  # fmt: skip
+        return str(path)
+    wf = KNOWN[model]
+    path = cache_path(model)
+    if not path.is_file():
+        try:
+            path = _download(wf)
+        except Exception as exc:  # no network, proxy, disk: all end the same way for the user
+            raise WeightsError(
+                f"ImageNet weights for {model} are not in Keras's cache and could not be "
+                f"downloaded ({type(exc).__name__}). Put the file {wf.filename} in the folder "
+                f"{path.parent}/ (Keras's cache, $KERAS_HOME/models/; original: {wf.origin}), "
+                f"for example with `zoo weights install {model} FILE`; "
+                "or pass weights=None to build the architecture only, with random weights",
+                file=str(path),
+            ) from None
+    _check_hash(path, wf)
+    return str(path)
+
+
+def install(model: str, source: str | os.PathLike[str]) -> Path:
+    """Copy a weights file obtained elsewhere into Keras's cache, after checking its hash."""
+    if model not in KNOWN:
+        raise WeightsError(f"no known weights. Received: model={model!r}. Valid: {', '.join(KNOWN)}")
+    wf, src = KNOWN[model], Path(source)
+    if not src.is_file():
+        raise WeightsError("weights file not found", file=str(src))
+    _check_hash(src, wf)
+    target = cache_path(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{wf.filename}.")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return target
