@@ -6,12 +6,24 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # zoo's own suite tests zoo's own specs: a user's ZOO_SPEC_PATH must not leak in.
 os.environ.pop("ZOO_SPEC_PATH", None)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
+
+# Property tests: 200 examples per test by default, derandomized so a run is
+# repeatable; HYPOTHESIS_PROFILE=thorough runs ten times as many, freshly random.
+settings.register_profile(
+    "default", max_examples=200, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)  # fmt: skip
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 GOLDENS = Path(__file__).parent / "goldens"
 ROOT = Path(__file__).parent.parent

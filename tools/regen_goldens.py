@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         names = args.names or zoo.names()
         for name in names:
-            zoo.registry().path(name)
+            zoo.default_registry().path(name)
         written, refused = regenerate(names, args.goldens)
     except zoo.SpecError as exc:
         print(f"regen_goldens: error: {exc}", file=sys.stderr)

@@ -24,7 +24,7 @@ from zoo.weights import WeightsError
 
 __all__ = [
     "Layer", "Registry", "Row", "Spec", "SpecError", "Summary", "WeightsError",
-    "add_spec_dir", "build", "explain", "names", "registry", "spec", "summary",
+    "add_spec_dir", "build", "default_registry", "explain", "names", "spec", "summary",
 ]  # fmt: skip
 __version__ = "0.1.0"
 
@@ -33,7 +33,7 @@ _DEFAULT = Registry()
 _SPEC_WEIGHTS: Any = object()  # "whatever the spec says"
 
 
-def registry() -> Registry:
+def default_registry() -> Registry:
     """The default registry: packaged specs, ``ZOO_SPEC_PATH``, then :func:`add_spec_dir` folders."""
     return _DEFAULT
 

@@ -69,16 +69,16 @@ def int_at_least(low: int) -> Check:
 positive_int = int_at_least(1)
 
 
-def ints(low: int, *, optional: bool = False) -> Check:
-    """An int (the same on every spatial axis) or a list of one int per axis."""
+def ints(low: int, *, optional: bool = False, lists: bool = True) -> Check:
+    """An int (the same on every spatial axis) or, where Keras takes one, a list of one int per axis."""
 
     def check(v: Any, ctx: Ctx) -> tuple[int, ...] | None:
         if v is None and optional:
             return None
-        valid = f"an integer >= {low}, or a list of {ctx.rank} such integers"
+        valid = f"an integer >= {low}" + (f", or a list of {ctx.rank} such integers" if lists else "")
         if _is_int(v):
             items = [v] * ctx.rank
-        elif isinstance(v, list) and all(_is_int(x) for x in v):
+        elif lists and isinstance(v, list) and all(_is_int(x) for x in v):
             if len(v) != ctx.rank:
                 raise ctx.error(f"needs {ctx.rank} values, one per spatial axis", v, valid)
             items = v
@@ -94,8 +94,12 @@ def ints(low: int, *, optional: bool = False) -> Check:
 def pairs(v: Any, ctx: Ctx) -> tuple[tuple[int, int], ...]:
     """ZeroPadding/Cropping amounts: an int, one int per axis, or a [before, after] pair per axis."""
     valid = f"an integer >= 0, a list of {ctx.rank} integers, or a list of {ctx.rank} [before, after] pairs"
-    if ctx.rank == 1 and isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v):
-        v = [v]  # Keras's 1D form: (before, after)
+    if ctx.rank == 1:  # Keras's 1D forms: n, or [before, after]
+        valid = "an integer >= 0, or a [before, after] pair"
+        if isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v):
+            v = [v]
+        elif not _is_int(v):
+            raise ctx.error("wrong type or length", v, valid)
     if _is_int(v):
         out = [(v, v)] * ctx.rank
     elif isinstance(v, list) and len(v) == ctx.rank and all(_is_int(x) for x in v):
@@ -250,11 +254,13 @@ for _r in (1, 2, 3):
     for _pool in ("MaxPooling", "AveragePooling"):
         _add(
             f"{_pool}{_r}D", "pool", _r,
-            pool_size=Arg(ints(1), 2), strides=Arg(ints(1, optional=True), None),
+            # Keras 3 gives MaxPooling a default pool_size of 2 and AveragePooling none
+            pool_size=Arg(ints(1), 2 if _pool == "MaxPooling" else REQUIRED),
+            strides=Arg(ints(1, optional=True), None),
             **_padding(), **_CHANNELS_LAST,
         )  # fmt: skip
         _add(f"Global{_pool}{_r}D", "global_pool", _r, keepdims=Arg(boolean, False), **_CHANNELS_LAST)
-    _add(f"UpSampling{_r}D", "upsampling", _r, size=Arg(ints(1), 2),
+    _add(f"UpSampling{_r}D", "upsampling", _r, size=Arg(ints(1, lists=_r > 1), 2),
          **({"interpolation": Arg(one_of("nearest", "bilinear", "bicubic", "lanczos3",
                                         "lanczos5", "area"), "nearest")} if _r == 2 else {}),
          **({} if _r == 1 else _CHANNELS_LAST))  # fmt: skip

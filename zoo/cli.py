@@ -22,7 +22,7 @@ def _targets(args: argparse.Namespace) -> list[str]:
     if getattr(args, "all", False) or not args.names:
         return zoo.names()
     for name in args.names:
-        zoo.registry().path(name)  # unknown names fail before any work, with did-you-mean
+        zoo.default_registry().path(name)  # unknown names fail before any work, with did-you-mean
     return list(args.names)
 
 
@@ -35,7 +35,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    print(zoo.registry().path(args.name).read_text(encoding="utf-8"), end="")
+    print(zoo.default_registry().path(args.name).read_text(encoding="utf-8"), end="")
     return EXIT_OK
 
 

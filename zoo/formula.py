@@ -130,10 +130,17 @@ def _no_dilated_strides(a: dict[str, Any]) -> None:
         )
 
 
-def _conv_geometry(shape: Shape, a: dict[str, Any], rank: int) -> tuple[Shape, str, list[tuple[int, int]]]:
-    """Output grid, its worked arithmetic and the (dilated kernel, stride) window of a convolution."""
+def _conv_geometry(
+    shape: Shape, a: dict[str, Any], rank: int, *, dilated_strides: bool = False
+) -> tuple[Shape, str, list[tuple[int, int]]]:
+    """Output grid, its worked arithmetic and the (dilated kernel, stride) window of a convolution.
+
+    Keras refuses strides > 1 with dilation > 1 for plain and transposed
+    convolutions, but allows it for separable and depthwise ones.
+    """
     _needs_rank(shape, rank)
-    _no_dilated_strides(a)
+    if not dilated_strides:
+        _no_dilated_strides(a)
     spatial, out_text = _sliding(
         shape, a["kernel_size"], a["strides"], a["padding"], a["dilation_rate"], "kernel"
     )
@@ -180,6 +187,7 @@ def conv_transpose(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     (f is the dilated kernel). The tutorial's s * (n + f - p) is shown beside it.
     """
     _needs_rank(shape, rank)
+    _no_dilated_strides(a)
     out_pad = a["output_padding"]
     if out_pad is not None:
         for i, (op, s) in enumerate(zip(out_pad, a["strides"])):
@@ -239,7 +247,7 @@ def conv_transpose(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 def separable_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """SeparableConv1D/2D: a depthwise conv (f*...*c_in*m) then a pointwise one ((c_in*m + 1) * filters)."""
-    spatial, out_text, window = _conv_geometry(shape, a, rank)
+    spatial, out_text, window = _conv_geometry(shape, a, rank, dilated_strides=True)
     cin, m, filters = shape[-1], a["depth_multiplier"], a["filters"]
     k = _prod(a["kernel_size"])
     bias = filters if a["use_bias"] else 0
@@ -259,7 +267,7 @@ def separable_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 def depthwise_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """DepthwiseConv1D/2D: one f*... filter per channel and multiplier: (f*... + 1) * c_in*m."""
-    spatial, out_text, window = _conv_geometry(shape, a, rank)
+    spatial, out_text, window = _conv_geometry(shape, a, rank, dilated_strides=True)
     cin, m = shape[-1], a["depth_multiplier"]
     k = _prod(a["kernel_size"])
     bias = 1 if a["use_bias"] else 0

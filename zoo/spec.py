@@ -192,7 +192,7 @@ def _shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
 
 
 OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl",
-              "lamb", "lion", "nadam", "rmsprop", "sgd")  # fmt: skip
+              "lion", "nadam", "rmsprop", "sgd")  # fmt: skip
 LOSSES = (
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
     "categorical_hinge", "cosine_similarity", "hinge", "huber", "kl_divergence",
@@ -296,6 +296,11 @@ class Spec:
         return dataclasses.replace(spec, path=Path(path) if path is not None else None)
 
     @classmethod
+    def from_dict(cls, data: Mapping[str, Any], label: str = "<dict>") -> Spec:
+        """Validate a spec given as plain Python data (what the YAML would have parsed to)."""
+        return _validate(_plain_data(data), Source(label))
+
+    @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Spec:
         """Read, parse and validate a spec file."""
         path = Path(path)
@@ -340,6 +345,15 @@ class Spec:
             for layer in self.layers
         )
         return dataclasses.replace(self, layers=layers)
+
+
+def _plain_data(value: Any) -> Any:
+    """Tuples to lists, so Python-built specs validate exactly like parsed YAML."""
+    if isinstance(value, Mapping):
+        return {k: _plain_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_data(v) for v in value]
+    return value
 
 
 def _validate(data: Any, source: Source) -> Spec:

@@ -1,0 +1,301 @@
+"""Property-based: for random layers of every family, the formula engine agrees with Keras.
+
+Each example builds one layer both ways: the formula engine through zoo's own
+validation (``Spec.from_dict``) and Keras directly (``compute_output_shape``,
+``build``, ``count_params``). Where Keras rejects a configuration, the engine must
+reject it too, with a SpecError; where Keras accepts, shapes and counts must match.
+
+Examples per family: 200 by default; ``HYPOTHESIS_PROFILE=thorough`` runs 2,000.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import zoo
+from zoo import catalog, formula
+
+
+def keras_layer(kind: str, args: dict[str, Any]) -> Any:
+    import keras
+
+    def tuples(v: Any) -> Any:
+        return tuple(tuples(x) for x in v) if isinstance(v, list) else v
+
+    return getattr(keras.layers, kind)(**{k: tuples(v) for k, v in args.items()})
+
+
+def keras_answer(kind: str, args: dict[str, Any], shape: tuple[int, ...]):
+    """(output shape, params, trainable params), or None where Keras refuses."""
+    try:
+        layer = keras_layer(kind, args)
+        out = tuple(layer.compute_output_shape((None, *shape)))
+        layer.build((None, *shape))
+    except Exception:  # noqa: BLE001 - any refusal by Keras counts as a refusal
+        return None
+    trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)
+    return out, layer.count_params(), trainable
+
+
+def formula_answer(kind: str, args: dict[str, Any], shape: tuple[int, ...]):
+    """The same triple from zoo (validation, then the formula engine), or None on a SpecError."""
+    data = {"name": "prop", "description": "property test", "input": list(shape), "layers": [{kind: args}]}
+    try:
+        row = formula.summarize(zoo.Spec.from_dict(data)).rows[0]
+    except zoo.SpecError:
+        return None
+    return row.output_shape, row.params, row.trainable_params
+
+
+def check(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> None:
+    want = keras_answer(kind, args, shape)
+    got = formula_answer(kind, args, shape)
+    if want is None:
+        assert got is None, f"Keras rejects {kind}({args}) on {shape}, the formula engine gives {got}"
+    else:
+        assert got == want, f"{kind}({args}) on {shape}: formula {got} != keras {want}"
+
+
+# ---------------------------------------------------------------- strategies
+
+
+def per_axis(rank: int, low: int, high: int) -> st.SearchStrategy[Any]:
+    """An int, or a list of one int per axis: both argument forms Keras accepts."""
+    return st.one_of(st.integers(low, high), st.lists(st.integers(low, high), min_size=rank, max_size=rank))
+
+
+def grid(rank: int, low: int = 1) -> st.SearchStrategy[tuple[int, ...]]:
+    high = {1: 24, 2: 16, 3: 7}[rank]
+    return st.tuples(*[st.integers(low, high)] * rank, st.integers(1, 6))
+
+
+@st.composite
+def convolutions(draw: st.DrawFn, kinds: tuple[str, ...]) -> tuple[str, dict[str, Any], tuple[int, ...]]:
+    kind = draw(st.sampled_from(kinds))
+    entry = catalog.LAYERS[kind]
+    rank = entry.rank
+    args: dict[str, Any] = {"kernel_size": draw(per_axis(rank, 1, 5))}
+    if "filters" in entry.args:
+        args["filters"] = draw(st.integers(1, 8))
+    if draw(st.booleans()):
+        args["strides"] = draw(per_axis(rank, 1, 3))
+    if draw(st.booleans()):
+        args["dilation_rate"] = draw(per_axis(rank, 1, 3))
+    paddings = [p for p in ("valid", "same", "causal") if p != "causal" or kind == "Conv1D"]
+    args["padding"] = draw(st.sampled_from(paddings))
+    if "groups" in entry.args and draw(st.booleans()):
+        args["groups"] = draw(st.integers(1, 4))
+    if "depth_multiplier" in entry.args and draw(st.booleans()):
+        args["depth_multiplier"] = draw(st.integers(1, 3))
+    if "output_padding" in entry.args and draw(st.booleans()):
+        args["output_padding"] = draw(per_axis(rank, 0, 2))
+    if draw(st.booleans()):
+        args["use_bias"] = draw(st.booleans())
+    if draw(st.integers(0, 9)) == 0:
+        args["trainable"] = False
+    return kind, args, draw(grid(rank))
+
+
+def _kinds(family: str) -> tuple[str, ...]:
+    return tuple(k for k, v in catalog.LAYERS.items() if v.family == family)
+
+
+# ---------------------------------------------------------------- one test per family
+
+
+@given(convolutions(_kinds("conv")))
+def test_conv(case):
+    check(*case)
+
+
+@given(convolutions(_kinds("conv_transpose")))
+def test_conv_transpose(case):
+    check(*case)
+
+
+@given(convolutions(_kinds("separable_conv")))
+def test_separable_conv(case):
+    check(*case)
+
+
+@given(convolutions(_kinds("depthwise_conv")))
+def test_depthwise_conv(case):
+    check(*case)
+
+
+@st.composite
+def poolings(draw: st.DrawFn):
+    kind = draw(st.sampled_from(_kinds("pool")))
+    rank = catalog.LAYERS[kind].rank
+    args: dict[str, Any] = {"padding": draw(st.sampled_from(["valid", "same"]))}
+    if draw(st.booleans()):
+        args["pool_size"] = draw(per_axis(rank, 1, 4))
+    if draw(st.booleans()):
+        args["strides"] = draw(per_axis(rank, 1, 3))
+    return kind, args, draw(grid(rank))
+
+
+@given(poolings())
+def test_pooling(case):
+    check(*case)
+
+
+@given(st.sampled_from(_kinds("global_pool")), st.booleans(), st.data())
+def test_global_pooling(kind, keepdims, data):
+    check(kind, {"keepdims": keepdims}, data.draw(grid(catalog.LAYERS[kind].rank)))
+
+
+@given(st.sampled_from(_kinds("upsampling")), st.data())
+def test_upsampling(kind, data):
+    rank = catalog.LAYERS[kind].rank
+    check(kind, {"size": data.draw(per_axis(rank, 1, 3))}, data.draw(grid(rank)))
+
+
+@st.composite
+def amounts(draw: st.DrawFn, rank: int, high: int) -> Any:
+    n = st.integers(0, high)
+    pair = st.lists(n, min_size=2, max_size=2)
+    forms = [n, st.lists(pair, min_size=rank, max_size=rank)]
+    forms.append(pair if rank == 1 else st.lists(n, min_size=rank, max_size=rank))
+    return draw(st.one_of(forms))
+
+
+@given(st.sampled_from(_kinds("zero_padding") + _kinds("cropping")), st.data())
+def test_zero_padding_and_cropping(kind, data):
+    rank = catalog.LAYERS[kind].rank
+    key = "padding" if kind.startswith("Zero") else "cropping"
+    check(kind, {key: data.draw(amounts(rank, 6))}, data.draw(grid(rank)))
+
+
+@given(
+    st.lists(st.integers(1, 6), min_size=1, max_size=4),
+    st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    st.integers(-1, 2),
+)
+def test_flatten_and_reshape(shape, target, infer_at):
+    shape = tuple(shape)
+    check("Flatten", {}, shape)
+    if 0 <= infer_at < len(target):
+        target[infer_at] = -1
+    check("Reshape", {"target_shape": target}, shape)
+    # a target that holds exactly the input's values must always be accepted
+    check("Reshape", {"target_shape": [math.prod(shape)]}, shape)
+
+
+@given(
+    st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    st.integers(1, 16),
+    st.booleans(),
+    st.booleans(),
+)
+def test_dense_on_any_rank(shape, units, use_bias, trainable):
+    check("Dense", {"units": units, "use_bias": use_bias, "trainable": trainable}, tuple(shape))
+
+
+@given(
+    st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    st.integers(-5, 4),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_batch_normalization(shape, axis, center, scale, trainable):
+    check(
+        "BatchNormalization",
+        {"axis": axis, "center": center, "scale": scale, "trainable": trainable},
+        tuple(shape),
+    )
+
+
+@given(
+    st.lists(st.integers(1, 12), min_size=1, max_size=4),
+    st.floats(0, 0.99),
+    st.sampled_from(catalog.ACTIVATIONS),
+)
+def test_dropout_and_activation_keep_the_shape(shape, rate, activation):
+    check("Dropout", {"rate": rate}, tuple(shape))
+    check("Activation", {"activation": activation}, tuple(shape))
+
+
+@pytest.mark.parametrize(
+    ("shape", "pooling"),
+    [((224, 224, 3), None), ((32, 32, 3), None), ((31, 40, 3), None), ((75, 50, 1), "avg"),
+     ((33, 97, 5), "max"), ((64, 64, 3), "avg"), ((200, 33, 2), None)],
+)  # fmt: skip
+def test_vgg16_base_from_its_architecture(shape, pooling):
+    """The base's numbers come from its block structure, never from a stored total."""
+    import warnings
+
+    import keras
+
+    args = {"weights": None, "pooling": pooling}
+    try:
+        with warnings.catch_warnings():  # "usually expects 1 or 3 input channels"
+            warnings.simplefilter("ignore", UserWarning)
+            base = keras.applications.VGG16(
+                include_top=False, weights=None, input_shape=shape, pooling=pooling
+            )
+        want = (tuple(base.output.shape), base.count_params(), base.count_params())
+    except ValueError:
+        want = None
+    assert formula_answer("VGG16", args, shape) == want
+
+
+# ---------------------------------------------------------------- the defaults themselves
+
+
+@pytest.mark.parametrize("kind", sorted(k for k in catalog.LAYERS if k != "VGG16"))
+def test_catalogue_defaults_are_keras_defaults(kind):
+    """The formula engine fills in defaults from the catalogue; Keras must agree with each one."""
+    import inspect
+
+    import keras
+
+    signature = inspect.signature(getattr(keras.layers, kind).__init__)
+    entry = catalog.LAYERS[kind]
+    resolved = catalog.resolve(entry, {})
+    for name, arg in entry.args.items():
+        if name in catalog.COMMON or arg.default is catalog.REQUIRED:
+            continue
+        assert name in signature.parameters, f"{kind} has no argument {name!r} in Keras"
+        keras_default = signature.parameters[name].default
+        if keras_default is None or isinstance(keras_default, (str, bool, float)):
+            assert arg.default == keras_default or (name == "data_format" and keras_default is None)
+        else:  # ints and tuples: compare after the same normalisation
+            probe = catalog.Ctx(zoo.errors.Source(), (name,), entry.rank)
+            as_list = (
+                [list(x) if isinstance(x, tuple) else x for x in keras_default]
+                if isinstance(keras_default, tuple)
+                else keras_default
+            )
+            assert resolved[name] == arg.check(as_list, probe), name
+
+
+def test_every_catalogue_layer_exists_in_keras():
+    import keras
+
+    for kind in catalog.LAYERS:
+        source = keras.applications if kind == "VGG16" else keras.layers
+        assert hasattr(source, kind), kind
+
+
+def test_every_allowed_name_is_known_to_keras():
+    import keras
+
+    for name in catalog.ACTIVATIONS:
+        keras.activations.get(name)
+    for name in catalog.INITIALIZERS:
+        keras.initializers.get(name)
+    from zoo.spec import LOSSES, METRICS, OPTIMIZERS
+
+    for name in OPTIMIZERS:
+        keras.optimizers.get(name)
+    for name in LOSSES:
+        keras.losses.get(name)
+    for name in METRICS:
+        keras.metrics.get(name)
