@@ -80,3 +80,46 @@ def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
 def test_the_command_line_refuses_unknown_names(regen, capsys):
     assert regen.main(["conv2dd"]) == 2
     assert "did you mean 'conv2d'?" in capsys.readouterr().err
+
+
+def test_an_interrupted_regeneration_leaves_every_golden_old_or_new(regen, tmp_path, monkeypatch):
+    names = ["conv1d", "conv2d", "conv2d_same", "worked_example"]
+    for name in names:
+        (tmp_path / f"{name}.yml").write_text("old\n")
+    calls = {"n": 0}
+    real_fsync = os.fsync
+
+    def interrupt_third_write(fd):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third file's text is in its temporary file, not yet renamed
+            raise KeyboardInterrupt
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", interrupt_third_write)
+    with pytest.raises(KeyboardInterrupt):
+        regen.regenerate(names, tmp_path)
+    states = {n: (tmp_path / f"{n}.yml").read_text() for n in names}
+    assert states["conv1d"] == (GOLDENS / "conv1d.yml").read_text()
+    assert states["conv2d"] == (GOLDENS / "conv2d.yml").read_text()
+    assert states["conv2d_same"] == "old\n"
+    assert states["worked_example"] == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.yml" for n in names)
+
+
+def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path, monkeypatch):
+    from zoo import formula
+
+    real = formula.summarize
+
+    def off_by_one(spec):
+        s = real(spec)
+        first = type(s.rows[0])(**{**s.rows[0].__dict__, "params": s.rows[0].params + 1})
+        return type(s).from_rows(s.name, (first, *s.rows[1:]))
+
+    monkeypatch.setattr(formula, "summarize", off_by_one)
+    written, refused = regen.regenerate(["conv2d"], tmp_path)
+    assert written == [] and list(tmp_path.iterdir()) == []
+    assert refused["conv2d"][0] == (
+        "formula vs keras: row 0: formula: conv2d (Conv2D) (None, 62, 62, 32) params=897 "
+        "trainable_params=896 trainable=True"
+    )

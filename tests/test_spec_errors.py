@@ -74,6 +74,43 @@ def test_missing_required_keys():
         load(text)
 
 
+def test_duplicate_keys_inside_a_layer():
+    text = GOOD.replace("padding: same,", "padding: same, padding: valid,")
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape(
+            "specs/mine.yaml:5: layers[0].Conv2D.padding: "
+            "duplicate key 'padding' (first on line 5, again on line 5)"
+        ),
+    ):
+        load(text)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  - Flatten: {}\n", "  - Flatten\n",
+         "specs/mine.yaml:7: layers[2]: a layer is a one-key mapping {LayerClass: {arguments}}"),
+        ("  - Flatten: {}\n", "  - {Flatten: {}, Dense: {units: 1}}\n",
+         "layers[2]: a layer is a one-key mapping"),
+        ("  - Flatten: {}\n", "  - Flatten: [1]\n", "layers[2].Flatten: Flatten's value must be a mapping"),
+        ("layers:\n", "layers: []\nx:\n", "x: unknown argument"),
+        ("input: [64, 64, 3]", "input: 64", "input: invalid input shape. Received: input=64"),
+        ("compile: {", "compile: {epochs: 3, ", "compile.epochs: unknown argument"),
+        ("Dense: {units: 10,", "Dense: {units: 10.0,",
+         "layers[3].Dense.units: must be an integer >= 1. Received: units=10.0"),
+        ("MaxPooling2D: {pool_size: [2, 2]}", "MaxPooling2D: {pool_size: [2, -2]}",
+         "layers[1].MaxPooling2D.pool_size: every value must be >= 1"),
+        ("Flatten: {}", "Dropout: {rate: 1.5}", "layers[2].Dropout.rate: must be a number in [0, 1)"),
+        ("Flatten: {}", "VGG16: {include_top: true}", "layers[2].VGG16.include_top: invalid value"),
+    ],
+)  # fmt: skip
+def test_more_mistakes(old, new, message):
+    assert old in GOOD
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        load(GOOD.replace(old, new))
+
+
 def test_duplicate_keys_name_both_lines():
     text = GOOD.replace("input: [64, 64, 3]\n", "input: [64, 64, 3]\ninput: [32, 32, 3]\n")
     with pytest.raises(
@@ -93,6 +130,11 @@ def test_duplicate_keys_name_both_lines():
          "specs/mine.yaml:1: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
         ("name: &a mine\ndescription: *a\n", "specs/mine.yaml:1: YAML anchors and aliases are not allowed"),
         ("name: !custom mine\n", "YAML tag '!custom' is not allowed"),
+        ("name: 2024-01-01\n", "YAML tag 'tag:yaml.org,2002:timestamp' is not allowed in specs; quote it"),
+        ("name: !!binary aGVsbG8=\n", "YAML tag 'tag:yaml.org,2002:binary' is not allowed"),
+        ("name: mine\n<<: {a: 1}\n", "specs/mine.yaml:2: YAML tag 'tag:yaml.org,2002:merge' is not allowed"),
+        ("\x00name: mine\n", "specs/mine.yaml:1: spec contains a character YAML does not allow: '\\x00'"),
+        ("1: x\n", "specs/mine.yaml:1: keys must be strings. Received: 1"),
     ],
 )  # fmt: skip
 def test_unsafe_or_broken_yaml(text, message):

@@ -55,11 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.bench == "summary":
         m = bench_summary(args.repeat)
         python_only = statistics.median(cold("pass") for _ in range(args.repeat))
-        print(f"cold summary of vgg16_transfer, median of {args.repeat} runs each (Python start-up included):")
+        print(
+            f"cold summary of vgg16_transfer, median of {args.repeat} runs each (Python start-up included):"
+        )
         print(f"  python -c pass : {python_only:8.3f} s")
         print(f"  formula engine : {m['formula']:8.3f} s")
         print(f"  keras          : {m['keras']:8.3f} s")
-        print(f"  ratio keras/formula: {m['keras'] / m['formula']:.1f}x (target >= 20x; formula target < 0.2 s)")
+        print(
+            f"  ratio keras/formula: {m['keras'] / m['formula']:.1f}x (target >= 20x; formula target < 0.2 s)"
+        )
     return 0
 
 

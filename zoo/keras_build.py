@@ -24,9 +24,23 @@ def import_keras() -> Any:
     return keras
 
 
+# A spec must not be able to exhaust memory: 250 M float32 parameters are 1 GB,
+# seventeen times VGG16's convolutional base.
+MAX_PARAMS = 250_000_000
+
+
 def build(spec: Spec, *, compile: bool = True) -> Any:
     """Build (and by default compile) the spec's model; geometry is checked before Keras runs."""
-    formula.steps(spec)  # raises a SpecError with the arithmetic, before Keras is touched
+    planned = formula.summarize(spec)  # a SpecError with the arithmetic, before Keras is touched
+    if planned.total_params > MAX_PARAMS:
+        biggest = max(planned.rows, key=lambda r: r.params)
+        raise SpecError(
+            f"the model would have {planned.total_params:,} parameters "
+            f"({planned.total_params * 4 / 2**30:.1f} GiB as float32; {biggest.name} alone has "
+            f"{biggest.params:,}), more than zoo will build ({MAX_PARAMS:,}); "
+            "`zoo summary --engine formula` still computes its table",
+            file=spec.origin.label,
+        )
     keras = import_keras()
     inputs = keras.Input(shape=spec.input, name="input")
     x = inputs

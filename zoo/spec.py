@@ -56,15 +56,25 @@ def load_yaml(text: str, label: str = "<string>") -> tuple[Any, Source]:
             f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be",
             file=label,
         )
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # raised while reading, before any parsing
+        line = text[: exc.position].count("\n") + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise SpecError(
+            f"spec contains a character YAML does not allow: {char!r} (at offset {exc.position})",
+            file=label,
+            line=line,
+        ) from None
     loader.label = label
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        raise SpecError(f"YAML syntax error: {what}", file=label, line=line) from None
+        raise SpecError(
+            f"YAML syntax error: {what}", file=label, line=mark.line + 1 if mark else None
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", file=label) from None
     finally:
