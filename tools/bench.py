@@ -1,12 +1,22 @@
 """Benchmarks, reported as ratios measured side by side in one run (never asserted in tests).
 
     python tools/bench.py summary [--repeat 5]
+    python tools/bench.py fit [--samples 100] [--size 224] [--epochs 10]
 
 ``summary``: a cold Python process computing the summary of ``vgg16_transfer``
 with the formula engine vs with Keras (import, build, read), start-up included.
 Runs alternate between the two so that machine noise hits both alike; the
 medians and their ratio are printed. Target: formula at least 20x faster and
 under 0.2 s.
+
+``fit``: the tutorial's VGG16 cell exactly as written (100 images of 224x224x3,
+10 epochs, batch 32, but weights=None since nothing is downloaded here) against
+``zoo.run("vgg16_transfer", weights=None)``, which trains the head on the frozen
+base's outputs computed once. The tutorial's time is its ``fit`` call; zoo's fit
+time is the base's outputs plus the head's training (``RunResult.seconds["fit"]``);
+the whole ``zoo.run`` (build and predictions too) is printed beside it. Target:
+at least 8x; the limit is about one forward pass of the base over the images.
+Takes minutes on a laptop-class CPU.
 """
 
 from __future__ import annotations
@@ -45,12 +55,69 @@ def bench_summary(repeat: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def tutorial_cell(samples: int, size: int, epochs: int) -> float:
+    """The tutorial's transfer-learning cell, as written; returns the seconds its fit takes."""
+    import numpy as np
+    from tensorflow.keras import layers, models
+    from tensorflow.keras.applications import VGG16
+
+    base_model = VGG16(weights=None, include_top=False, input_shape=(size, size, 3))
+    for layer in base_model.layers:
+        layer.trainable = False
+    X_train = np.random.random((samples, size, size, 3))
+    y_train = np.random.randint(10, size=(samples, 1))
+    model = models.Sequential([
+        base_model,
+        layers.GlobalAveragePooling2D(),
+        layers.Dense(256, activation="relu"),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0)
+    return time.perf_counter() - start
+
+
+def zoo_run(samples: int, size: int, epochs: int) -> tuple[float, float]:
+    sys.path.insert(0, str(ROOT))
+    import zoo
+
+    spec = zoo.spec("vgg16_transfer")
+    if size != 224:
+        text = spec.path.read_text().replace("input: [224, 224, 3]", f"input: [{size}, {size}, 3]")
+        spec = zoo.Spec.from_yaml(text)
+    start = time.perf_counter()
+    result = zoo.run(spec, weights=None, samples=samples, epochs=epochs, verbose=0)
+    elapsed = time.perf_counter() - start
+    if not result.fast_path:
+        raise SystemExit(f"zoo.run did not take the fast path: {result.notes}")
+    return result.seconds["fit"], elapsed
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="bench", required=True)
     s = sub.add_parser("summary", help="cold formula vs Keras summary of vgg16_transfer")
     s.add_argument("--repeat", type=int, default=5)
+    f = sub.add_parser("fit", help="the tutorial's VGG16 cell vs zoo.run's frozen-base fast path")
+    f.add_argument("--samples", type=int, default=100)
+    f.add_argument("--size", type=int, default=224)
+    f.add_argument("--epochs", type=int, default=10)
     args = p.parse_args(argv)
+
+    if args.bench == "fit":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        shape = f"{args.samples} images of {args.size}x{args.size}x3, {args.epochs} epochs, batch 32"
+        print(f"VGG16 transfer cell, {shape}:", flush=True)
+        zoo_fit, zoo_all = zoo_run(args.samples, args.size, args.epochs)
+        print(f"  zoo.run fit (base outputs once + head): {zoo_fit:8.1f} s", flush=True)
+        print(f"  zoo.run whole (build, fit, predict)   : {zoo_all:8.1f} s", flush=True)
+        tut_s = tutorial_cell(args.samples, args.size, args.epochs)
+        print(f"  tutorial cell, its fit call           : {tut_s:8.1f} s")
+        print(f"  fit ratio tutorial/zoo: {tut_s / zoo_fit:.1f}x (target >= 8x); "
+              f"whole zoo.run counted: {tut_s / zoo_all:.1f}x")  # fmt: skip
+        return 0
 
     if args.bench == "summary":
         m = bench_summary(args.repeat)

@@ -20,13 +20,16 @@ from zoo.errors import SpecError
 from zoo.registry import Registry
 from zoo.spec import Layer, Spec
 from zoo.summaries import Row, Summary
+from zoo.training import RunResult
 from zoo.weights import WeightsError
 
 __all__ = [
     "Layer", "Registry", "Row", "Spec", "SpecError", "Summary", "WeightsError",
-    "add_spec_dir", "build", "default_registry", "explain", "names", "spec", "summary",
+    "RunResult", "add_spec_dir", "build", "default_registry", "explain", "names", "run", "spec",
+    "summary",
 ]  # fmt: skip
 __version__ = "0.1.0"
+
 
 ENGINES = ("keras", "formula")
 _DEFAULT = Registry()
@@ -66,19 +69,54 @@ def build(
     *,
     weights: str | os.PathLike[str] | None = _SPEC_WEIGHTS,
     compile: bool = True,
+    strategy: Any = None,
 ) -> Any:
     """Build the Keras model of a spec (compiled per its ``compile:`` unless ``compile=False``).
 
     Args:
         weights: for a pretrained base: ``"imagenet"`` (Keras's cache), a file path,
             or ``None`` for the architecture only; by default the spec's own value.
+        strategy: a ``tf.distribute.Strategy`` to build and compile under.
     """
     from zoo import keras_build
 
-    the_spec = _as_spec(name_or_spec)
-    if weights is not _SPEC_WEIGHTS:
-        the_spec = the_spec.with_weights(weights)
-    return keras_build.build(the_spec, compile=compile)
+    the_spec = _with_weights(_as_spec(name_or_spec), weights)
+    if strategy is None:
+        return keras_build.build(the_spec, compile=compile)
+    with strategy.scope():
+        return keras_build.build(the_spec, compile=compile)
+
+
+def run(
+    name_or_spec: str | Spec,
+    *,
+    seed: int = 0,
+    epochs: int | None = None,
+    samples: int | None = None,
+    batch_size: int | None = None,
+    weights: str | os.PathLike[str] | None = _SPEC_WEIGHTS,
+    verbose: Any = "auto",
+    strategy: Any = None,
+    fast_path: bool = True,
+) -> RunResult:
+    """Run the spec's tutorial cell: build, compile, fit on its dummy data, predict.
+
+    ``epochs``, ``samples`` and ``batch_size`` default to the spec's ``fit:`` and
+    ``data:``. With a frozen base the head trains on the base's outputs computed
+    once (``fast_path=False`` forces plain end-to-end fitting); ``result.notes`` says
+    which was done and why. The same ``seed`` gives the same result in any process.
+    """
+    from zoo import training
+
+    return training.run(
+        _with_weights(_as_spec(name_or_spec), weights),
+        seed=seed, epochs=epochs, samples=samples, batch_size=batch_size,
+        verbose=verbose, strategy=strategy, fast_path=fast_path,
+    )  # fmt: skip
+
+
+def _with_weights(the_spec: Spec, weights: Any) -> Spec:
+    return the_spec if weights is _SPEC_WEIGHTS else the_spec.with_weights(weights)
 
 
 def summary(name_or_spec: str | Spec, engine: str = "keras") -> Summary:

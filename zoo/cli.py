@@ -88,6 +88,42 @@ def cmd_check(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """The tutorial cell: summary, Keras's progress bar, prediction shape and first rows."""
+    import logging
+
+    from zoo import training
+
+    strategy = training.mirrored_strategy(args.devices) if args.devices else None
+    logging.basicConfig(format="zoo: %(message)s", level=logging.INFO)
+    spec = zoo.spec(args.name)
+    if args.weights != "spec":
+        spec = spec.with_weights(None if args.weights == "none" else args.weights)
+    print(summaries.render(zoo.summary(spec, engine="keras")), end="")
+    result = zoo.run(
+        spec, seed=args.seed, epochs=args.epochs, samples=args.samples,
+        verbose=0 if args.quiet else "auto", strategy=strategy,
+    )  # fmt: skip
+    p = result.predictions
+    print(f"predictions: shape {p.shape}; first rows:")
+    with __import__("numpy").printoptions(precision=4, suppress=True, linewidth=100):
+        print(p[: args.rows])
+    return EXIT_OK
+
+
+def cmd_weights(args: argparse.Namespace) -> int:
+    from zoo import weights
+
+    if args.action == "path":
+        print(weights.cache_path(args.model))
+        return EXIT_OK
+    if not args.file:
+        raise SpecError("`zoo weights install MODEL FILE` needs the FILE to copy")
+    target = weights.install(args.model, args.file)
+    print(f"installed {args.file} -> {target} (md5 checked)")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     from pathlib import Path
 
@@ -128,6 +164,26 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--goldens", type=Path, default=None,
                    help="folder of golden files to compare with (e.g. tests/goldens)")  # fmt: skip
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("run", help="the tutorial cell: compile, fit on dummy data, predict")
+    s.add_argument("name")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--epochs", type=int, default=None, help="default: the spec's fit.epochs")
+    s.add_argument("--samples", type=int, default=None, help="default: the spec's data.samples")
+    s.add_argument(
+        "--weights", default="spec", help="imagenet, none, or a file path (default: the spec's own)"
+    )
+    s.add_argument("--devices", type=int, default=None,
+                   help="fit under a MirroredStrategy over N devices (GPUs, or N logical CPUs)")  # fmt: skip
+    s.add_argument("--rows", type=int, default=5, help="prediction rows to print")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("weights", help="pretrained weights in Keras's cache")
+    s.add_argument("action", choices=("install", "path"))
+    s.add_argument("model", choices=("vgg16",))
+    s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
+    s.set_defaults(func=cmd_weights)
     return p
 
 

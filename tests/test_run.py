@@ -1,0 +1,191 @@
+"""zoo.run: the tutorial's cells from their specs, deterministic, with the frozen-base fast path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+import zoo
+from zoo import training
+
+SMALL_VGG = (ROOT / "specs" / "vgg16_transfer.yaml").read_text().replace("[224, 224, 3]", "[32, 32, 3]")
+
+
+def variant(text, old, new):
+    assert old in text
+    return zoo.Spec.from_yaml(text.replace(old, new))
+
+
+# ---------------------------------------------------------------- planning (no Keras)
+
+
+def test_plan_takes_the_fast_path_for_the_frozen_vgg16_base():
+    chosen = training.plan(zoo.spec("vgg16_transfer"))
+    assert chosen.fast
+    # the parameter-free pooling after the base is cached too: 512 numbers per image, not 7*7*512
+    assert [layer.name for layer in chosen.prefix] == ["vgg16", "global_average_pooling2d"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ("  - VGG16:", "  - Conv2D: {filters: 3, kernel_size: 1, padding: same}\n  - VGG16:",
+         "no frozen layer with parameters comes before conv2d"),
+        ("  - VGG16:", "  - Dropout: {rate: 0.1}\n  - VGG16:",
+         "no frozen layer with parameters comes before dropout"),
+        ("trainable: false}", "trainable: true}", "no frozen layer with parameters comes before vgg16"),
+    ],
+)  # fmt: skip
+def test_plan_falls_back_where_the_shortcut_would_change_the_result(old, new, reason):
+    chosen = training.plan(variant(SMALL_VGG, old, new))
+    assert not chosen.fast
+    assert chosen.reason == reason
+
+
+def test_plan_for_a_model_without_a_frozen_base():
+    chosen = training.plan(zoo.spec("conv2d"))
+    assert (chosen.fast, chosen.reason) == (False, "no frozen layer with parameters comes before conv2d")
+
+
+def test_dummy_data_is_the_tutorials():
+    x, y = training.dummy_data(zoo.spec("conv2d"), 50, seed=3)
+    assert x.shape == (50, 64, 64, 3) and x.dtype == np.float32
+    assert 0 <= x.min() and x.max() < 1
+    assert y.shape == (50, 1) and set(np.unique(y)) <= set(range(10)) and len(np.unique(y)) > 5
+
+
+def test_a_spec_without_training_sections_cannot_run():
+    with pytest.raises(zoo.SpecError, match="spec 'worked_example' has no compile: section"):
+        zoo.run("worked_example")
+
+
+# ---------------------------------------------------------------- running
+
+
+def test_run_fits_and_predicts_per_the_spec():
+    result = zoo.run("conv1d", samples=12, epochs=2, verbose=0)
+    assert result.predictions.shape == (12, 1)
+    assert set(result.history) == {"loss", "accuracy"}
+    assert len(result.history["loss"]) == 2
+    assert not result.fast_path and result.notes[0].startswith("plain fit:")
+    assert result.model.name == "conv1d"
+
+
+def test_fast_path_trains_the_same_head_as_plain_fitting():
+    """The equivalence the fast path rests on, on a small input: same seed, same head weights."""
+    spec = zoo.Spec.from_yaml(SMALL_VGG)
+    kwargs = dict(weights=None, samples=24, epochs=3, batch_size=8, verbose=0, seed=5)
+    fast = zoo.run(spec, **kwargs)
+    plain = zoo.run(spec, fast_path=False, **kwargs)
+    assert fast.fast_path and not plain.fast_path
+    assert "frozen-base fast path" in fast.notes[0]
+    for name in ("dense", "dense_1"):
+        for a, b in zip(fast.model.get_layer(name).get_weights(), plain.model.get_layer(name).get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast.history["loss"], plain.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(fast.predictions, plain.predictions, rtol=1e-5, atol=1e-6)
+    # the returned model is the whole model, base included, and it predicts what the head did
+    assert [layer.name for layer in fast.model.layers][1] == "vgg16"
+    x, _ = training.dummy_data(spec, 24, seed=5)
+    np.testing.assert_allclose(fast.model.predict(x, verbose=0), fast.predictions, rtol=1e-5, atol=1e-6)
+
+
+def test_run_falls_back_and_says_why():
+    spec = variant(SMALL_VGG, "  - VGG16:", "  - Dropout: {rate: 0.1}\n  - VGG16:")
+    result = zoo.run(spec, weights=None, samples=8, epochs=1, verbose=0)
+    assert not result.fast_path
+    assert result.notes == ["plain fit: no frozen layer with parameters comes before dropout"]
+
+
+DETERMINISM = """
+import json, sys, numpy as np, zoo
+out = {}
+for seed in (0, 1):
+    r = zoo.run("conv2d_stride2", seed=seed, samples=16, epochs=2, verbose=0)
+    out[seed] = {"weights": [w.tolist() for w in r.model.get_weights()[-2:]],
+                 "history": r.history, "predictions": r.predictions.tolist()}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_same_seed_same_result_in_two_processes_different_seed_different():
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", DETERMINISM],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]  # two processes side by side
+    outs = [p.communicate()[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    first, second = (json.loads(out.strip().splitlines()[-1]) for out in outs)
+    assert first["0"] == second["0"]  # exact: weights, history and predictions
+    assert first["1"] == second["1"]
+    assert first["0"]["weights"] != first["1"]["weights"]
+    assert first["0"]["predictions"] != first["1"]["predictions"]
+
+
+STRATEGY = """
+import json, zoo
+from zoo import training
+strategy = training.mirrored_strategy(2)   # splits this CPU into two logical devices
+before = zoo.build("conv2d_stride2", strategy=strategy).get_layer("dense").kernel
+r = zoo.run("conv2d_stride2", samples=16, epochs=1, batch_size=8, verbose=0, strategy=strategy)
+kernel = r.model.get_layer("dense").kernel.value
+replicas = kernel.values
+print(json.dumps({
+    "replicas": strategy.num_replicas_in_sync,
+    "devices": sorted(v.device.split("/")[-1] for v in replicas),
+    "same": bool((replicas[0].numpy() == replicas[1].numpy()).all()),
+    "loss": r.history["loss"],
+}))
+"""
+
+
+@pytest.mark.slow
+def test_run_under_a_mirrored_strategy_over_two_logical_cpus():
+    done = subprocess.run([sys.executable, "-c", STRATEGY], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["replicas"] == 2
+    assert out["devices"] == ["device:CPU:0", "device:CPU:1"]
+    assert out["same"]  # both replicas hold the same trained weights
+    assert len(out["loss"]) == 1 and np.isfinite(out["loss"][0])
+
+
+def test_cli_run_prints_summary_progress_and_predictions(capsys):
+    from zoo.cli import main
+
+    assert main(["run", "global_average_pooling2d", "--epochs", "1", "--samples", "6", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert 'Model: "global_average_pooling2d"' in out
+    assert "predictions: shape (6, 10); first rows:" in out
+
+
+def test_cli_weights_path_and_install(tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    from zoo import weights
+    from zoo.cli import main
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    assert main(["weights", "path", "vgg16"]) == 0
+    expected = tmp_path / "home" / "models" / weights.KNOWN["vgg16"].filename
+    assert capsys.readouterr().out.strip() == str(expected)
+    made = tmp_path / "made.h5"
+    made.write_bytes(b"pretend weights")
+    assert main(["weights", "install", "vgg16", str(made)]) == 2  # wrong hash: refused
+    assert "does not match" in capsys.readouterr().err and not expected.exists()
+    wf = dataclasses.replace(weights.KNOWN["vgg16"], md5=weights.md5sum(made))
+    monkeypatch.setitem(weights.KNOWN, "vgg16", wf)
+    assert main(["weights", "install", "vgg16", str(made)]) == 0
+    assert expected.read_bytes() == b"pretend weights"

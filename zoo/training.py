@@ -1,0 +1,224 @@
+"""Run a tutorial cell from its spec: build, compile, make the dummy data, fit, predict.
+
+Deterministic: ``seed`` fixes the initial weights (``keras.utils.set_random_seed``),
+the dummy data (NumPy's generator), the shuffling and the dropout masks; TensorFlow's
+op determinism is switched on, so two processes with the same seed on the same
+machine give identical weights, history and predictions.
+
+Frozen-base fast path: when the model starts with frozen layers (a pretrained
+base) and nothing before the trainable part is trainable or random at training
+time, every epoch of the tutorial's ``fit`` pushes the same inputs through the
+same frozen function. Computing the base's outputs once and training the head on
+them is the same computation, minus the repeats. ``run`` does that by itself and
+returns the full model (base + trained head); elsewhere it fits plainly and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from zoo import formula, keras_build
+from zoo.errors import SpecError
+from zoo.spec import Layer, Spec
+
+log = logging.getLogger("zoo")
+
+# Layers whose output is random while training: nothing before a base may be one.
+RANDOM_IN_TRAINING = frozenset({"Dropout"})
+MAX_DATA_BYTES = 2 * 2**30  # the dummy data must fit comfortably in memory
+
+
+@dataclass
+class RunResult:
+    """What a tutorial cell leaves behind: the trained model, its history, its predictions."""
+
+    model: Any  # keras.Model, base + head
+    history: dict[str, list[float]]  # Keras's History.history
+    predictions: Any  # numpy array, one row per sample
+    fast_path: bool = False
+    notes: list[str] = field(default_factory=list)  # what run decided, and why
+    # seconds spent: "build", "fit" (with the fast path: the base's outputs plus the
+    # head's training, i.e. what the tutorial's fit call does) and "predict"
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to fit: the frozen prefix to compute once (``prefix`` layers), or why not."""
+
+    prefix: tuple[Layer, ...]
+    reason: str
+
+    @property
+    def fast(self) -> bool:
+        return bool(self.prefix)
+
+
+def plan(spec: Spec) -> Plan:
+    """Decide from the spec alone (no Keras) whether the frozen-base fast path is exact.
+
+    The prefix is the longest run of leading layers that are either frozen or
+    parameter-free and deterministic, cut back to the last frozen layer with
+    parameters and then extended by the deterministic parameter-free layers right
+    after it (GlobalAveragePooling2D after VGG16, so the cached features are small).
+    A frozen BatchNormalization runs in inference mode in Keras 3, so it is deterministic.
+    """
+    shape = spec.input
+    run: list[tuple[Layer, bool]] = []  # (layer, is frozen with parameters)
+    stop = ""
+    for layer in spec.layers:
+        step = formula.layer_step(spec, layer, shape)
+        shape = step.shape
+        frozen = not layer.resolved()["trainable"]
+        if layer.kind in RANDOM_IN_TRAINING:
+            stop = f"{layer.name} ({layer.kind}) is random at training time"
+            break
+        if step.params and not frozen:
+            stop = f"{layer.name} ({layer.kind}) is trainable"
+            break
+        run.append((layer, bool(step.params) and frozen))
+    frozen_at = [i for i, (_, f) in enumerate(run) if f]
+    if not frozen_at:
+        why = f"no frozen layer with parameters comes before {stop.split(' ')[0]}" if stop else ""
+        return Plan((), why or "the model has no frozen layer with parameters")
+    prefix = tuple(layer for layer, _ in run)
+    if len(prefix) == len(spec.layers):
+        return Plan((), "every layer is frozen: there is nothing to train")
+    return Plan(prefix, f"the frozen prefix ends at {prefix[-1].name}; the head starts at "
+                        f"{spec.layers[len(prefix)].name}")  # fmt: skip
+
+
+def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
+    """The tutorial's dummy data: inputs uniform in [0, 1), integer labels in [0, classes)."""
+    import numpy as np
+
+    data = spec.data or {}
+    if "classes" not in data:
+        raise SpecError(f"spec {spec.name!r} has no data: section with classes; zoo.run needs it",
+                        file=spec.origin.label)  # fmt: skip
+    size = samples * math.prod(spec.input) * 4
+    if size > MAX_DATA_BYTES:
+        raise SpecError(f"dummy data of {samples} samples of {spec.input} would take "
+                        f"{size / 2**30:.1f} GiB; use fewer samples", file=spec.origin.label)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    x = rng.random((samples, *spec.input), dtype=np.float32)
+    y = rng.integers(0, data["classes"], size=(samples, 1))
+    return x, y
+
+
+def _compile(model: Any, spec: Spec) -> None:
+    c = spec.compile or {}
+    model.compile(optimizer=c["optimizer"], loss=c["loss"], metrics=list(c.get("metrics", ())))
+
+
+def run(
+    spec: Spec,
+    *,
+    seed: int = 0,
+    epochs: int | None = None,
+    samples: int | None = None,
+    batch_size: int | None = None,
+    verbose: Any = "auto",
+    strategy: Any = None,
+    fast_path: bool = True,
+) -> RunResult:
+    """Build, compile, fit on dummy data and predict, as the spec's tutorial cell does."""
+    for section in ("compile", "data", "fit"):
+        if getattr(spec, section) is None:
+            raise SpecError(
+                f"spec {spec.name!r} has no {section}: section; zoo.run needs compile, data and fit",
+                file=spec.origin.label,
+            )
+    fit = dict(spec.fit or {})
+    epochs = epochs if epochs is not None else fit.get("epochs", 10)
+    batch_size = batch_size if batch_size is not None else fit.get("batch_size", 32)
+    samples = samples if samples is not None else (spec.data or {}).get("samples", 100)
+    chosen = plan(spec) if fast_path else Plan((), "the fast path was turned off")
+    notes = []
+
+    keras = keras_build.import_keras()
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    x, y = dummy_data(spec, samples, seed)
+    clock = _Clock()
+    scope = strategy.scope() if strategy is not None else _NullScope()
+    with scope:
+        model = keras_build.build(spec, compile=True)
+        clock.lap("build")
+        if chosen.fast:
+            notes.append(f"frozen-base fast path: {chosen.reason}; its outputs are computed once "
+                         f"for {samples} samples and the head trains on them")  # fmt: skip
+            head, features = _split(keras, model, spec, chosen, x, batch_size)
+            _compile(head, spec)
+        else:
+            notes.append(f"plain fit: {chosen.reason}")
+    for note in notes:
+        log.info("%s: %s", spec.name, note)
+    trained, inputs = (head, features) if chosen.fast else (model, x)
+    history = trained.fit(inputs, y, epochs=epochs, batch_size=batch_size, verbose=verbose)
+    clock.lap("fit")
+    predictions = trained.predict(inputs, batch_size=batch_size, verbose=0)
+    clock.lap("predict")
+    return RunResult(model, dict(history.history), predictions, chosen.fast, notes, clock.laps)
+
+
+def _split(keras: Any, model: Any, spec: Spec, chosen: Plan, x: Any, batch_size: int) -> tuple[Any, Any]:
+    """The head as a model of its own (sharing the full model's layers) and the base's outputs."""
+    last = model.get_layer(chosen.prefix[-1].name)
+    prefix_model = keras.Model(model.inputs, last.output)
+    features = prefix_model.predict(x, batch_size=batch_size, verbose=0)
+    head_in = keras.Input(shape=features.shape[1:], name="features")
+    h = head_in
+    for layer in spec.layers[len(chosen.prefix) :]:
+        h = model.get_layer(layer.name)(h)
+    return keras.Model(head_in, h, name=f"{spec.name}_head"), features
+
+
+class _Clock:
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self._last
+        self._last = now
+
+
+class _NullScope:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def mirrored_strategy(devices: int) -> Any:
+    """A MirroredStrategy over ``devices`` GPUs, or over as many logical CPUs where there are none.
+
+    Splitting the CPU must happen before TensorFlow starts its runtime, so call this early.
+    """
+    if devices < 1:
+        raise SpecError(f"devices must be >= 1. Received: devices={devices}")
+    keras_build.import_keras()
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) >= devices:
+        names: Sequence[str] = [f"/gpu:{i}" for i in range(devices)]
+    else:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(devices)]
+        )
+        names = [f"/cpu:{i}" for i in range(devices)]
+    return tf.distribute.MirroredStrategy(list(names))
