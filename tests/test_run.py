@@ -148,6 +148,8 @@ print(json.dumps({
     "same": bool((replicas[0].numpy() == replicas[1].numpy()).all()),
     "loss": r.history["loss"],
 }))
+from zoo.cli import main   # the command line asks for the same strategy: --devices 2
+assert main(["run", "conv2d_stride2", "--devices", "2", "--epochs", "1", "--samples", "8", "--quiet"]) == 0
 """
 
 
@@ -155,7 +157,8 @@ print(json.dumps({
 def test_run_under_a_mirrored_strategy_over_two_logical_cpus():
     done = subprocess.run([sys.executable, "-c", STRATEGY], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = json.loads(next(line for line in done.stdout.splitlines() if line.startswith('{"replicas"')))
+    assert "predictions: shape (8, 10); first rows:" in done.stdout  # zoo run --devices 2
     assert out["replicas"] == 2
     assert out["devices"] == ["device:CPU:0", "device:CPU:1"]
     assert out["same"]  # both replicas hold the same trained weights

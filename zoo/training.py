@@ -217,8 +217,17 @@ def mirrored_strategy(devices: int) -> Any:
         names: Sequence[str] = [f"/gpu:{i}" for i in range(devices)]
     else:
         cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(devices)]
-        )
+        config = tf.config.get_logical_device_configuration(cpu) or []
+        if len(config) < devices:
+            try:
+                tf.config.set_logical_device_configuration(
+                    cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(devices)]
+                )
+            except RuntimeError:
+                raise SpecError(
+                    f"cannot split the CPU into {devices} logical devices: TensorFlow has already "
+                    f"started with {max(len(config), 1)}; ask for the strategy before anything "
+                    "else uses TensorFlow"
+                ) from None
         names = [f"/cpu:{i}" for i in range(devices)]
     return tf.distribute.MirroredStrategy(list(names))
