@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import zoo
 from zoo import summaries
@@ -47,6 +48,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in results], indent=2))
         return EXIT_OK
+    if args.format == "yaml":
+        import yaml
+
+        print(yaml.safe_dump([s.to_dict() for s in results], sort_keys=False), end="")
+        return EXIT_OK
     for i, (name, s) in enumerate(zip(targets, results)):
         if i:
             print()
@@ -63,29 +69,55 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _golden_folder(args: argparse.Namespace, *, required: bool) -> Path | None:
+    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None."""
+    if args.goldens is not None:
+        if not args.goldens.is_dir():
+            raise SpecError("golden folder not found", file=str(args.goldens))
+        return Path(args.goldens)
+    default = Path("tests") / "goldens"
+    if default.is_dir():
+        return default
+    if required:
+        raise SpecError("no golden folder: pass --goldens DIR (zoo's own are in tests/goldens)")
+    return None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    """Formula vs Keras vs golden, one line per spec."""
+    """Formula vs Keras vs expect vs golden, one line per spec; the differing rows below."""
     from zoo import golden
 
-    folder = args.goldens
+    folder = _golden_folder(args, required=args.command == "golden")
     status = EXIT_OK
     for name in _targets(args):
-        spec = zoo.spec(name)
-        keras_s = zoo.summary(spec, engine="keras")
-        found = golden.problems(spec, keras_s, zoo.summary(spec, engine="formula"))
-        path = folder / f"{name}.yml" if folder else None
-        if path is not None:
-            if not path.is_file():
-                found.append(f"golden: missing {path}")
-            else:
-                pinned = golden.loads(path.read_text(encoding="utf-8"))
-                found += [f"golden vs keras: {d}"
-                          for d in pinned.diff(keras_s, labels=("golden", "keras"))]  # fmt: skip
+        found = golden.verify(name, folder)
         print(f"{'ok  ' if not found else 'FAIL'} {name}")
         for line in found:
             print(f"     {line}")
         status = status or (EXIT_DISAGREE if found else EXIT_OK)
+    if folder is None:
+        print("(no golden folder given or found: goldens not compared)")
     return status
+
+
+def cmd_golden_regen(args: argparse.Namespace) -> int:
+    from zoo import golden
+
+    folder = _golden_folder(args, required=True)
+    assert folder is not None  # noqa: S101 - required=True raises instead of returning None
+    names = _targets(args)
+    written, refused = golden.regenerate(names, folder)
+    if refused:
+        for name, found in refused.items():
+            print(f"refused {name}:", file=sys.stderr)
+            for line in found:
+                print(f"    {line}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return EXIT_DISAGREE
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(names)} checked, {len(written)} changed")
+    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -125,8 +157,6 @@ def cmd_weights(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    from pathlib import Path
-
     p = argparse.ArgumentParser(
         prog="zoo",
         description="The CNN tutorial's Keras examples as YAML specs, with their arithmetic.",
@@ -152,18 +182,29 @@ def parser() -> argparse.ArgumentParser:
         default="keras",
         help="keras builds the model; formula computes it (adds MACs and receptive field)",
     )
-    s.add_argument("--format", choices=("text", "json"), default="text")
+    s.add_argument("--format", choices=("text", "json", "yaml"), default="text")
     s.set_defaults(func=cmd_summary)
 
     s = sub.add_parser("explain", help="the arithmetic of every layer, numbers filled in")
     s.add_argument("name")
     s.set_defaults(func=cmd_explain)
 
-    s = sub.add_parser("check", help="formula vs Keras vs golden for each spec")
-    s.add_argument("names", nargs="*", metavar="NAME")
-    s.add_argument("--goldens", type=Path, default=None,
-                   help="folder of golden files to compare with (e.g. tests/goldens)")  # fmt: skip
+    goldens_help = "golden folder (default: ./tests/goldens when it exists)"
+    s = sub.add_parser("check", help="formula vs Keras vs golden for each spec, one line each")
+    s.add_argument("names", nargs="*", metavar="NAME", help="default: every spec")
+    s.add_argument("--goldens", type=Path, default=None, help=goldens_help)
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("golden", help="regenerate or check golden summary files")
+    gsub = s.add_subparsers(dest="golden_command", required=True, metavar="ACTION")
+    g = gsub.add_parser("regen", help="write goldens (refused if Keras, formula or expect disagree)")
+    g.add_argument("names", nargs="*", metavar="NAME", help="default: every spec")
+    g.add_argument("--goldens", type=Path, default=None, help=goldens_help)
+    g.set_defaults(func=cmd_golden_regen)
+    g = gsub.add_parser("check", help="compare goldens with Keras and the formula engine")
+    g.add_argument("names", nargs="*", metavar="NAME", help="default: every spec")
+    g.add_argument("--goldens", type=Path, default=None, help=goldens_help)
+    g.set_defaults(func=cmd_check)
 
     s = sub.add_parser("run", help="the tutorial cell: compile, fit on dummy data, predict")
     s.add_argument("name")

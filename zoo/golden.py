@@ -26,11 +26,15 @@ from zoo.summaries import Row, Summary
 COLUMNS = ("name", "type", "output_shape", "params", "trainable_params", "trainable")
 
 
-def dumps(summary: Summary) -> str:
+def dumps(summary: Summary, header: str | None = None) -> str:
     """The golden text of a summary (deterministic, width-independent)."""
+    if header is None:
+        header = (
+            f"Golden summary of zoo spec {summary.name!r}: checked against Keras and the formula\n"
+            f"engine by tests/test_goldens.py. Regenerate: zoo golden regen {summary.name}"
+        )
     lines = [
-        f"# Golden summary of zoo spec {summary.name!r}: checked against Keras and the formula",
-        f"# engine by tests/test_goldens.py. Regenerate: python tools/regen_goldens.py {summary.name}",
+        *(f"# {line}" for line in header.splitlines()),
         f"name: {summary.name}",
         f"columns: [{', '.join(COLUMNS)}]",
         "rows:",
@@ -84,6 +88,55 @@ def problems(spec: Spec, keras_summary: Summary, formula_summary: Summary) -> li
         f"formula vs keras: {d}" for d in formula_summary.diff(keras_summary, labels=("formula", "keras"))
     ]
     return out
+
+
+def path_for(folder: Path, name: str) -> Path:
+    return folder / f"{name}.yml"
+
+
+def regenerate(names: list[str], folder: Path) -> tuple[list[Path], dict[str, list[str]]]:
+    """Check every spec, then write all their goldens; returns (written paths, refusals by name).
+
+    Nothing is written unless every spec passes: Keras's summary must agree with the
+    formula engine and with the spec's ``expect:``. Unchanged files are not rewritten.
+    """
+    import zoo  # the API builds the summaries; golden itself stays framework-free
+
+    texts, refused = {}, {}
+    for name in names:
+        spec = zoo.spec(name)
+        keras_s = zoo.summary(spec, engine="keras")
+        found = problems(spec, keras_s, zoo.summary(spec, engine="formula"))
+        if found:
+            refused[name] = found
+        else:
+            texts[name] = dumps(keras_s)
+    if refused:
+        return [], refused
+    written = []
+    for name, text in texts.items():
+        path = path_for(folder, name)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            write_atomic(path, text)
+            written.append(path)
+    return written, {}
+
+
+def verify(name: str, folder: Path | None) -> list[str]:
+    """Formula vs Keras vs expect vs the golden in ``folder``: every disagreement, as lines."""
+    import zoo
+
+    spec = zoo.spec(name)
+    keras_s = zoo.summary(spec, engine="keras")
+    found = problems(spec, keras_s, zoo.summary(spec, engine="formula"))
+    if folder is not None:
+        path = path_for(folder, name)
+        if not path.is_file():
+            found.append(f"golden: missing {path}")
+        else:
+            pinned = loads(path.read_text(encoding="utf-8"))
+            found += [f"golden vs keras: {d}" for d in pinned.diff(keras_s, labels=("golden", "keras"))]
+    return found
 
 
 def write_atomic(path: Path, text: str) -> None:
