@@ -296,7 +296,7 @@ def test_every_allowed_name_is_known_to_keras():
         keras.activations.get(name)
     for name in catalog.INITIALIZERS:
         keras.initializers.get(name)
-    from zoo.spec import LOSSES, METRICS, OPTIMIZERS
+    from zoo.spec_format import LOSSES, METRICS, OPTIMIZERS
 
     for name in OPTIMIZERS:
         keras.optimizers.get(name)

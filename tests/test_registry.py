@@ -62,7 +62,7 @@ def test_the_name_inside_must_match_the_file_name(tmp_path):
     with pytest.raises(zoo.SpecError) as exc:
         zoo.Registry([tmp_path]).spec("mine")
     assert str(exc.value) == (
-        f"{tmp_path / 'mine.yaml'}:1: name: the spec's name must match its file name. "
+        f"{tmp_path / 'mine.yaml'}:2: name: the spec's name must match its file name. "
         "Received: name='worked_example'. Valid: 'mine'"
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 from zoo import formula
 from zoo.errors import SpecError
 from zoo.registry import Registry
-from zoo.spec import Layer, Spec
+from zoo.spec_format import Layer, Spec
 from zoo.summaries import Row, Summary
 from zoo.training import RunResult
 from zoo.weights import WeightsError

@@ -47,6 +47,28 @@ class Ctx:
 Check = Callable[[Any, Ctx], Any]
 
 
+def described(schema: Callable[[int], dict[str, Any]] | dict[str, Any]) -> Callable[[Check], Check]:
+    """Attach the JSON Schema fragment (for a layer of a given rank) that mirrors a check.
+
+    The shipped schema (``zoo schema``) is generated from these, so editors see the
+    same rules the validator applies.
+    """
+
+    def mark(check: Check) -> Check:
+        setattr(check, "json", schema if callable(schema) else (lambda rank: schema))  # noqa: B010
+        return check
+
+    return mark
+
+
+def json_of(check: Check, rank: int = 0) -> dict[str, Any]:
+    return getattr(check, "json")(rank)  # noqa: B009
+
+
+def _int(low: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low}
+
+
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -63,7 +85,7 @@ def int_at_least(low: int) -> Check:
             raise ctx.error(f"must be >= {low}", v)
         return v
 
-    return check
+    return described(_int(low))(check)
 
 
 positive_int = int_at_least(1)
@@ -88,9 +110,27 @@ def ints(low: int, *, optional: bool = False, lists: bool = True) -> Check:
             raise ctx.error(f"every value must be >= {low}", v, valid)
         return tuple(items)
 
-    return check
+    def schema(rank: int) -> dict[str, Any]:
+        forms = [_int(low)]
+        if lists:
+            forms.append({"type": "array", "items": _int(low), "minItems": rank, "maxItems": rank})
+        if optional:
+            forms.append({"type": "null"})
+        return {"oneOf": forms} if len(forms) > 1 else forms[0]
+
+    return described(schema)(check)
 
 
+def _pairs_schema(rank: int) -> dict[str, Any]:
+    pair = {"type": "array", "items": _int(0), "minItems": 2, "maxItems": 2}
+    if rank == 1:
+        return {"oneOf": [_int(0), pair]}
+    per_axis = {"type": "array", "items": _int(0), "minItems": rank, "maxItems": rank}
+    pairs_ = {"type": "array", "items": pair, "minItems": rank, "maxItems": rank}
+    return {"oneOf": [_int(0), per_axis, pairs_]}
+
+
+@described(_pairs_schema)
 def pairs(v: Any, ctx: Ctx) -> tuple[tuple[int, int], ...]:
     """ZeroPadding/Cropping amounts: an int, one int per axis, or a [before, after] pair per axis."""
     valid = f"an integer >= 0, a list of {ctx.rank} integers, or a list of {ctx.rank} [before, after] pairs"
@@ -127,7 +167,7 @@ def one_of(*options: Any) -> Check:
             ", ".join(show(o) for o in options),
         )
 
-    return check
+    return described({"enum": list(options)})(check)
 
 
 def name_in(options: tuple[str, ...], what: str, *, optional: bool = False) -> Check:
@@ -138,27 +178,31 @@ def name_in(options: tuple[str, ...], what: str, *, optional: bool = False) -> C
             return v
         raise ctx.error(f"unknown {what}" + did_you_mean(v, options), v, ", ".join(options))
 
-    return check
+    return described({"enum": [*options, *([None] if optional else [])]})(check)
 
 
+@described({"type": "boolean"})
 def boolean(v: Any, ctx: Ctx) -> bool:
     if isinstance(v, bool):
         return v
     raise ctx.error("must be true or false", v)
 
 
+@described({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
 def fraction(v: Any, ctx: Ctx) -> float:
     if _is_number(v) and 0 <= v < 1:
         return float(v)
     raise ctx.error("must be a number in [0, 1)", v)
 
 
+@described({"type": "number", "exclusiveMinimum": 0})
 def positive_number(v: Any, ctx: Ctx) -> float:
     if _is_number(v) and v > 0:
         return float(v)
     raise ctx.error("must be a number > 0", v)
 
 
+@described({"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": -1, "not": {"const": 0}}})
 def target_shape(v: Any, ctx: Ctx) -> tuple[int, ...]:
     valid = "a list of integers >= 1, with at most one -1 (inferred)"
     if not (isinstance(v, list) and v and all(_is_int(x) for x in v)):
@@ -168,18 +212,22 @@ def target_shape(v: Any, ctx: Ctx) -> tuple[int, ...]:
     return tuple(v)
 
 
+@described({"type": "integer"})
 def axis(v: Any, ctx: Ctx) -> int:
     if _is_int(v):
         return v
     raise ctx.error("must be an integer axis", v)
 
 
+@described({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"})
 def layer_name(v: Any, ctx: Ctx) -> str:
     if isinstance(v, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v):
         return v
     raise ctx.error("invalid layer name", v, "letters, digits and '_', starting with a letter")
 
 
+@described({"oneOf": [{"const": "imagenet"}, {"type": "null"},
+                      {"type": "string", "pattern": "\\.(h5|keras)$"}]})  # fmt: skip
 def weights(v: Any, ctx: Ctx) -> str | None:
     if v is None or v == "imagenet":
         return v

@@ -64,6 +64,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from zoo.spec_format import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     print(zoo.explain(args.name), end="")
     return EXIT_OK
@@ -184,6 +191,9 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--format", choices=("text", "json", "yaml"), default="text")
     s.set_defaults(func=cmd_summary)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
+    s.set_defaults(func=cmd_schema)
 
     s = sub.add_parser("explain", help="the arithmetic of every layer, numbers filled in")
     s.add_argument("name")

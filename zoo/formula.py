@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from zoo.spec import Layer, Spec
+from zoo.spec_format import Layer, Spec
 from zoo.summaries import Row, Summary
 
 Shape = tuple[int, ...]

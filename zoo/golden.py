@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from zoo.spec import Spec
+from zoo.spec_format import Spec
 from zoo.summaries import Row, Summary
 
 COLUMNS = ("name", "type", "output_shape", "params", "trainable_params", "trainable")

@@ -13,7 +13,7 @@ from typing import Any
 
 from zoo import formula, weights
 from zoo.errors import SpecError
-from zoo.spec import Layer, Spec
+from zoo.spec_format import Layer, Spec
 
 
 def import_keras() -> Any:

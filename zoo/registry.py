@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from zoo.errors import SpecError, did_you_mean
-from zoo.spec import Spec
+from zoo.spec_format import Spec
 
 
 def builtin_dir() -> Path:

@@ -23,7 +23,7 @@ from typing import Any
 
 from zoo import formula, keras_build
 from zoo.errors import SpecError
-from zoo.spec import Layer, Spec
+from zoo.spec_format import Layer, Spec
 
 log = logging.getLogger("zoo")
 
