@@ -15,7 +15,7 @@ def test_names_are_the_spec_files_sorted():
 
 
 def test_names_filter_with_fnmatch():
-    assert zoo.names("conv2d*") == ["conv2d", "conv2d_same", "conv2d_stride2"]
+    assert zoo.names("conv2d*") == ["conv2d", "conv2d_same", "conv2d_stride2", "conv2d_transpose"]
     assert zoo.names("*pooling*") == ["global_average_pooling2d", "maxpooling2d"]
     assert zoo.names("nothing*") == []
 

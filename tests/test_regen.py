@@ -123,5 +123,5 @@ def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path,
     assert written == [] and list(tmp_path.iterdir()) == []
     assert refused["conv2d"][0] == (
         "formula vs keras: row 0: formula: conv2d (Conv2D) (None, 62, 62, 32) params=897 "
-        "trainable_params=896 trainable=True"
+        "trainable_params=896 trainable=True connected_to=['input']"
     )

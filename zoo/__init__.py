@@ -2,7 +2,7 @@
 
     >>> import zoo
     >>> zoo.names("conv2d*")
-    ['conv2d', 'conv2d_same', 'conv2d_stride2']
+    ['conv2d', 'conv2d_same', 'conv2d_stride2', 'conv2d_transpose']
     >>> zoo.summary("conv2d_stride2", engine="formula").total_params
     82826
 
@@ -132,7 +132,8 @@ def summary(name_or_spec: str | Spec, engine: str = "keras") -> Summary:
         from zoo import summaries
 
         formula.steps(the_spec)  # the spec as written must be valid, weights included
-        return summaries.from_keras(build(the_spec, weights=None, compile=False))
+        model = build(the_spec, weights=None, compile=False)
+        return summaries.from_keras(model, order=[layer.name for layer in the_spec.layers])
     raise SpecError(f"unknown engine. Received: engine={engine!r}. Valid: {', '.join(ENGINES)}")
 
 

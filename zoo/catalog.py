@@ -259,7 +259,23 @@ class LayerKind:
 
 
 # Arguments every Keras layer takes.
-COMMON = {"name": Arg(layer_name, None), "trainable": Arg(boolean, True)}
+@described(
+    {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}}
+)
+def layer_names(v: Any, ctx: Ctx) -> tuple[str, ...]:
+    """``inputs:``: earlier layers by name (``input`` is the model's input)."""
+    if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+        return tuple(v)
+    raise ctx.error("must be a list of layer names", v, "e.g. [conv2d, input]")
+
+
+COMMON = {
+    "name": Arg(layer_name, None),
+    "trainable": Arg(boolean, True),
+    # graphs: the layers whose outputs this layer takes (default: the previous layer)
+    "inputs": Arg(layer_names, None),
+}
+MODEL_INPUT = "input"  # the name of the model's input in ``inputs:`` lists and in built models
 _CHANNELS_LAST = {"data_format": Arg(one_of("channels_last"), "channels_last")}
 
 
@@ -330,6 +346,11 @@ for _r in (1, 2):
         depth_multiplier=Arg(positive_int, 1), dilation_rate=Arg(ints(1), 1),
         **_act(), **_init("depthwise_initializer"), **_CHANNELS_LAST,
     )  # fmt: skip
+
+for _merge in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
+    _add(_merge, "elementwise", 0)
+_add("Concatenate", "concatenate", 0, axis=Arg(axis, -1))
+MERGES = frozenset(k for k, v in LAYERS.items() if v.family in ("elementwise", "concatenate"))
 
 _add("Flatten", "flatten", 0, **_CHANNELS_LAST)
 _add("Reshape", "reshape", 0, target_shape=Arg(target_shape))

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from zoo.catalog import MODEL_INPUT
 from zoo.spec_format import Layer, Spec
 from zoo.summaries import Row, Summary
 
@@ -474,14 +475,65 @@ FAMILIES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {
 }
 
 
+# ------------------------------------------------------------------ merges (graphs)
+
+
+def elementwise(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """Add, Multiply, ...: one output of the common shape; a size of 1 broadcasts (Keras's rule)."""
+    out = list(shapes[0])
+    for other in shapes[1:]:
+        if len(other) != len(out):
+            raise Geometry("inputs must have the same rank", input_shapes=[(None, *x) for x in shapes])
+        for i, (x, y) in enumerate(zip(out, other)):
+            if x != y and 1 not in (x, y):
+                raise Geometry(
+                    f"inputs have different shapes: axis {i + 1} is {x} in one and {y} in another",
+                    input_shapes=[(None, *x) for x in shapes],
+                )
+            out[i] = max(x, y)
+    terms = " and ".join(str((None, *x)) for x in shapes)
+    return Step(shape=tuple(out), work=[f"out = the common shape of {terms} = {(None, *out)}", "params = 0"])
+
+
+def concatenate(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """Concatenate: sizes add up along ``axis``; every other axis must agree."""
+    full = len(shapes[0]) + 1
+    axis = a["axis"] if a["axis"] >= 0 else full + a["axis"]
+    shown = [(None, *x) for x in shapes]
+    if not 1 <= axis < full:
+        raise Geometry(f"axis out of range for inputs of rank {full}", axis=a["axis"], input_shapes=shown)
+    if any(len(x) != len(shapes[0]) for x in shapes):
+        raise Geometry("inputs must have the same rank", input_shapes=shown)
+    for i in range(len(shapes[0])):
+        if i != axis - 1 and len({x[i] for x in shapes}) > 1:
+            raise Geometry(
+                f"inputs differ on axis {i + 1} ({', '.join(str(x[i]) for x in shapes)}); "
+                f"only the concatenation axis {axis} may differ",
+                input_shapes=shown,
+            )
+    sizes = [x[axis - 1] for x in shapes]
+    out = list(shapes[0])
+    out[axis - 1] = sum(sizes)
+    return Step(shape=tuple(out), work=[f"out[{axis}] = {' + '.join(map(str, sizes))} = {sum(sizes)}",
+                                        "params = 0"])  # fmt: skip
+
+
+MERGE_FAMILIES: dict[str, Callable[[Sequence[Shape], dict[str, Any], int], Step]] = {
+    "elementwise": elementwise,
+    "concatenate": concatenate,
+}
+
+
 # ------------------------------------------------------------------ the engine
 
 
-def layer_step(spec: Spec, layer: Layer, shape: Shape) -> Step:
-    """One layer's Step, or the SpecError that Keras would have raised, worded for people."""
+def layer_step(spec: Spec, layer: Layer, shapes: Sequence[Shape]) -> Step:
+    """One layer's Step from its inputs' shapes, or the SpecError Keras would have raised, worded."""
     kind = layer.catalog
     try:
-        return FAMILIES[kind.family](shape, layer.resolved(), kind.rank)
+        if kind.family in MERGE_FAMILIES:
+            return MERGE_FAMILIES[kind.family](shapes, layer.resolved(), kind.rank)
+        return FAMILIES[kind.family](shapes[0], layer.resolved(), kind.rank)
     except Geometry as exc:
         raise spec.error(layer, exc.what, **exc.received) from None
 
@@ -508,31 +560,41 @@ class _Field:
                 jump[i] *= s
         return _Field(rf, jump)
 
+    @staticmethod
+    def merge(fields: Sequence[_Field]) -> _Field:
+        """Where branches meet, the output sees the widest of them (per axis)."""
+        if any(f.rf is None or f.jump is None for f in fields):
+            return _Field(None, None)
+        rfs = [f.rf for f in fields if f.rf is not None]
+        jumps = [f.jump for f in fields if f.jump is not None]
+        return _Field([max(axis) for axis in zip(*rfs)], [max(axis) for axis in zip(*jumps)])
+
     def values(self) -> tuple[tuple[int, ...] | None, tuple[int | Fraction, ...] | None]:
         if self.rf is None or self.jump is None:
             return None, None
         return tuple(self.rf), tuple(int(j) if j.denominator == 1 else j for j in self.jump)
 
 
-def steps(spec: Spec) -> list[tuple[Layer, Shape, Step]]:
-    """Every layer with its input shape and its Step, in order."""
-    shape: Shape = spec.input
+def steps(spec: Spec) -> list[tuple[Layer, list[Shape], Step]]:
+    """Every layer with its inputs' shapes and its Step, in definition order."""
+    shapes: dict[str, Shape] = {MODEL_INPUT: spec.input}
     out = []
     for layer in spec.layers:
-        step = layer_step(spec, layer, shape)
-        out.append((layer, shape, step))
-        shape = step.shape
+        taken = [shapes[name] for name in layer.inputs]
+        step = layer_step(spec, layer, taken)
+        shapes[layer.name] = step.shape
+        out.append((layer, taken, step))
     return out
 
 
 def summarize(spec: Spec) -> Summary:
     """The spec's summary, computed without Keras."""
     spatial = len(spec.input) - 1
-    fld = _Field([1] * spatial, [Fraction(1)] * spatial) if spatial else _Field(None, None)
+    fields = {MODEL_INPUT: _Field([1] * spatial, [Fraction(1)] * spatial) if spatial else _Field(None, None)}
     rows = []
     for layer, _, step in steps(spec):
-        fld = fld.after(step)
-        rf, stride = fld.values()
+        fields[layer.name] = _Field.merge([fields[name] for name in layer.inputs]).after(step)
+        rf, stride = fields[layer.name].values()
         trainable = layer.resolved()["trainable"]
         rows.append(
             Row(
@@ -542,6 +604,7 @@ def summarize(spec: Spec) -> Summary:
                 params=step.params,
                 trainable=trainable,
                 trainable_params=step.params - step.non_trainable if trainable else 0,
+                connected_to=layer.inputs,
                 macs=step.macs,
                 receptive_field=rf,
                 effective_stride=stride,
@@ -555,7 +618,8 @@ def explain(spec: Spec) -> str:
     lines = [f"{spec.name}: {spec.description}", f"input: {(None, *spec.input)}"]
     summary = summarize(spec)
     for (layer, _, step), row in zip(steps(spec), summary.rows):
-        lines.append(f"{layer.name}: {'; '.join(step.work)}")
+        takes = "" if spec.is_chain else f" [from {', '.join(layer.inputs)}]"
+        lines.append(f"{layer.name}{takes}: {'; '.join(step.work)}")
         for name, inner in step.inner:
             lines.append(f"    {name}: {'; '.join(inner.work)}")
         extra = f"output {(None, *step.shape)}"

@@ -24,6 +24,7 @@ from zoo.spec_format import Spec
 from zoo.summaries import Row, Summary
 
 COLUMNS = ("name", "type", "output_shape", "params", "trainable_params", "trainable")
+GRAPH_COLUMNS = (*COLUMNS, "connected_to")  # only where the model is not a plain chain
 
 
 def dumps(summary: Summary, header: str | None = None) -> str:
@@ -33,15 +34,18 @@ def dumps(summary: Summary, header: str | None = None) -> str:
             f"Golden summary of zoo spec {summary.name!r}: checked against Keras and the formula\n"
             f"engine by tests/test_goldens.py. Regenerate: zoo golden regen {summary.name}"
         )
+    graph = not summary.is_chain
     lines = [
         *(f"# {line}" for line in header.splitlines()),
         f"name: {summary.name}",
-        f"columns: [{', '.join(COLUMNS)}]",
+        f"columns: [{', '.join(GRAPH_COLUMNS if graph else COLUMNS)}]",
         "rows:",
     ]
     for r in summary.rows:
         cells = [r.name, r.type, json.dumps(list(r.output_shape)), str(r.params),
                  str(r.trainable_params), "true" if r.trainable else "false"]  # fmt: skip
+        if graph:
+            cells.append(f"[{', '.join(r.connected_to)}]")
         lines.append(f"  - [{', '.join(cells)}]")
     lines += [
         f"total_params: {summary.total_params}",
@@ -53,11 +57,14 @@ def dumps(summary: Summary, header: str | None = None) -> str:
 
 def loads(text: str) -> Summary:
     data = yaml.safe_load(text)
-    rows = tuple(
-        Row(name=n, type=t, output_shape=tuple(s), params=p, trainable_params=tp, trainable=tr)
-        for n, t, s, p, tp, tr in data["rows"]
-    )
-    return Summary(data["name"], rows, data["total_params"], data["trainable_params"],
+    rows, previous = [], "input"
+    for cells in data["rows"]:
+        n, t, shape, p, tp, tr = cells[:6]
+        connected = tuple(cells[6]) if len(cells) > 6 else (previous,)  # a chain's golden omits it
+        rows.append(Row(name=n, type=t, output_shape=tuple(shape), params=p, trainable_params=tp,
+                        trainable=tr, connected_to=connected))  # fmt: skip
+        previous = n
+    return Summary(data["name"], tuple(rows), data["total_params"], data["trainable_params"],
                    data["non_trainable_params"])  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from zoo import formula, weights
+from zoo import catalog, formula, weights
 from zoo.errors import SpecError
 from zoo.spec_format import Layer, Spec
 
@@ -42,19 +42,18 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
             file=spec.origin.label,
         )
     keras = import_keras()
-    inputs = keras.Input(shape=spec.input, name="input")
-    x = inputs
+    inputs = keras.Input(shape=spec.input, name=catalog.MODEL_INPUT)
+    outputs = {catalog.MODEL_INPUT: inputs}
     for layer in spec.layers:
+        taken = [outputs[name] for name in layer.inputs]
         try:
-            x = make_layer(keras, layer, tuple(x.shape[1:]))(x)
+            made = make_layer(keras, layer, tuple(taken[0].shape[1:]))
+            outputs[layer.name] = made(taken if layer.kind in catalog.MERGES else taken[0])
         except SpecError:
             raise
-        except (
-            ValueError,
-            TypeError,
-        ) as exc:  # a gap in the formula engine; never a raw Keras error
+        except (ValueError, TypeError) as exc:  # a gap in the formula engine: never a raw Keras error
             raise spec.error(layer, f"Keras rejected this layer: {exc}") from exc
-    model = keras.Model(inputs, x, name=spec.name)
+    model = keras.Model(inputs, outputs[spec.layers[-1].name], name=spec.name)
     if compile and spec.compile:
         model.compile(
             optimizer=spec.compile["optimizer"],
@@ -66,9 +65,8 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
 
 def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     """The Keras layer (or nested application model) for one spec layer."""
-    args = dict(layer.args)
-    args.pop("name", None)
-    trainable = args.pop("trainable", True)
+    args = layer.keras_args
+    trainable = layer.args.get("trainable", True)
     if layer.kind == "VGG16":
         made = keras.applications.VGG16(
             include_top=False,

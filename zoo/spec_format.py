@@ -249,6 +249,8 @@ SECTIONS: dict[str, Mapping[str, Arg]] = {
     "data": {
         "samples": Arg(catalog.positive_int, 100),
         "classes": Arg(catalog.int_at_least(2)),
+        # per_sample: one label per input (the tutorial); per_pixel: one per output position
+        "labels": Arg(catalog.one_of("per_sample", "per_pixel"), "per_sample"),
     },
     "fit": {"epochs": Arg(catalog.positive_int, 10), "batch_size": Arg(catalog.positive_int, 32)},
     "expect": {
@@ -330,6 +332,12 @@ class Layer:
     args: Mapping[str, Any]  # normalised, only what the spec wrote
     name: str  # the layer's name in the built model
     index: int  # position in the spec's ``layers`` list
+    inputs: tuple[str, ...] = ()  # names of the layers it takes (catalog.MODEL_INPUT: the model input)
+
+    @property
+    def keras_args(self) -> dict[str, Any]:
+        """What the spec wrote, less zoo's own keys (name, trainable and inputs are applied apart)."""
+        return {k: v for k, v in self.args.items() if k not in ("name", "trainable", "inputs")}
 
     @property
     def catalog(self) -> catalog.LayerKind:
@@ -407,6 +415,16 @@ class Spec:
             f"{layer.name} (in spec {self.name!r}): {what}",
             received=received or None,
         )
+
+    @property
+    def is_chain(self) -> bool:
+        """True when every layer takes the previous one's output (a Sequential model)."""
+        previous = catalog.MODEL_INPUT
+        for layer in self.layers:
+            if layer.inputs != (previous,):
+                return False
+            previous = layer.name
+        return True
 
     def with_weights(self, weights: str | os.PathLike[str] | None) -> Spec:
         """The same spec with every pretrained base loading ``weights`` instead."""
@@ -505,7 +523,58 @@ def _name_layers(layers: tuple[Layer, ...], source: Source) -> tuple[Layer, ...]
                 "layer names must be unique",
                 received={"name": name},
             )
+        if name == catalog.MODEL_INPUT:
+            raise source.error((*layer.path, "name"), f"{name!r} names the model's input; choose another",
+                               received={"name": name})  # fmt: skip
         layer = dataclasses.replace(layer, name=name)
         seen[name] = layer
         named.append(layer)
-    return tuple(named)
+    return _connect(named, source)
+
+
+def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
+    """Resolve ``inputs:`` (default: the previous layer) and check the graph they make.
+
+    A layer may take only the model input and earlier layers, so there are no
+    cycles; every layer but the last must feed a later one (the last is the output).
+    """
+    index = {layer.name: layer for layer in layers}
+    out: list[Layer] = []
+    for i, layer in enumerate(layers):
+        path = (*layer.path, "inputs")
+        given = layer.args.get("inputs")
+        is_merge = layer.kind in catalog.MERGES
+        if given is None:
+            if is_merge:
+                raise source.error(path[:-1], f"{layer.kind} merges several layers: give them as "
+                                   "inputs: [name, name, ...]")  # fmt: skip
+            given = (layers[i - 1].name if i else catalog.MODEL_INPUT,)
+        for ref in given:
+            if ref == layer.name:
+                raise source.error(
+                    path, f"{layer.name} takes its own output: a cycle", received={"inputs": given}
+                )
+            if ref != catalog.MODEL_INPUT and ref not in index:
+                near = did_you_mean(ref, [*index, catalog.MODEL_INPUT])
+                raise source.error(path, f"unknown layer {ref!r}{near}", received={"inputs": given})
+            if ref in index and index[ref].index > i:
+                raise source.error(
+                    path,
+                    f"forward reference: {ref!r} is defined later (layers[{index[ref].index}]); "
+                    "a layer may take only the model input and earlier layers",
+                    received={"inputs": given},
+                )
+        if is_merge and len(given) < 2:
+            raise source.error(path, f"{layer.kind} needs at least 2 inputs", received={"inputs": given})
+        if not is_merge and len(given) != 1:
+            raise source.error(path, f"{layer.kind} takes exactly 1 input", received={"inputs": given})
+        out.append(dataclasses.replace(layer, inputs=tuple(given)))
+    used = {ref for layer in out for ref in layer.inputs}
+    for layer in out[:-1]:
+        if layer.name not in used:
+            raise source.error(
+                layer.path,
+                f"{layer.name} is not used by any later layer; a spec's output is its last layer, "
+                f"so every other layer must feed a later one (inputs: [..., {layer.name}])",
+            )
+    return tuple(out)

@@ -31,6 +31,7 @@ class Row:
     params: int
     trainable: bool
     trainable_params: int  # of ``params``; the rest are non-trainable (frozen, BN statistics)
+    connected_to: tuple[str, ...] = ()  # the layers it takes ("input": the model's input)
     macs: int | None = field(default=None, compare=False)
     receptive_field: tuple[int, ...] | None = field(default=None, compare=False)
     effective_stride: Stride | None = field(default=None, compare=False)
@@ -56,6 +57,13 @@ class Summary:
         trainable = sum(r.trainable_params for r in rows)
         total = sum(r.params for r in rows)
         return cls(name, rows, total, trainable, total - trainable)
+
+    @property
+    def is_chain(self) -> bool:
+        """True when each row takes the previous row's output, the first the model's one input."""
+        if not self.rows or len(self.rows[0].connected_to) != 1:
+            return False
+        return all(r.connected_to == (p.name,) for p, r in zip(self.rows, self.rows[1:]))
 
     @property
     def macs(self) -> int | None:
@@ -99,6 +107,7 @@ class Summary:
                     "params": r.params,
                     "trainable_params": r.trainable_params,
                     "trainable": r.trainable,
+                    "connected_to": list(r.connected_to),
                     **({"macs": r.macs} if r.macs is not None else {}),
                     **({"receptive_field": list(r.receptive_field)} if r.receptive_field is not None else {}),
                     **(
@@ -120,7 +129,8 @@ def _row_text(row: Row | None) -> str:
         return "(no row)"
     return (
         f"{row.name} ({row.type}) {format_shape(row.output_shape)} params={row.params:,} "
-        f"trainable_params={row.trainable_params:,} trainable={row.trainable}"
+        f"trainable_params={row.trainable_params:,} trainable={row.trainable} "
+        f"connected_to={list(row.connected_to)}"
     )
 
 
@@ -142,9 +152,12 @@ def render(summary: Summary, *, title: str | None = None) -> str:
     (the formula engine's summaries do).
     """
     has_extras = any(r.macs is not None for r in summary.rows)
+    graph = not summary.is_chain
     header = ["Layer (type)", "Output Shape", "Param #", "Trainable"]
     if has_extras:
         header += ["MACs", "RF", "Stride"]
+    if graph:
+        header += ["Connected to"]
     table = []
     for r in summary.rows:
         cells = [f"{r.name} ({r.type})", format_shape(r.output_shape), f"{r.params:,}",
@@ -152,6 +165,8 @@ def render(summary: Summary, *, title: str | None = None) -> str:
         if has_extras:
             cells += [f"{r.macs:,}" if r.macs is not None else "-",
                       _axes(r.receptive_field), _axes(r.effective_stride)]  # fmt: skip
+        if graph:
+            cells.append(", ".join(r.connected_to))
         table.append(cells)
     widths = [max(len(c[i]) for c in [header, *table]) for i in range(len(header))]
     right = {2, 4}  # numbers align right
@@ -175,17 +190,30 @@ def render(summary: Summary, *, title: str | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def from_keras(model: Any) -> Summary:
+def _connected_to(layer: Any) -> tuple[str, ...]:
+    """The names of the layers whose outputs ``layer`` took, from its latest call in the graph."""
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    if not nodes:
+        return ()
+    tensors = nodes[-1].input_tensors
+    return tuple(t._keras_history[0].name for t in tensors)
+
+
+def from_keras(model: Any, order: Iterable[str] | None = None) -> Summary:
     """Read a built Keras model into a Summary, one row per top-level layer.
 
     The input layer is left out, as in Keras's own summary of a Sequential model;
     a nested model (the VGG16 base) is one row. Totals come from the model's own
     weight lists, not from the rows, so the "rows add up" invariant can be tested.
+    ``order`` lists layer names in the order rows should take (a spec's definition
+    order; Keras keeps a graph's layers in an order of its own).
     """
+    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    if order is not None:
+        rank = {name: i for i, name in enumerate(order)}
+        layers.sort(key=lambda layer: rank.get(layer.name, len(rank)))
     rows = []
-    for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
+    for layer in layers:
         rows.append(
             Row(
                 name=layer.name,
@@ -194,6 +222,7 @@ def from_keras(model: Any) -> Summary:
                 params=layer.count_params(),
                 trainable=bool(layer.trainable),
                 trainable_params=_count(layer.trainable_weights),
+                connected_to=_connected_to(layer),
             )
         )
     trainable = _count(model.trainable_weights)

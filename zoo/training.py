@@ -67,12 +67,11 @@ def plan(spec: Spec) -> Plan:
     after it (GlobalAveragePooling2D after VGG16, so the cached features are small).
     A frozen BatchNormalization runs in inference mode in Keras 3, so it is deterministic.
     """
-    shape = spec.input
+    if not spec.is_chain:
+        return Plan((), "the model is a graph; the fast path handles chains of layers only")
     run: list[tuple[Layer, bool]] = []  # (layer, is frozen with parameters)
     stop = ""
-    for layer in spec.layers:
-        step = formula.layer_step(spec, layer, shape)
-        shape = step.shape
+    for layer, _, step in formula.steps(spec):
         frozen = not layer.resolved()["trainable"]
         if layer.kind in RANDOM_IN_TRAINING:
             stop = f"{layer.name} ({layer.kind}) is random at training time"
@@ -93,7 +92,10 @@ def plan(spec: Spec) -> Plan:
 
 
 def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
-    """The tutorial's dummy data: inputs uniform in [0, 1), integer labels in [0, classes)."""
+    """The tutorial's dummy data: inputs uniform in [0, 1), integer labels in [0, classes).
+
+    With ``labels: per_pixel`` (segmentation) there is a label per output position.
+    """
     import numpy as np
 
     data = spec.data or {}
@@ -106,7 +108,11 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
                         f"{size / 2**30:.1f} GiB; use fewer samples", file=spec.origin.label)  # fmt: skip
     rng = np.random.default_rng(seed)
     x = rng.random((samples, *spec.input), dtype=np.float32)
-    y = rng.integers(0, data["classes"], size=(samples, 1))
+    if data.get("labels") == "per_pixel":
+        grid = [int(n or 0) for n in formula.summarize(spec).rows[-1].output_shape[1:-1]]
+        y = rng.integers(0, data["classes"], size=(samples, *grid))
+    else:
+        y = rng.integers(0, data["classes"], size=(samples, 1))
     return x, y
 
 

@@ -1,0 +1,171 @@
+"""Graph specs (inputs: / name:), merges against Keras, and the zoo's models beyond the tutorial."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import zoo
+from zoo import formula
+
+BLOCK = """\
+name: block
+description: a graph
+input: [8, 8, 4]
+layers:
+  - Conv2D: {name: a, filters: 4, kernel_size: 3, padding: same}
+  - Conv2D: {name: b, filters: 4, kernel_size: 3, padding: same}
+  - Add: {name: skip, inputs: [input, b]}
+"""
+
+
+def load(text):
+    return zoo.Spec.from_yaml(text, "specs/block.yaml")
+
+
+def test_a_graph_spec_builds_with_its_connections():
+    spec = load(BLOCK)
+    assert not spec.is_chain
+    assert [layer.inputs for layer in spec.layers] == [("input",), ("a",), ("input", "b")]
+    keras_rows = zoo.summary(spec).rows
+    assert [r.connected_to for r in keras_rows] == [("input",), ("a",), ("input", "b")]
+    assert formula.summarize(spec) == zoo.summary(spec)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("inputs: [input, b]", "inputs: [input, skip]",
+         "specs/block.yaml:7: layers[2].Add.inputs: skip takes its own output: a cycle"),
+        ("inputs: [input, b]", "inputs: [input, bb]",
+         "layers[2].Add.inputs: unknown layer 'bb'; did you mean 'b'?"),
+        ("{name: b, filters: 4, kernel_size: 3, padding: same}",
+         "{name: b, filters: 4, kernel_size: 3, padding: same, inputs: [skip]}",
+         "layers[1].Conv2D.inputs: forward reference: 'skip' is defined later (layers[2])"),
+        ("Add: {name: skip, inputs: [input, b]}", "Add: {name: skip}",
+         "layers[2].Add: Add merges several layers: give them as inputs: [name, name, ...]"),
+        ("inputs: [input, b]", "inputs: [b]", "layers[2].Add.inputs: Add needs at least 2 inputs"),
+        ("{name: b, filters: 4, kernel_size: 3, padding: same}",
+         "{name: b, filters: 4, kernel_size: 3, padding: same, inputs: [a, input]}",
+         "layers[1].Conv2D.inputs: Conv2D takes exactly 1 input"),
+        ("inputs: [input, b]", "inputs: [input, a]",
+         "layers[1].Conv2D: b is not used by any later layer; a spec's output is its last layer"),
+        ("name: a,", "name: input,", "layers[0].Conv2D.name: 'input' names the model's input"),
+    ],
+)  # fmt: skip
+def test_graph_mistakes_are_spec_errors_naming_the_layer(old, new, message):
+    assert old in BLOCK
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        load(BLOCK.replace(old, new))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("padding: same}\n  - Add", "padding: valid}\n  - Add",
+         "skip (in spec 'block'): inputs have different shapes: axis 1 is 8 in one and 6 in another"),
+        ("Add: {name: skip, inputs: [input, b]}", "Concatenate: {name: skip, inputs: [input, b], axis: 1}\n"
+         "  - Conv2D: {filters: 1, kernel_size: 1}",
+         "skip (in spec 'block'): inputs differ on axis 3 (4, 4)"),
+    ],
+)  # fmt: skip
+def test_shape_mismatches_at_a_merge_are_caught_before_keras(old, new, message, monkeypatch):
+    from zoo import keras_build
+
+    text = BLOCK.replace(old, new)
+    if "axis 3" in message:  # make the channel counts differ so only axis 3 may not
+        text = text.replace("{name: b, filters: 4", "{name: b, filters: 6")
+        message = (
+            "skip (in spec 'block'): inputs differ on axis 3 (4, 6); only the concatenation axis 1 may differ"
+        )
+    monkeypatch.setattr(keras_build, "import_keras", lambda: pytest.fail("Keras was touched"))
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        zoo.build(load(text))
+
+
+shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3)
+
+
+@given(shapes, shapes, st.sampled_from(["Add", "Multiply", "Maximum", "Concatenate"]), st.integers(-3, 3))
+def test_merges_agree_with_keras(first, second, kind, axis):
+    import keras
+
+    second = second[: len(first)] + first[len(second) :]  # same rank: zoo refuses mixed ranks
+    args = {"axis": axis} if kind == "Concatenate" else {}
+    try:
+        layer = getattr(keras.layers, kind)(**args)
+        want = tuple(layer.compute_output_shape([(None, *first), (None, *second)]))
+        if kind == "Concatenate" and (axis == 0 or axis < -len(first) - 1 or axis > len(first)):
+            want = None  # Keras computes a shape for the batch axis or out-of-range axes, then fails on call
+    except Exception:  # noqa: BLE001
+        want = None
+    spec = {"name": "m", "description": "m", "input": first,
+            "layers": [{"Reshape": {"name": "other", "target_shape": first, "inputs": ["input"]}},
+                       {kind: {**args, "inputs": ["input", "other"]}}]}  # fmt: skip
+    if second != first:
+        spec["layers"][0]["Reshape"]["target_shape"] = second
+        spec["input"] = first
+    try:
+        got = formula.summarize(zoo.Spec.from_dict(spec)).rows[-1].output_shape
+    except zoo.SpecError:
+        got = None
+    if np.prod(first) != np.prod(second):
+        return  # the Reshape itself cannot make the second shape: nothing to compare
+    assert got == want, f"{kind}({args}) on {first} and {second}: zoo {got}, keras {want}"
+
+
+def test_vgg16_base_spec_is_keras_vgg16_layer_by_layer(tmp_path):
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    keras.utils.set_random_seed(3)
+    reference = keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3))
+    ours = zoo.build("vgg16_base", compile=False)
+    theirs = [(x.name, tuple(x.output.shape), x.count_params()) for x in reference.layers[1:]]
+    mine = [(x.name, tuple(x.output.shape), x.count_params()) for x in ours.layers[1:]]
+    assert mine == theirs
+    # and the same weights file loads into both
+    path = tmp_path / "vgg16_notop.h5"
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, reference)
+    ours.load_weights(path)
+    for a, b in zip(ours.weights, reference.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_vgg16_base_last_pool_has_the_published_receptive_field():
+    row = zoo.summary("vgg16_base", engine="formula").row("block5_pool")
+    assert (row.receptive_field, row.effective_stride) == ((212, 212), (32, 32))
+
+
+def test_mobilenet_block_shows_batch_normalization_statistics(keras_summary):
+    s = keras_summary("mobilenet_block")
+    bn = s.row("batch_normalization")
+    assert (bn.params, bn.trainable_params) == (4 * 16, 2 * 16)
+    assert s.non_trainable_params == 2 * 16 + 2 * 32
+
+
+def test_graph_summaries_render_connections():
+    from zoo.summaries import render
+
+    text = render(zoo.summary("unet_small", engine="formula"))
+    assert "Connected to" in text
+    assert re.search(r"cat1 \(Concatenate\)\s+\(None, 32, 32, 24\).*up1, enc1", text)
+    assert "Connected to" not in render(zoo.summary("conv2d", engine="formula"))
+
+
+def test_segmentation_runs_with_a_label_per_pixel():
+    result = zoo.run("unet_small", samples=4, epochs=1, verbose=0)
+    assert result.predictions.shape == (4, 32, 32, 3)
+    assert result.notes == ["plain fit: the model is a graph; the fast path handles chains of layers only"]
+
+
+def test_every_spec_beyond_the_tutorial_says_what_it_teaches():
+    for name in ("conv3d", "conv2d_transpose", "worked_example_2x2", "residual_block", "unet_small",
+                 "mobilenet_block", "vgg16_base"):  # fmt: skip
+        assert len(zoo.spec(name).description) > 60, name
