@@ -39,6 +39,9 @@ def test_plan_takes_the_fast_path_for_the_frozen_vgg16_base():
         ("  - VGG16:", "  - Dropout: {rate: 0.1}\n  - VGG16:",
          "no frozen layer with parameters comes before dropout"),
         ("trainable: false}", "trainable: true}", "no frozen layer with parameters comes before vgg16"),
+        # a trainable BatchNormalization normalises with batch statistics while training
+        ("  - VGG16:", "  - BatchNormalization: {}\n  - VGG16:",
+         "no frozen layer with parameters comes before batch_normalization"),
     ],
 )  # fmt: skip
 def test_plan_falls_back_where_the_shortcut_would_change_the_result(old, new, reason):
@@ -192,3 +195,15 @@ def test_cli_weights_path_and_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(weights.KNOWN, "vgg16", wf)
     assert main(["weights", "install", "vgg16", str(made)]) == 0
     assert expected.read_bytes() == b"pretend weights"
+
+
+def test_a_frozen_batch_normalization_may_sit_before_the_base():
+    """Keras 3 runs a frozen BatchNormalization in inference mode: deterministic, so part of the prefix."""
+    chosen = training.plan(
+        variant(SMALL_VGG, "  - VGG16:", "  - BatchNormalization: {trainable: false}\n  - VGG16:")
+    )
+    assert [layer.name for layer in chosen.prefix] == [
+        "batch_normalization",
+        "vgg16",
+        "global_average_pooling2d",
+    ]
