@@ -55,12 +55,14 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
             raise spec.error(layer, f"Keras rejected this layer: {exc}") from exc
     model = keras.Model(inputs, outputs[spec.layers[-1].name], name=spec.name)
     if compile and spec.compile:
-        model.compile(
-            optimizer=spec.compile["optimizer"],
-            loss=spec.compile["loss"],
-            metrics=list(spec.compile.get("metrics", ())),
-        )
+        compile_model(model, spec)
     return model
+
+
+def compile_model(model: Any, spec: Spec) -> None:
+    """Compile per the spec's ``compile:`` (optimizer, loss and metrics, by Keras's names)."""
+    c = spec.compile or {}
+    model.compile(optimizer=c["optimizer"], loss=c["loss"], metrics=list(c.get("metrics", ())))
 
 
 def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:

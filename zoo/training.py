@@ -15,6 +15,7 @@ returns the full model (base + trained head); elsewhere it fits plainly and says
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Sequence
@@ -116,11 +117,6 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
     return x, y
 
 
-def _compile(model: Any, spec: Spec) -> None:
-    c = spec.compile or {}
-    model.compile(optimizer=c["optimizer"], loss=c["loss"], metrics=list(c.get("metrics", ())))
-
-
 def run(
     spec: Spec,
     *,
@@ -153,7 +149,7 @@ def run(
     tf.config.experimental.enable_op_determinism()
     x, y = dummy_data(spec, samples, seed)
     clock = _Clock()
-    scope = strategy.scope() if strategy is not None else _NullScope()
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         model = keras_build.build(spec, compile=True)
         clock.lap("build")
@@ -161,7 +157,7 @@ def run(
             notes.append(f"frozen-base fast path: {chosen.reason}; its outputs are computed once "
                          f"for {samples} samples and the head trains on them")  # fmt: skip
             head, features = _split(keras, model, spec, chosen, x, batch_size)
-            _compile(head, spec)
+            keras_build.compile_model(head, spec)
         else:
             notes.append(f"plain fit: {chosen.reason}")
     for note in notes:
@@ -198,14 +194,6 @@ class _Clock:
         now = self._now()
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
-
-
-class _NullScope:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def mirrored_strategy(devices: int) -> Any:
