@@ -107,3 +107,12 @@ def test_weights_load_from_a_path(made_weights):
 def test_a_missing_weights_path_is_an_error(tmp_path):
     with pytest.raises(WeightsError, match="weights file not found"):
         zoo.build("vgg16_transfer", weights=tmp_path / "nope.h5")
+
+
+def test_zoo_offline_skips_the_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    with pytest.raises(OSError, match="ZOO_OFFLINE is set"):
+        weights._download(weights.KNOWN["vgg16"])
+    with pytest.raises(WeightsError, match=r"could not be downloaded \(OSError\)"):
+        weights.resolve("imagenet")

@@ -73,11 +73,26 @@ def _check_hash(path: Path, wf: WeightsFile) -> None:
         )
 
 
+DOWNLOAD_TIMEOUT_S = 60  # per socket operation: a silent firewall must not hang a build
+
+
 def _download(wf: WeightsFile) -> Path:
-    """Keras's own download into its cache (the real path, where a network exists)."""
+    """Keras's own download into its cache (the real path, where a network exists).
+
+    ``ZOO_OFFLINE=1`` skips the attempt, for machines known to have no network.
+    """
+    if os.environ.get("ZOO_OFFLINE", "") not in ("", "0"):
+        raise OSError("ZOO_OFFLINE is set")
+    import socket
+
     from keras.utils import get_file
 
-    return Path(get_file(wf.filename, wf.origin, cache_subdir="models", file_hash=wf.md5))
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        return Path(get_file(wf.filename, wf.origin, cache_subdir="models", file_hash=wf.md5))
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def resolve(weights: str | os.PathLike[str] | None, model: str = "vgg16") -> str | None:
