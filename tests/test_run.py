@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -207,3 +208,36 @@ def test_a_frozen_batch_normalization_may_sit_before_the_base():
         "vgg16",
         "global_average_pooling2d",
     ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("classes: 10}", "classes: 12}",
+         "data.classes: sparse_categorical_crossentropy needs one output unit per class, but the model's "
+         "output (None, 10) has 10. Received: classes=12. Valid: 10"),
+        ("loss: sparse_categorical_crossentropy", "loss: binary_crossentropy",
+         "data.classes: binary_crossentropy takes labels 0 and 1. Received: classes=10. Valid: 2"),
+    ],
+)  # fmt: skip
+def test_labels_the_loss_cannot_take_are_a_spec_error_before_fitting(old, new, message):
+    text = (ROOT / "specs" / "conv2d_stride2.yaml").read_text()
+    assert old in text
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        zoo.run(zoo.Spec.from_yaml(text.replace(old, new)), samples=4, epochs=1, verbose=0)
+
+
+def test_categorical_crossentropy_gets_one_hot_labels():
+    text = (ROOT / "specs" / "conv2d_stride2.yaml").read_text()
+    spec = zoo.Spec.from_yaml(text.replace("sparse_categorical_crossentropy", "categorical_crossentropy"))
+    _, y = training.dummy_data(spec, 6, seed=0)
+    assert y.shape == (6, 10) and (y.sum(axis=1) == 1).all()
+    assert zoo.run(spec, samples=6, epochs=1, verbose=0).predictions.shape == (6, 10)
+
+
+@pytest.mark.parametrize("name", [n for n in zoo.names() if zoo.spec(n).data is not None])
+def test_every_runnable_spec_has_labels_its_loss_can_take(name):
+    spec = zoo.spec(name)
+    x, y = training.dummy_data(spec, 2, seed=0)
+    assert x.shape == (2, *spec.input)
+    assert y.shape[0] == 2

@@ -107,14 +107,36 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
     if size > MAX_DATA_BYTES:
         raise SpecError(f"dummy data of {samples} samples of {spec.input} would take "
                         f"{size / 2**30:.1f} GiB; use fewer samples", file=spec.origin.label)  # fmt: skip
+    output = formula.summarize(spec).rows[-1].output_shape
+    _check_labels(spec, output)
     rng = np.random.default_rng(seed)
     x = rng.random((samples, *spec.input), dtype=np.float32)
     if data.get("labels") == "per_pixel":
-        grid = [int(n or 0) for n in formula.summarize(spec).rows[-1].output_shape[1:-1]]
+        grid = [int(n or 0) for n in output[1:-1]]
         y = rng.integers(0, data["classes"], size=(samples, *grid))
     else:
         y = rng.integers(0, data["classes"], size=(samples, 1))
+    if (spec.compile or {}).get("loss") == "categorical_crossentropy":  # it wants one-hot labels
+        one_hot = np.eye(data["classes"], dtype=np.float32)[y[..., 0] if y.shape[-1:] == (1,) else y]
+        return x, one_hot
     return x, y
+
+
+def _check_labels(spec: Spec, output: tuple[int | None, ...]) -> None:
+    """Labels the loss cannot take would fail deep inside TensorFlow's fit; say so here instead."""
+    data, loss = spec.data or {}, (spec.compile or {}).get("loss")
+    classes, units = data["classes"], output[-1]
+    if loss in ("sparse_categorical_crossentropy", "categorical_crossentropy") and units != classes:
+        raise spec.origin.error(
+            ("data", "classes"),
+            f"{loss} needs one output unit per class, but the model's output {output} has {units}",
+            received={"classes": classes},
+            valid=str(units),
+        )
+    if loss in ("binary_crossentropy", "binary_focal_crossentropy") and classes != 2:
+        raise spec.origin.error(
+            ("data", "classes"), f"{loss} takes labels 0 and 1", received={"classes": classes}, valid="2"
+        )
 
 
 def run(
