@@ -80,3 +80,35 @@ def test_help(argv, capsys):
         main(argv)
     assert exc.value.code == 0
     assert "usage: zoo" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_summary_as_data(fmt, capsys):
+    import json
+
+    import yaml
+
+    assert main(["summary", "residual_block", "--engine", "formula", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    [data] = json.loads(out) if fmt == "json" else yaml.safe_load(out)
+    assert data["name"] == "residual_block" and data["total_params"] == 4810
+    skip = next(r for r in data["rows"] if r["name"] == "skip")
+    assert skip["connected_to"] == ["input", "conv_b"]
+    assert skip["output_shape"] == [None, 32, 32, 16]
+
+
+def test_schema_command_prints_the_shipped_schema(capsys):
+    import json
+
+    from conftest import ROOT
+
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(
+        (ROOT / "specs" / "spec.schema.json").read_text()
+    )
+
+
+def test_golden_regen_refuses_without_a_golden_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["golden", "regen", "conv1d"]) == 2
+    assert "no golden folder: pass --goldens DIR" in capsys.readouterr().err
