@@ -77,7 +77,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _golden_folder(args: argparse.Namespace, *, required: bool) -> Path | None:
-    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None."""
+    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None (or an error)."""
     if args.goldens is not None:
         if not args.goldens.is_dir():
             raise SpecError("golden folder not found", file=str(args.goldens))
@@ -88,6 +88,13 @@ def _golden_folder(args: argparse.Namespace, *, required: bool) -> Path | None:
     if required:
         raise SpecError("no golden folder: pass --goldens DIR (zoo's own are in tests/goldens)")
     return None
+
+
+def _required_golden_folder(args: argparse.Namespace) -> Path:
+    folder = _golden_folder(args, required=True)
+    if folder is None:  # unreachable: required=True raises instead
+        raise SpecError("no golden folder")
+    return folder
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -110,8 +117,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_golden_regen(args: argparse.Namespace) -> int:
     from zoo import golden
 
-    folder = _golden_folder(args, required=True)
-    assert folder is not None  # noqa: S101 - required=True raises instead of returning None
+    folder = _required_golden_folder(args)
     names = _targets(args)
     written, refused = golden.regenerate(names, folder)
     if refused:
@@ -138,14 +144,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = zoo.spec(args.name)
     if args.weights != "spec":
         spec = spec.with_weights(None if args.weights == "none" else args.weights)
-    print(summaries.render(zoo.summary(spec, engine="keras")), end="")
+    # the formula engine's table (equal to Keras's, as the tests check): run builds the model once
+    print(summaries.render(zoo.summary(spec, engine="formula")), end="")
     result = zoo.run(
         spec, seed=args.seed, epochs=args.epochs, samples=args.samples,
         verbose=0 if args.quiet else "auto", strategy=strategy,
     )  # fmt: skip
     p = result.predictions
     print(f"predictions: shape {p.shape}; first rows:")
-    with __import__("numpy").printoptions(precision=4, suppress=True, linewidth=100):
+    import numpy as np
+
+    with np.printoptions(precision=4, suppress=True, linewidth=100):
         print(p[: args.rows])
     return EXIT_OK
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from zoo.catalog import MODEL_INPUT
 from zoo.spec_format import Spec
 from zoo.summaries import Row, Summary
 
@@ -57,7 +58,7 @@ def dumps(summary: Summary, header: str | None = None) -> str:
 
 def loads(text: str) -> Summary:
     data = yaml.safe_load(text)
-    rows, previous = [], "input"
+    rows, previous = [], MODEL_INPUT
     for cells in data["rows"]:
         n, t, shape, p, tp, tr = cells[:6]
         connected = tuple(cells[6]) if len(cells) > 6 else (previous,)  # a chain's golden omits it
@@ -101,19 +102,24 @@ def path_for(folder: Path, name: str) -> Path:
     return folder / f"{name}.yml"
 
 
+def _witnesses(name: str) -> tuple[Summary, list[str]]:
+    """Keras's summary of a registered spec, and where it disagrees with the formula engine or expect:."""
+    import zoo  # the API builds the summaries; golden itself stays framework-free
+
+    spec = zoo.spec(name)
+    keras_s = zoo.summary(spec, engine="keras")
+    return keras_s, problems(spec, keras_s, zoo.summary(spec, engine="formula"))
+
+
 def regenerate(names: list[str], folder: Path) -> tuple[list[Path], dict[str, list[str]]]:
     """Check every spec, then write all their goldens; returns (written paths, refusals by name).
 
     Nothing is written unless every spec passes: Keras's summary must agree with the
     formula engine and with the spec's ``expect:``. Unchanged files are not rewritten.
     """
-    import zoo  # the API builds the summaries; golden itself stays framework-free
-
     texts, refused = {}, {}
     for name in names:
-        spec = zoo.spec(name)
-        keras_s = zoo.summary(spec, engine="keras")
-        found = problems(spec, keras_s, zoo.summary(spec, engine="formula"))
+        keras_s, found = _witnesses(name)
         if found:
             refused[name] = found
         else:
@@ -131,11 +137,7 @@ def regenerate(names: list[str], folder: Path) -> tuple[list[Path], dict[str, li
 
 def verify(name: str, folder: Path | None) -> list[str]:
     """Formula vs Keras vs expect vs the golden in ``folder``: every disagreement, as lines."""
-    import zoo
-
-    spec = zoo.spec(name)
-    keras_s = zoo.summary(spec, engine="keras")
-    found = problems(spec, keras_s, zoo.summary(spec, engine="formula"))
+    keras_s, found = _witnesses(name)
     if folder is not None:
         path = path_for(folder, name)
         if not path.is_file():

@@ -62,34 +62,30 @@ class Plan:
 def plan(spec: Spec) -> Plan:
     """Decide from the spec alone (no Keras) whether the frozen-base fast path is exact.
 
-    The prefix is the longest run of leading layers that are either frozen or
-    parameter-free and deterministic, cut back to the last frozen layer with
-    parameters and then extended by the deterministic parameter-free layers right
-    after it (GlobalAveragePooling2D after VGG16, so the cached features are small).
+    The prefix is the longest run of leading layers that are frozen or have no
+    parameters, none random at training time; it must hold a frozen layer with
+    parameters (the base). Parameter-free layers right after the base (the
+    GlobalAveragePooling2D after VGG16) belong to it, so the cached features are small.
     A frozen BatchNormalization runs in inference mode in Keras 3, so it is deterministic.
     """
     if not spec.is_chain:
         return Plan((), "the model is a graph; the fast path handles chains of layers only")
-    run: list[tuple[Layer, bool]] = []  # (layer, is frozen with parameters)
-    stop = ""
+    prefix: list[Layer] = []
+    has_base = False
     for layer, _, step in formula.steps(spec):
         frozen = not layer.resolved()["trainable"]
-        if layer.kind in RANDOM_IN_TRAINING:
-            stop = f"{layer.name} ({layer.kind}) is random at training time"
+        if layer.kind in RANDOM_IN_TRAINING or (step.params and not frozen):
             break
-        if step.params and not frozen:
-            stop = f"{layer.name} ({layer.kind}) is trainable"
-            break
-        run.append((layer, bool(step.params) and frozen))
-    frozen_at = [i for i, (_, f) in enumerate(run) if f]
-    if not frozen_at:
-        why = f"no frozen layer with parameters comes before {stop.split(' ')[0]}" if stop else ""
-        return Plan((), why or "the model has no frozen layer with parameters")
-    prefix = tuple(layer for layer, _ in run)
+        prefix.append(layer)
+        has_base = has_base or bool(step.params)
+    if not has_base:
+        head = spec.layers[len(prefix)].name if len(prefix) < len(spec.layers) else None
+        return Plan((), f"no frozen layer with parameters comes before {head}" if head
+                    else "the model has no frozen layer with parameters")  # fmt: skip
     if len(prefix) == len(spec.layers):
         return Plan((), "every layer is frozen: there is nothing to train")
-    return Plan(prefix, f"the frozen prefix ends at {prefix[-1].name}; the head starts at "
-                        f"{spec.layers[len(prefix)].name}")  # fmt: skip
+    return Plan(tuple(prefix), f"the frozen prefix ends at {prefix[-1].name}; the head starts at "
+                               f"{spec.layers[len(prefix)].name}")  # fmt: skip
 
 
 def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
