@@ -35,8 +35,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+MODEL_CLASSES = {
+    "sequential": "keras.Sequential (a chain of layers, as the tutorial's cells build)",
+    "functional": "a functional keras.Model",
+}
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    print(zoo.default_registry().path(args.name).read_text(encoding="utf-8"), end="")
+    text = zoo.default_registry().path(args.name).read_text(encoding="utf-8")
+    print(f"# zoo.build({args.name!r}) gives {MODEL_CLASSES[zoo.spec(args.name).model]}")
+    print(text, end="")
     return EXIT_OK
 
 

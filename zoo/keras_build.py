@@ -1,5 +1,10 @@
 """Spec -> ``keras.Model``. The only module besides ``run`` that imports Keras, and lazily.
 
+A chain of layers builds a ``keras.Sequential`` started with ``keras.Input``, as the
+tutorial's cells do, so ``model.layers`` and ``model.summary()`` show exactly the
+tutorial's rows; a graph (or a spec that says ``model: functional``, as the
+keras.applications architectures do) builds a functional ``keras.Model``.
+
 Layer names are given explicitly (``conv2d``, ``conv2d_1``, ...: the names a fresh
 Keras session would choose), so they do not depend on what was built before in
 the process. Keras applies its own defaults: only the arguments a spec wrote are
@@ -43,17 +48,23 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
         )
     keras = import_keras()
     inputs = keras.Input(shape=spec.input, name=catalog.MODEL_INPUT)
+    if spec.model == "sequential":
+        model = keras.Sequential([inputs], name=spec.name)
     outputs = {catalog.MODEL_INPUT: inputs}
-    for layer in spec.layers:
-        taken = [outputs[name] for name in layer.inputs]
+    for layer, shapes, _ in formula.steps(spec):
         try:
-            made = make_layer(keras, layer, tuple(taken[0].shape[1:]))
-            outputs[layer.name] = made(taken if layer.kind in catalog.MERGES else taken[0])
+            made = make_layer(keras, layer, shapes[0])
+            if spec.model == "sequential":  # as the tutorial's cells do: one layer after another
+                model.add(made)
+            else:
+                taken = [outputs[name] for name in layer.inputs]
+                outputs[layer.name] = made(taken if layer.kind in catalog.MERGES else taken[0])
         except SpecError:
             raise
         except (ValueError, TypeError) as exc:  # a gap in the formula engine: never a raw Keras error
             raise spec.error(layer, f"Keras rejected this layer: {exc}") from exc
-    model = keras.Model(inputs, outputs[spec.layers[-1].name], name=spec.name)
+    if spec.model == "functional":
+        model = keras.Model(inputs, outputs[spec.layers[-1].name], name=spec.name)
     if compile and spec.compile:
         compile_model(model, spec)
     return model

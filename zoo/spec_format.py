@@ -228,6 +228,8 @@ METRICS = (
     "mean_squared_error", "mean_absolute_error", "mse", "mae",
 )  # fmt: skip
 
+MODEL_KINDS = ("sequential", "functional")  # keras.Sequential, or keras.Model(inputs, outputs)
+
 _EXPECT_LAYER = {
     "name": Arg(_string, None),
     "output_shape": Arg(_shape, None),
@@ -266,6 +268,8 @@ TOP_LEVEL: dict[str, Arg] = {
     "description": Arg(_string),
     "source": Arg(_string, None),
     "input": Arg(_input_shape),
+    # which Keras model class a spec builds; default: sequential for a chain, functional for a graph
+    "model": Arg(catalog.one_of(*MODEL_KINDS), None),
     "layers": Arg(lambda v, ctx: v),  # validated layer by layer below
     **{section: Arg(lambda v, ctx: v, None) for section in SECTIONS},
 }
@@ -365,6 +369,7 @@ class Spec:
     data: Mapping[str, Any] | None = None
     fit: Mapping[str, Any] | None = None
     expect: Mapping[str, Any] = field(default_factory=dict)
+    model: str = "sequential"  # the Keras model class it builds: "sequential" or "functional"
     origin: Source = field(default_factory=Source, compare=False, repr=False)
     path: Path | None = field(default=None, compare=False, repr=False)
 
@@ -418,13 +423,8 @@ class Spec:
 
     @property
     def is_chain(self) -> bool:
-        """True when every layer takes the previous one's output (a Sequential model)."""
-        previous = catalog.MODEL_INPUT
-        for layer in self.layers:
-            if layer.inputs != (previous,):
-                return False
-            previous = layer.name
-        return True
+        """True when every layer takes the previous one's output (it could be a Sequential model)."""
+        return _is_chain(self.layers)
 
     def with_weights(self, weights: str | os.PathLike[str] | None) -> Spec:
         """The same spec with every pretrained base loading ``weights`` instead."""
@@ -436,6 +436,15 @@ class Spec:
             for layer in self.layers
         )
         return dataclasses.replace(self, layers=layers)
+
+
+def _is_chain(layers: tuple[Layer, ...]) -> bool:
+    previous = catalog.MODEL_INPUT
+    for layer in layers:
+        if layer.inputs != (previous,):
+            return False
+        previous = layer.name
+    return True
 
 
 def _plain_data(value: Any) -> Any:
@@ -467,6 +476,16 @@ def _validate(data: Any, source: Source) -> Spec:
                            received={"layers": rawlayers})  # fmt: skip
     layers = tuple(_layer(entry, i, source) for i, entry in enumerate(rawlayers))
     layers = _name_layers(layers, source)
+    chain = _is_chain(layers)
+    model = top.get("model") or ("sequential" if chain else "functional")
+    if model == "sequential" and not chain:
+        raise source.error(
+            ("model",),
+            "a sequential model is a plain chain of layers, but this spec is a graph "
+            "(a layer takes an input other than the layer before it)",
+            received={"model": model},
+            valid="functional, or leave model: out",
+        )
     return Spec(
         name=top["name"],
         description=top["description"],
@@ -477,6 +496,7 @@ def _validate(data: Any, source: Source) -> Spec:
         data=sections.get("data"),
         fit=sections.get("fit"),
         expect=sections.get("expect", {}),
+        model=model,
         origin=source,
     )
 
