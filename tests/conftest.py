@@ -26,6 +26,17 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 GOLDENS = Path(__file__).parent / "goldens"
+# Models Keras takes seconds to build (the keras.applications families): their tests are `slow`.
+LARGE_LAYERS = 40
+
+
+def is_large(name: str) -> bool:
+    return len(zoo.spec(name).layers) > LARGE_LAYERS
+
+
+def model_params(names: list[str]) -> list:
+    """``names`` as pytest params, the large models marked slow (the inner loop skips them)."""
+    return [pytest.param(n, id=n, marks=pytest.mark.slow) if is_large(n) else n for n in names]
 ROOT = Path(__file__).parent.parent
 
 

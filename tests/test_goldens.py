@@ -7,28 +7,29 @@ Parametrized over the registry itself, so a new spec is tested the day it lands
 from __future__ import annotations
 
 import pytest
-from conftest import GOLDENS
+from conftest import GOLDENS, model_params
 
 import zoo
 from zoo import golden
 
 NAMES = zoo.names()
+PARAMS = model_params(NAMES)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PARAMS)
 def test_keras_matches_what_the_tutorial_printed(name, keras_summary):
     problems = golden.expect_problems(zoo.spec(name), keras_summary(name))
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PARAMS)
 def test_formula_engine_equals_keras_row_by_row(name, keras_summary):
     formula = zoo.summary(name, engine="formula")
     keras = keras_summary(name)
     assert formula == keras, "\n".join(formula.diff(keras, labels=("formula", "keras")))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PARAMS)
 def test_golden(name, keras_summary, file_regression):
     """The golden pins Keras's table; --force-regen rewrites it only if the checks above pass."""
     spec, keras = zoo.spec(name), keras_summary(name)
@@ -37,7 +38,7 @@ def test_golden(name, keras_summary, file_regression):
     file_regression.check(golden.dumps(keras), fullpath=GOLDENS / f"{name}.yml")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PARAMS)
 def test_rows_add_up_to_the_totals(name, keras_summary):
     s = keras_summary(name)
     assert sum(r.params for r in s.rows) == s.total_params

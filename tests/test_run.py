@@ -192,7 +192,7 @@ def test_cli_weights_path_and_install(tmp_path, monkeypatch, capsys):
     made.write_bytes(b"pretend weights")
     assert main(["weights", "install", "vgg16", str(made)]) == 2  # wrong hash: refused
     assert "does not match" in capsys.readouterr().err and not expected.exists()
-    wf = dataclasses.replace(weights.KNOWN["vgg16"], md5=weights.md5sum(made))
+    wf = dataclasses.replace(weights.KNOWN["vgg16"], file_hash=weights.md5sum(made))
     monkeypatch.setitem(weights.KNOWN, "vgg16", wf)
     assert main(["weights", "install", "vgg16", str(made)]) == 0
     assert expected.read_bytes() == b"pretend weights"

@@ -49,7 +49,7 @@ def made_weights(tmp_path_factory):
 
 def _trust(monkeypatch, path):
     """Make zoo expect the hash of a test-made file, as it expects Keras's for the real one."""
-    wf = dataclasses.replace(weights.KNOWN["vgg16"], md5=weights.md5sum(path))
+    wf = dataclasses.replace(weights.KNOWN["vgg16"], file_hash=weights.md5sum(path))
     monkeypatch.setitem(weights.KNOWN, "vgg16", wf)
 
 

@@ -2,6 +2,7 @@
 
     python tools/bench.py summary [--repeat 5]
     python tools/bench.py fit [--samples 100] [--size 224] [--epochs 10]
+    python tools/bench.py build [--spec resnet50] [--repeat 5]
 
 ``summary``: a cold Python process computing the summary of ``vgg16_transfer``
 with the formula engine vs with Keras (import, build, read), start-up included.
@@ -17,6 +18,11 @@ time is the base's outputs plus the head's training (``RunResult.seconds["fit"]`
 the whole ``zoo.run`` (build and predictions too) is printed beside it. Target:
 at least 8x; the limit is about one forward pass of the base over the images.
 Takes minutes on a laptop-class CPU.
+
+``build``: ``zoo.build(NAME, weights=None, compile=False)`` (expansion, validation, the
+formula engine's geometry check, then Keras) against ``keras.applications.X(weights=None)``
+in the same process, alternating, after one warm-up of each; medians and their ratio.
+Target: zoo at most 1.1x Keras.
 """
 
 from __future__ import annotations
@@ -95,6 +101,31 @@ def zoo_run(samples: int, size: int, epochs: int) -> tuple[float, float]:
     return result.seconds["fit"], elapsed
 
 
+def bench_build(name: str, repeat: int) -> tuple[float, float]:
+    """Median seconds to build ``name`` with zoo and with keras.applications, alternating."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, str(ROOT / "tests"))
+    import keras
+    from keras_reference import APPLICATIONS
+
+    import zoo
+
+    make = getattr(keras.applications, APPLICATIONS[name])
+    times: dict[str, list[float]] = {"zoo": [], "keras": []}
+    for i in range(repeat + 1):
+        for who in ("zoo", "keras"):
+            keras.utils.clear_session()
+            start = time.perf_counter()
+            if who == "zoo":
+                zoo.default_registry()._cache.clear()  # expansion and validation counted, not cached
+                zoo.build(name, weights=None, compile=False)
+            else:
+                make(weights=None)
+            if i:  # the first round warms up imports and caches
+                times[who].append(time.perf_counter() - start)
+    return statistics.median(times["zoo"]), statistics.median(times["keras"])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="bench", required=True)
@@ -104,7 +135,18 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--samples", type=int, default=100)
     f.add_argument("--size", type=int, default=224)
     f.add_argument("--epochs", type=int, default=10)
+    b = sub.add_parser("build", help="zoo.build of a family spec vs keras.applications, same process")
+    b.add_argument("--spec", default="resnet50")
+    b.add_argument("--repeat", type=int, default=5)
     args = p.parse_args(argv)
+
+    if args.bench == "build":
+        zoo_s, keras_s = bench_build(args.spec, args.repeat)
+        print(f"build {args.spec}, median of {args.repeat} alternating runs in one process:")
+        print(f"  zoo.build          : {zoo_s:8.3f} s")
+        print(f"  keras.applications : {keras_s:8.3f} s")
+        print(f"  ratio zoo/keras: {zoo_s / keras_s:.2f}x (target <= 1.1x)")
+        return 0
 
     if args.bench == "fit":
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -51,16 +51,24 @@ def names(pattern: str | None = None) -> list[str]:
     return _DEFAULT.names(pattern)
 
 
-def spec(name: str) -> Spec:
-    """The validated spec called ``name``."""
-    return _DEFAULT.spec(name)
+def spec(name: str, **overrides: Any) -> Spec:
+    """The validated spec called ``name``.
+
+    ``overrides`` are keras.applications' keyword arguments for a family's models
+    (``include_top=False, pooling="avg", classes=10, alpha=0.5``) and, for any spec,
+    ``input_shape=(32, 32, 3)``; the formula engine re-checks the geometry.
+    """
+    return _DEFAULT.spec(name, **overrides)
 
 
-def _as_spec(name_or_spec: str | Spec) -> Spec:
+def _as_spec(name_or_spec: str | Spec, overrides: dict[str, Any] | None = None) -> Spec:
     if isinstance(name_or_spec, Spec):
+        if overrides:
+            raise SpecError(f"keyword overrides ({', '.join(overrides)}) apply to specs given by name; "
+                            "for a Spec object use zoo.Spec.from_file(path, **overrides)")  # fmt: skip
         return name_or_spec
     if isinstance(name_or_spec, str):
-        return spec(name_or_spec)
+        return spec(name_or_spec, **(overrides or {}))
     raise SpecError(f"expected a spec name or a zoo.Spec. Received: {type(name_or_spec).__name__}")
 
 
@@ -70,6 +78,7 @@ def build(
     weights: str | os.PathLike[str] | None = _SPEC_WEIGHTS,
     compile: bool = True,
     strategy: Any = None,
+    **overrides: Any,
 ) -> Any:
     """Build the Keras model of a spec (compiled per its ``compile:`` unless ``compile=False``).
 
@@ -77,10 +86,12 @@ def build(
         weights: for a pretrained base: ``"imagenet"`` (Keras's cache), a file path,
             or ``None`` for the architecture only; by default the spec's own value.
         strategy: a ``tf.distribute.Strategy`` to build and compile under.
+        overrides: keras.applications' keyword arguments (``include_top=False``,
+            ``input_shape=(96, 96, 3)``, ``pooling="avg"``, ``classes``, ...); see :func:`spec`.
     """
     from zoo import keras_build
 
-    the_spec = _with_weights(_as_spec(name_or_spec), weights)
+    the_spec = _resolve(name_or_spec, weights, overrides)
     if strategy is None:
         return keras_build.build(the_spec, compile=compile)
     with strategy.scope():
@@ -109,7 +120,7 @@ def run(
     from zoo import training
 
     return training.run(
-        _with_weights(_as_spec(name_or_spec), weights),
+        _resolve(name_or_spec, weights, {}),
         seed=seed, epochs=epochs, samples=samples, batch_size=batch_size,
         verbose=verbose, strategy=strategy, fast_path=fast_path,
     )  # fmt: skip
@@ -119,13 +130,21 @@ def _with_weights(the_spec: Spec, weights: Any) -> Spec:
     return the_spec if weights is _SPEC_WEIGHTS else the_spec.with_weights(weights)
 
 
-def summary(name_or_spec: str | Spec, engine: str = "keras") -> Summary:
+def _resolve(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any]) -> Spec:
+    """The spec to build: a family's weights take part in its rules (ImageNet needs 224x224)."""
+    if isinstance(name_or_spec, str) and weights is not _SPEC_WEIGHTS and _DEFAULT.is_family(name_or_spec):
+        value = None if weights is None else os.fspath(weights)
+        return _as_spec(name_or_spec, {**overrides, "weights": value})
+    return _with_weights(_as_spec(name_or_spec, overrides), weights)
+
+
+def summary(name_or_spec: str | Spec, engine: str = "keras", **overrides: Any) -> Summary:
     """The summary table of a spec, from Keras (``"keras"``) or from the arithmetic (``"formula"``).
 
     The Keras engine builds the architecture only (no pretrained weights are
     needed to count them).
     """
-    the_spec = _as_spec(name_or_spec)
+    the_spec = _as_spec(name_or_spec, overrides)
     if engine == "formula":
         return formula.summarize(the_spec)
     if engine == "keras":
@@ -137,6 +156,6 @@ def summary(name_or_spec: str | Spec, engine: str = "keras") -> Summary:
     raise SpecError(f"unknown engine. Received: engine={engine!r}. Valid: {', '.join(ENGINES)}")
 
 
-def explain(name_or_spec: str | Spec) -> str:
+def explain(name_or_spec: str | Spec, **overrides: Any) -> str:
     """Every layer's output size and parameter count, worked out with the numbers filled in."""
-    return formula.explain(_as_spec(name_or_spec))
+    return formula.explain(_as_spec(name_or_spec, overrides))

@@ -202,6 +202,27 @@ def positive_number(v: Any, ctx: Ctx) -> float:
     raise ctx.error("must be a number > 0", v)
 
 
+def number_at_least(low: float, *, optional: bool = False) -> Check:
+    """A number >= ``low``, kept as a float (Keras's configs hold ``6.0``, not ``6``)."""
+
+    def check(v: Any, ctx: Ctx) -> float | None:
+        if v is None and optional:
+            return None
+        if _is_number(v) and v >= low:
+            return float(v)
+        raise ctx.error(f"must be a number >= {low:g}", v)
+
+    schema: dict[str, Any] = {"type": "number", "minimum": low}
+    return described({"oneOf": [schema, {"type": "null"}]} if optional else schema)(check)
+
+
+@described({"type": "number"})
+def number(v: Any, ctx: Ctx) -> float:
+    if _is_number(v):
+        return float(v)
+    raise ctx.error("must be a number", v)
+
+
 @described({"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": -1, "not": {"const": 0}}})
 def target_shape(v: Any, ctx: Ctx) -> tuple[int, ...]:
     valid = "a list of integers >= 1, with at most one -1 (inferred)"
@@ -357,13 +378,16 @@ _add("Reshape", "reshape", 0, target_shape=Arg(target_shape))
 _add("Dense", "dense", 0, units=Arg(positive_int), **_act(), **_init("kernel_initializer"))
 _add("Dropout", "identity", 0, rate=Arg(fraction), seed=Arg(int_at_least(0), None))
 _add("Activation", "identity", 0, activation=Arg(name_in(ACTIVATIONS, "activation")))
+# ReLU as a layer: min(max(x, threshold), max_value), with negative_slope below threshold (MobileNet's ReLU6)
+_add("ReLU", "identity", 0, max_value=Arg(number_at_least(0, optional=True), None),
+     negative_slope=Arg(number_at_least(0), 0.0), threshold=Arg(number, 0.0))  # fmt: skip
 _add(
     "BatchNormalization", "batch_norm", 0,
     axis=Arg(axis, -1), momentum=Arg(fraction, 0.99), epsilon=Arg(positive_number, 0.001),
     center=Arg(boolean, True), scale=Arg(boolean, True),
 )  # fmt: skip
 _add(
-    "VGG16", "vgg16", 2,
+    "VGG16", "application", 2,
     weights=Arg(weights, "imagenet"), include_top=Arg(one_of(False), False),
     pooling=Arg(one_of(None, "avg", "max"), None),
 )  # fmt: skip
@@ -381,6 +405,11 @@ def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:
         out[key] = value if value is None else kind.args[key].check(value, ctx)
     out.update(given)
     return out
+
+
+def default_name(kind: str) -> str:
+    """The name Keras gives the first unnamed layer of class ``kind`` in a fresh session."""
+    return "vgg16" if kind == "VGG16" else snake_case(kind)
 
 
 def snake_case(class_name: str) -> str:

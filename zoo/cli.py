@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import zoo
 from zoo import summaries
@@ -41,18 +42,75 @@ MODEL_CLASSES = {
 }
 
 
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--input-shape 96,96,3`` and ``--set include_top=false`` as keyword overrides."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in getattr(args, "set", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SpecError(f"--set takes KEY=VALUE. Received: {item!r}")
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise SpecError(f"--set {key}: not a YAML value. Received: {value!r}") from None
+    if getattr(args, "input_shape", None):
+        try:
+            out["input_shape"] = [int(x) for x in args.input_shape.split(",")]
+        except ValueError:
+            raise SpecError(f"--input-shape takes integers like 96,96,3. Received: {args.input_shape!r}") from None
+    return out
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    text = zoo.default_registry().path(args.name).read_text(encoding="utf-8")
-    print(f"# zoo.build({args.name!r}) gives {MODEL_CLASSES[zoo.spec(args.name).model]}")
-    print(text, end="")
+    spec = zoo.spec(args.name, **_overrides(args))
+    print(f"# zoo.build({args.name!r}) gives {MODEL_CLASSES[spec.model]}")
+    if not args.expanded:
+        print(zoo.default_registry().path(args.name).read_text(encoding="utf-8"), end="")
+        return EXIT_OK
+    print(expanded_text(spec), end="")
     return EXIT_OK
+
+
+def expanded_text(spec: zoo.Spec) -> str:
+    """The flat layer list of a spec, each line saying which block, instance and line it came from."""
+    from zoo.blocks import ExpandedSource
+    from zoo.errors import format_key
+
+    source = spec.origin
+    lines = [f"# {spec.name}: {len(spec.layers)} layers, input {list(spec.input)}"]
+    if isinstance(source, ExpandedSource) and source.variant_text:
+        lines.append(f"# {source.variant_text}")
+    for layer in spec.layers:
+        args = ", ".join(f"{k}: {_yaml_value(v)}" for k, v in layer.keras_args.items())
+        takes = "" if layer.inputs == ((spec.layers[layer.index - 1].name,) if layer.index else ("input",)) \
+            else f"  <- {', '.join(layer.inputs)}"
+        lines.append(f"{layer.name}: {layer.kind} {{{args}}}{takes}")
+        if isinstance(source, ExpandedSource):
+            prov = source.provenance[layer.index]
+            uses = " in ".join(f"{u.instance} ({u.block})" for u in reversed(prov.chain))
+            lines.append(f"    # line {source.line_of(prov.path)}: {format_key(prov.path)}"
+                         + (f", in {uses}" if uses else ""))  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_value(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_yaml_value(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     if not args.names and not args.all:
         raise SpecError("name a spec or pass --all (see `zoo list`)")
     targets = _targets(args)
-    results = [zoo.summary(name, engine=args.engine) for name in targets]
+    overrides = _overrides(args)
+    results = [zoo.summary(name, engine=args.engine, **overrides) for name in targets]
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in results], indent=2))
         return EXIT_OK
@@ -80,7 +138,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    print(zoo.explain(args.name), end="")
+    print(zoo.explain(args.name, **_overrides(args)), end="")
     return EXIT_OK
 
 
@@ -193,8 +251,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'conv2d*'")
     s.set_defaults(func=cmd_list)
 
-    s = sub.add_parser("show", help="print a spec's YAML")
+    s = sub.add_parser("show", help="print a spec's YAML, or with --expanded its flat layer list")
     s.add_argument("name")
+    s.add_argument("--expanded", action="store_true",
+                   help="the layers after expansion, each with the block, instance and line it came from")
+    _add_overrides(s)
     s.set_defaults(func=cmd_show)
 
     s = sub.add_parser("summary", help="summary table of one, several or --all specs")
@@ -207,6 +268,7 @@ def parser() -> argparse.ArgumentParser:
         help="keras builds the model; formula computes it (adds MACs and receptive field)",
     )
     s.add_argument("--format", choices=("text", "json", "yaml"), default="text")
+    _add_overrides(s)
     s.set_defaults(func=cmd_summary)
 
     s = sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
@@ -214,6 +276,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("explain", help="the arithmetic of every layer, numbers filled in")
     s.add_argument("name")
+    _add_overrides(s)
     s.set_defaults(func=cmd_explain)
 
     goldens_help = "golden folder (default: ./tests/goldens when it exists)"
@@ -253,6 +316,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
     s.set_defaults(func=cmd_weights)
     return p
+
+
+def _add_overrides(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--input-shape", metavar="H,W,C", help="another input shape, e.g. 96,96,3")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="a keras.applications argument of a family's model, e.g. include_top=false, "
+                   "pooling=avg, classes=10, alpha=0.5 (repeatable)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

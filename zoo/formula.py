@@ -32,6 +32,7 @@ from fractions import Fraction
 from typing import Any
 
 from zoo.catalog import MODEL_INPUT
+from zoo.errors import SpecError
 from zoo.spec_format import Layer, Spec
 from zoo.summaries import Row, Summary
 
@@ -401,59 +402,42 @@ def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     )
 
 
-VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))  # (filters, convolutions)
+# Pretrained bases a spec may use as one layer, and the zoo model that describes each.
+APPLICATIONS = {"VGG16": "vgg16"}
 
 
-def vgg16(shape: Shape, a: dict[str, Any], rank: int) -> Step:
-    """The VGG16 convolutional base, computed from its architecture (Simonyan & Zisserman).
+def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str = "VGG16") -> Step:
+    """A keras.applications base as one layer, computed from zoo's own family spec of it.
 
-    Five blocks of 3x3 'same' convolutions (64, 128, 256, 512, 512 filters; 2, 2,
-    3, 3, 3 of them), each followed by a 2x2 max-pool with stride 2.
+    No architecture is described twice: the base's rows are those of its family file
+    (``specs/vgg.yaml`` for VGG16) expanded without the top, at this layer's input shape.
     """
-    _needs_rank(shape, 2)
-    if min(shape[:2]) < 32:
-        raise Geometry("VGG16 needs an input of at least 32x32", input_shape=(None, *shape))
-    if a["weights"] == "imagenet" and shape[-1] != 3:
-        raise Geometry("VGG16 with weights='imagenet' needs 3 input channels",
-                       input_shape=(None, *shape))  # fmt: skip
-    conv_args = {"kernel_size": (3, 3), "strides": (1, 1), "padding": "same",
-                 "dilation_rate": (1, 1), "groups": 1, "use_bias": True}  # fmt: skip
-    pool_args = {"pool_size": (2, 2), "strides": (2, 2), "padding": "valid"}
-    inner: list[tuple[str, Step]] = []
-    current = shape
-    for b, (filters, convs) in enumerate(VGG16_BLOCKS, start=1):
-        for c in range(1, convs + 1):
-            inner.append((f"block{b}_conv{c}", conv(current, {**conv_args, "filters": filters}, 2)))
-            current = inner[-1][1].shape
-        inner.append((f"block{b}_pool", pool(current, pool_args, 2)))
-        current = inner[-1][1].shape
-    window: list[tuple[int, int]] | str = _compose_windows([s for _, s in inner])
-    if a["pooling"] is not None:
-        inner.append((f"global_{a['pooling']}_pool", global_pool(current, {"keepdims": False}, 2)))
-        current, window = inner[-1][1].shape, "flat"
-    params = sum(s.params for _, s in inner)
+    from zoo.registry import Registry
+
+    _needs_rank(shape, rank)
+    try:
+        base = Registry([]).builtin_spec(APPLICATIONS[kind], include_top=False, input_shape=list(shape),
+                                         pooling=a["pooling"], weights=a["weights"])  # fmt: skip
+    except SpecError as exc:
+        raise Geometry(f"{kind}: {exc.reason}", input_shape=(None, *shape)) from None
+    inner = [(layer.name, step) for layer, _, step in steps(base)]
+    summary = summarize(base)
+    last = summary.rows[-1]
+    window: list[tuple[int, int]] | str = "flat"
+    if last.receptive_field is not None and last.effective_stride is not None:
+        window = [(int(r), int(j)) for r, j in zip(last.receptive_field, last.effective_stride)]
     return Step(
-        shape=current,
-        params=params,
-        macs=sum(s.macs for _, s in inner),
+        shape=tuple(d for d in last.output_shape[1:] if d is not None),
+        params=summary.total_params,
+        macs=summary.macs or 0,
+        non_trainable=summary.non_trainable_params,
         window=window,
         inner=inner,
         work=[
-            f"out = {current} after 5 blocks",
-            f"params = {params:,} (sum of its 13 convolutions)",
+            f"out = {last.output_shape[1:]} (zoo model {base.name!r}, {len(base.layers)} layers)",
+            f"params = {summary.total_params:,} (the sum of its layers)",
         ],
     )
-
-
-def _compose_windows(steps: list[Step]) -> list[tuple[int, int]]:
-    """The single (k, s) window equivalent to a stack of forward windows."""
-    rf, jump = [1, 1], [1, 1]
-    for step in steps:
-        windows = step.window if isinstance(step.window, list) else []
-        for i, (k, s) in enumerate(windows):
-            rf[i] += (k - 1) * jump[i]
-            jump[i] *= s
-    return list(zip(rf, jump))
 
 
 FAMILIES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {
@@ -471,7 +455,7 @@ FAMILIES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {
     "dense": dense,
     "identity": identity,
     "batch_norm": batch_norm,
-    "vgg16": vgg16,
+    "application": application,
 }
 
 

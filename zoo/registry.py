@@ -1,7 +1,9 @@
 """Where specs are found: the packaged ones, ``ZOO_SPEC_PATH`` folders, folders added in code.
 
 A spec's name is its file name without ``.yaml``; its ``name:`` must say the same.
-Two files with the same name anywhere on the path are an error naming both.
+A family file (``resnet.yaml``, with ``variants:``) defines one name per variant
+(``resnet50``, ``resnet101``, ...). Two models of one name anywhere on the path
+are an error naming both files.
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import fnmatch
 import importlib.resources
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from zoo import blocks
 from zoo.errors import SpecError, did_you_mean
-from zoo.spec_format import Spec
+from zoo.spec_format import Spec, load_yaml, read_text
+
+_VARIANTS = re.compile(r"^variants:", re.MULTILINE)
 
 
 def builtin_dir() -> Path:
@@ -40,7 +47,8 @@ class Registry:
     def __init__(self, dirs: Iterable[str | os.PathLike[str]] | None = None) -> None:
         self._fixed = None if dirs is None else [Path(d) for d in dirs]
         self._added: list[Path] = []
-        self._cache: dict[Path, tuple[float, Spec]] = {}
+        self._cache: dict[tuple[Path, str, str], tuple[float, Spec]] = {}
+        self._families: dict[Path, tuple[float, list[str]]] = {}
 
     @property
     def dirs(self) -> list[Path]:
@@ -63,15 +71,36 @@ class Registry:
                 raise SpecError("spec folder not found (from the registry's folders or "
                                 "ZOO_SPEC_PATH)", file=str(folder))  # fmt: skip
             for path in sorted(folder.glob("*.yaml")):
-                name = path.stem
-                if name in found and found[name].resolve() != path.resolve():
-                    raise SpecError(
-                        f"two specs are named {name!r}: {found[name]} and {path}; "
-                        "rename one (a spec's name is its file name)",
-                        file=str(path),
-                    )
-                found[name] = path
+                for name in self._names_in(path):
+                    if name in found and found[name].resolve() != path.resolve():
+                        raise SpecError(
+                            f"two specs are named {name!r}: {found[name]} and {path}; "
+                            "rename one (a spec's name is its file name, or a variant of a family file)",
+                            file=str(path),
+                        )
+                    found[name] = path
         return found
+
+    def _names_in(self, path: Path) -> list[str]:
+        """The model names a file defines: its stem, or a family file's variants."""
+        mtime = path.stat().st_mtime
+        cached = self._families.get(path)
+        if cached and cached[0] == mtime:
+            return cached[1]
+        text = read_text(path)
+        names = [path.stem]
+        if _VARIANTS.search(text):
+            data, source = load_yaml(text, str(path))
+            names = blocks.model_names(data, source, path.stem)
+        self._families[path] = (mtime, names)
+        return names
+
+    def builtin_spec(self, name: str, **overrides: Any) -> Spec:
+        """A spec shipped with zoo, whatever folders this registry has (pretrained bases use these)."""
+        return _BUILTIN.spec(name, **overrides)
+
+    def is_family(self, name: str) -> bool:
+        return self._names_in(self.path(name)) != [self.path(name).stem]
 
     def names(self, pattern: str | None = None) -> list[str]:
         names = sorted(self.files())
@@ -85,13 +114,16 @@ class Registry:
             )
         return files[name]
 
-    def spec(self, name: str) -> Spec:
+    def spec(self, name: str, **overrides: Any) -> Spec:
+        """The validated spec called ``name``; ``overrides`` set a family's parameters
+        (``include_top=False``), ``input_shape`` (any spec) and ``weights``."""
         path = self.path(name)
         mtime = path.stat().st_mtime
-        cached = self._cache.get(path)
+        key = (path, name, repr(sorted(overrides.items())))
+        cached = self._cache.get(key)
         if cached and cached[0] == mtime:
             return cached[1]
-        spec = Spec.from_file(path)
+        spec = Spec.from_file(path, name=name, **overrides)
         if spec.name != name:
             raise spec.origin.error(
                 ("name",),
@@ -99,5 +131,8 @@ class Registry:
                 received={"name": spec.name},
                 valid=repr(name),
             )
-        self._cache[path] = (mtime, spec)
+        self._cache[key] = (mtime, spec)
         return spec
+
+
+_BUILTIN = Registry([builtin_dir()])

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from zoo.errors import SpecError
 
@@ -26,15 +27,28 @@ class WeightsError(SpecError):
 class WeightsFile:
     model: str
     filename: str
-    md5: str  # Keras's published file hash (keras/src/applications/vgg16.py)
+    file_hash: str | None  # Keras's published hash: md5 (32 hex digits) or sha256 (64); None: none published
     origin: str
+
+    @property
+    def algorithm(self) -> str:
+        return "sha256" if self.file_hash is not None and len(self.file_hash) == 64 else "md5"
+
+    @classmethod
+    def of_spec(cls, spec: Any) -> WeightsFile:
+        """The ImageNet file of a family spec, from its ``weights:`` section."""
+        known = spec.weights_file
+        if not known:
+            raise WeightsError(f"no ImageNet weights are known for {spec.name!r} (its spec has no weights: "
+                               "section); pass weights=None or a path to a .h5 file", file=spec.origin.label)  # fmt: skip
+        return cls(spec.name, known["file"], known.get("hash"), known["origin"] + known["file"])
 
 
 KNOWN = {
     "vgg16": WeightsFile(
         model="vgg16",
         filename="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        md5="6d6bbae143d832006294945121d1f1fc",
+        file_hash="6d6bbae143d832006294945121d1f1fc",
         origin="https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
         "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
     ),
@@ -49,12 +63,17 @@ def keras_home() -> Path:
     return home
 
 
-def cache_path(model: str = "vgg16") -> Path:
-    return keras_home() / "models" / KNOWN[model].filename
+def cache_path(model: str | WeightsFile = "vgg16") -> Path:
+    wf = model if isinstance(model, WeightsFile) else KNOWN[model]
+    return keras_home() / "models" / wf.filename
 
 
 def md5sum(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
+    return file_digest(path, "md5")
+
+
+def file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
@@ -62,10 +81,12 @@ def md5sum(path: Path) -> str:
 
 
 def _check_hash(path: Path, wf: WeightsFile) -> None:
-    actual = md5sum(path)
-    if actual != wf.md5:
+    if wf.file_hash is None:  # Keras publishes none for this file (MobileNet): nothing to check against
+        return
+    actual = file_digest(path, wf.algorithm)
+    if actual != wf.file_hash:
         raise WeightsError(
-            f"{wf.filename} does not match Keras's published md5 {wf.md5} "
+            f"{wf.filename} does not match Keras's published {wf.algorithm} {wf.file_hash} "
             f"(it is {actual}); it may be truncated or a different file, and it was not loaded. "
             f"Replace it with a good copy (`zoo weights install {wf.model} FILE`), "
             "or pass weights=None for the architecture only",
@@ -90,13 +111,16 @@ def _download(wf: WeightsFile) -> Path:
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     try:
-        return Path(get_file(wf.filename, wf.origin, cache_subdir="models", file_hash=wf.md5))
+        return Path(get_file(wf.filename, wf.origin, cache_subdir="models", file_hash=wf.file_hash))
     finally:
         socket.setdefaulttimeout(previous)
 
 
-def resolve(weights: str | os.PathLike[str] | None, model: str = "vgg16") -> str | None:
-    """The file to load for ``weights`` (``None`` stays ``None``: random initial weights)."""
+def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile = "vgg16") -> str | None:
+    """The file to load for ``weights`` (``None`` stays ``None``: random initial weights).
+
+    ``model`` names a known file (``vgg16``) or is a family spec's :class:`WeightsFile`.
+    """
     if weights is None:
         return None
     if weights != "imagenet":
@@ -105,8 +129,9 @@ def resolve(weights: str | os.PathLike[str] | None, model: str = "vgg16") -> str
             raise WeightsError(f"weights file not found. Received: weights={os.fspath(weights)!r}",
                                file=str(path))  # fmt: skip
         return str(path)
-    wf = KNOWN[model]
-    path = cache_path(model)
+    wf = model if isinstance(model, WeightsFile) else KNOWN[model]
+    path = cache_path(wf)
+    model = wf.model
     if not path.is_file():
         try:
             path = _download(wf)

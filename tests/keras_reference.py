@@ -1,0 +1,102 @@
+"""Compare a zoo model with the keras.applications model it mirrors, in a fresh Keras session.
+
+Used by the tests and by ``python tests/keras_reference.py NAME [key=value ...]`` while
+writing a family file. Equal means: the same ``model.layers`` (name, class, output shape,
+parameter count, inbound layers, in order) and the same ``model.to_json()`` with the
+model's own name and its input layer's name set aside.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import zoo
+
+# zoo name -> keras.applications constructor
+APPLICATIONS = {
+    "vgg16": "VGG16", "vgg19": "VGG19",
+    "resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152",
+    "resnet50_v2": "ResNet50V2", "resnet101_v2": "ResNet101V2", "resnet152_v2": "ResNet152V2",
+    "mobilenet": "MobileNet", "mobilenet_v2": "MobileNetV2",
+}  # fmt: skip
+
+
+def reference(name: str, **overrides: Any) -> Any:
+    """keras.applications' model, built in a fresh session (automatic names start from zero)."""
+    import keras
+
+    keras.utils.clear_session()
+    return getattr(keras.applications, APPLICATIONS[name])(weights=None, **overrides)
+
+
+def layer_table(model: Any) -> list[tuple[Any, ...]]:
+    rows = []
+    for layer in model.layers:
+        inbound = []
+        for node in layer._inbound_nodes:
+            inbound.append(tuple(t._keras_history[0].name for t in node.input_tensors))
+        rows.append((layer.name, type(layer).__name__, tuple(layer.output.shape), layer.count_params(),
+                     tuple(inbound)))  # fmt: skip
+    return rows
+
+
+def normalised_json(model: Any) -> dict[str, Any]:
+    """``model.to_json()`` with the model's name and its input layer's name replaced by placeholders."""
+    text = model.to_json()
+    input_name = model.layers[0].name
+    config = json.loads(text.replace(f'"{input_name}"', '"<input>"'))
+    config["config"]["name"] = "<model>"
+    return config
+
+
+def differences(name: str, **overrides: Any) -> list[str]:
+    """Where zoo's model and keras.applications' differ; empty when they are the same model."""
+    theirs = reference(name, **overrides)
+    ours = zoo.build(name, weights=None, compile=False, **overrides)
+    out = []
+    a, b = layer_table(ours), layer_table(theirs)
+    for i in range(max(len(a), len(b))):
+        x = a[i] if i < len(a) else None
+        y = b[i] if i < len(b) else None
+        if x is None or y is None or _strip_input(x, ours) != _strip_input(y, theirs):
+            out.append(f"layer {i}: zoo {x}\n          keras {y}")
+            if len(out) > 5:
+                break
+    if not out:
+        ja, jb = normalised_json(ours), normalised_json(theirs)
+        if ja != jb:
+            la, lb = ja["config"]["layers"], jb["config"]["layers"]
+            for x, y in zip(la, lb):
+                if x != y:
+                    out.append(f"to_json differs at {x.get('name')}:\n  zoo   {x}\n  keras {y}")
+                    break
+            else:
+                out.append("to_json differs outside the layers")
+    return out
+
+
+def _strip_input(row: tuple[Any, ...], model: Any) -> tuple[Any, ...]:
+    input_name = model.layers[0].name
+    name, kind, shape, params, inbound = row
+    if name == input_name:
+        name = "<input>"
+    inbound = tuple(tuple("<input>" if n == input_name else n for n in node) for node in inbound)
+    return (name, kind, shape, params, inbound)
+
+
+if __name__ == "__main__":
+    import ast
+
+    model_name, *pairs = sys.argv[1:]
+    kwargs = {}
+    for pair in pairs:
+        k, v = pair.split("=", 1)
+        try:
+            kwargs[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError):
+            kwargs[k] = v
+    found = differences(model_name, **kwargs)
+    print("\n".join(found) if found else f"{model_name} {kwargs}: the same model as keras.applications")
+    sys.exit(1 if found else 0)

@@ -1,0 +1,193 @@
+"""keras.applications architectures as zoo family specs: the same models Keras builds.
+
+Each is compared with keras.applications' own model in a fresh Keras session
+(``tests/keras_reference.py``): the same ``model.layers`` (names, classes, shapes,
+parameter counts, inbound layers, in order) and the same ``model.to_json()`` with the
+model's and the input layer's names set aside; with the top, and without it at a
+second input size. Weights files in keras.applications' ``.h5`` layout load into zoo's
+models with identical predictions. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from keras_reference import APPLICATIONS, differences, layer_table, normalised_json, reference
+
+import zoo
+from zoo import weights
+
+ZOO_APPLICATIONS = [n for n in APPLICATIONS if n in zoo.names()]
+slow = pytest.mark.slow
+
+
+def test_the_first_ten_architectures_are_in_the_zoo():
+    assert ZOO_APPLICATIONS == list(APPLICATIONS)
+
+
+@slow
+@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+def test_the_same_model_as_keras_applications(name):
+    assert differences(name) == []
+
+
+@slow
+@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+def test_the_same_model_without_the_top_at_another_size(name):
+    assert differences(name, include_top=False, input_shape=(96, 112, 3), pooling="avg") == []
+
+
+def test_a_small_vgg16_base_is_the_same_model():
+    """The inner loop's witness: VGG16 without its top at 32x32 (fast to build)."""
+    assert differences("vgg16", include_top=False, input_shape=(32, 32, 3)) == []
+    assert differences("vgg16", include_top=False, input_shape=(32, 32, 3), pooling="max") == []
+
+
+def test_the_comparison_sees_a_changed_argument():
+    """The witness can fail: a ResNet whose BatchNormalization epsilon differs is not Keras's model."""
+    path = zoo.default_registry().path("resnet50")
+    text = path.read_text().replace("epsilon: 1.001e-5", "epsilon: 1.0e-3")
+    changed = zoo.Spec.from_yaml(text, path, name="resnet50", include_top=False, input_shape=(32, 32, 3))
+    ours = zoo.build(changed, compile=False)
+    theirs = reference("resnet50", include_top=False, input_shape=(32, 32, 3))
+    assert [r[:4] for r in layer_table(ours)[1:]] == [r[:4] for r in layer_table(theirs)[1:]]  # same counts...
+    assert normalised_json(ours) != normalised_json(theirs)  # ...but not the same model
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "message"),
+    [
+        ("resnet50", {"input_shape": (16, 16, 3)}, "Input size must be at least 32x32; Received: input_shape=[16, 16, 3]"),
+        ("vgg16", {"pooling": "mean", "include_top": False}, "pooling must be None, 'avg' or 'max'"),
+        ("resnet50", {"weights": "imagenet", "input_shape": (96, 96, 3)},
+         "When setting `include_top=True` and loading `imagenet` weights, `input_shape` should be (224, 224, 3)"),
+        ("vgg19", {"weights": "imagenet", "classes": 10}, "`classes` should be 1000. Received classes=10"),
+        ("resnet50", {"include_tops": False}, "unknown override for 'resnet50'; did you mean 'include_top'?"),
+    ],
+)  # fmt: skip
+def test_keras_applications_rules_are_spec_errors(name, overrides, message):
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        zoo.summary(name, engine="formula", **overrides)
+
+
+# ---------------------------------------------------------------- weights in keras.applications' layout
+
+
+def _save_legacy_h5(model, path):
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+
+
+def _same_predictions(name, path, **overrides):
+    import keras
+
+    keras.utils.set_random_seed(7)
+    theirs = reference(name, **overrides)
+    keras.utils.set_random_seed(8)  # zoo's own initial weights differ; the file must replace them all
+    ours = zoo.build(name, weights=path, compile=False, **overrides)
+    x = np.random.default_rng(0).random((2, *ours.input_shape[1:]), dtype=np.float32)
+    np.testing.assert_array_equal(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+
+
+def test_a_keras_applications_weights_file_loads_by_path(tmp_path):
+    import keras
+
+    keras.utils.set_random_seed(7)
+    theirs = reference("vgg16", include_top=False, input_shape=(32, 32, 3))
+    path = tmp_path / "vgg16_notop.h5"
+    _save_legacy_h5(theirs, path)
+    _same_predictions("vgg16", str(path), include_top=False, input_shape=(32, 32, 3))
+
+
+@slow
+@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+def test_every_weights_file_loads_with_identical_predictions(name, tmp_path):
+    import keras
+
+    keras.utils.set_random_seed(7)
+    path = tmp_path / f"{name}.h5"
+    _save_legacy_h5(reference(name, include_top=False, input_shape=(64, 64, 3)), path)
+    _same_predictions(name, str(path), include_top=False, input_shape=(64, 64, 3))
+
+
+def test_imagenet_resolves_keras_s_file_name_and_refuses_a_wrong_hash(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    spec = zoo.spec("resnet50", include_top=False, weights="imagenet")
+    wf = weights.WeightsFile.of_spec(spec)
+    assert (wf.filename, wf.file_hash) == ("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                                           "4d473c1dd8becc155b73f8504c6f6626")  # keras resnet.py WEIGHTS_HASHES
+    assert wf.origin == "https://storage.googleapis.com/tensorflow/keras-applications/resnet/" + wf.filename
+    with pytest.raises(weights.WeightsError, match=re.escape(
+            f"Put the file resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5 in the folder {tmp_path}/models/")):
+        zoo.build("resnet50", include_top=False, weights="imagenet", compile=False)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / wf.filename).write_bytes(b"not the weights")
+    with pytest.raises(weights.WeightsError, match="does not match Keras's published md5 4d473c1d"):
+        zoo.build("resnet50", include_top=False, weights="imagenet", compile=False)
+    top = weights.WeightsFile.of_spec(zoo.spec("vgg19", weights="imagenet"))
+    assert (top.filename, top.file_hash) == ("vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+                                             "cbe5617147190e668d6c5d5026f83318")  # fmt: skip
+
+
+def test_imagenet_loads_a_file_in_keras_s_cache_that_passes_its_hash(tmp_path, monkeypatch):
+    import keras
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    keras.utils.set_random_seed(7)
+    spec = zoo.spec("vgg16", include_top=False, input_shape=(32, 32, 3), weights="imagenet")
+    wf = weights.WeightsFile.of_spec(spec)
+    path = tmp_path / "models" / wf.filename
+    path.parent.mkdir()
+    _save_legacy_h5(reference("vgg16", include_top=False, input_shape=(32, 32, 3)), path)
+    made = weights.WeightsFile(wf.model, wf.filename, weights.md5sum(path), wf.origin)
+    monkeypatch.setattr(weights.WeightsFile, "of_spec", classmethod(lambda cls, s: made))
+    _same_predictions("vgg16", "imagenet", include_top=False, input_shape=(32, 32, 3))
+
+
+# ---------------------------------------------------------------- published figures
+
+
+@pytest.mark.parametrize(
+    ("name", "giga_macs"),
+    [("resnet50", 3.858), ("vgg16", 15.47), ("mobilenet_v2", 0.3008), ("mobilenet", 0.5687)],
+)
+def test_macs_per_image_are_the_published_figures(name, giga_macs):
+    """Published multiply-accumulates at 224x224 with the classifier (Keras's model table, the papers)."""
+    macs = zoo.summary(name, engine="formula").macs
+    assert macs / 1e9 == pytest.approx(giga_macs, rel=5e-4)
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "field", "stride"),
+    [("vgg16", "block5_pool", 212, 32), ("resnet50", "conv5_block3_out", 483, 32),
+     ("mobilenet", "conv_pw_13_relu", 315, 32)],
+)  # fmt: skip
+def test_receptive_fields_are_google_research_s(name, layer, field, stride):
+    """google-research/receptive_field's table: receptive field and effective stride at the last feature map."""
+    row = zoo.summary(name, engine="formula").row(layer)
+    assert (row.receptive_field, row.effective_stride) == ((field, field), (stride, stride))
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("vgg16", 138_357_544), ("vgg19", 143_667_240), ("resnet50", 25_636_712), ("resnet101", 44_707_176),
+     ("resnet152", 60_419_944), ("resnet50_v2", 25_613_800), ("resnet101_v2", 44_675_560),
+     ("resnet152_v2", 60_380_648), ("mobilenet", 4_253_864), ("mobilenet_v2", 3_538_984)],
+)  # fmt: skip
+def test_parameter_counts_are_keras_s_published_ones(name, params):
+    """keras.io/api/applications lists each model's size; the formula engine must reproduce it."""
+    assert zoo.summary(name, engine="formula").total_params == params
+
+
+def test_the_tutorial_s_vgg16_base_is_computed_from_the_vgg_family():
+    """No architecture is described twice: the VGG16 layer's row is the vgg16_base variant's total."""
+    base = zoo.summary("vgg16_transfer", engine="formula").rows[0]
+    assert base.params == zoo.summary("vgg16_base", engine="formula").total_params == 14_714_688
+    explained = zoo.explain("vgg16_transfer")
+    assert "block5_conv3: out = floor((14 - 3 + 2) / 1) + 1 = 14" in explained

@@ -1,0 +1,225 @@
+"""The block language of family specs: expansion, expressions, and every error it can raise."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import zoo
+from zoo import blocks, expressions
+
+FAMILY = """\
+family: tiny
+description: a family of tiny residual models
+model: functional
+input: [16, 16, 3]
+params: {depth: 2, width: 8, top: true}
+variants:
+  tiny_a: {depth: 1}
+  tiny_b: {depth: 3, width: 4}
+defaults:
+  BatchNormalization: {epsilon: 1.0e-5}
+blocks:
+  unit:
+    params: {filters: ~, project: false}
+    layers:
+      - Conv2D: {name: ._proj, filters: =filters, kernel_size: 1, when: =project}
+      - Conv2D: {name: ._conv, filters: =filters, kernel_size: 3, padding: same, inputs: [input]}
+      - BatchNormalization: {name: ._bn}
+      - Add: {name: ._add, inputs: [._proj, ._bn]}
+layers:
+  - Conv2D: {name: stem, filters: =width, kernel_size: 3, padding: same}
+  - {use: unit, as: "stage_{i}", repeat: =depth, filters: "=width * 2", project: "=i == 1"}
+  - GlobalAveragePooling2D: {name: pool}
+  - Dense: {name: head, units: 10, when: =top}
+"""
+
+
+def load(text=FAMILY, name=None, **overrides):
+    return zoo.Spec.from_yaml(text, "specs/tiny.yaml", name=name, **overrides)
+
+
+def test_variants_expand_to_plain_layers_with_names_and_inputs():
+    spec = load(name="tiny_b")
+    assert spec.name == "tiny_b" and spec.family == "tiny"
+    names = [layer.name for layer in spec.layers]
+    assert names == ["stem", "stage_1_proj", "stage_1_conv", "stage_1_bn", "stage_1_add",
+                     "stage_2_conv", "stage_2_bn", "stage_2_add", "stage_3_conv", "stage_3_bn",
+                     "stage_3_add", "pool", "head"]  # fmt: skip
+    by_name = {layer.name: layer for layer in spec.layers}
+    assert by_name["stage_1_conv"].inputs == ("stem",)  # inputs: [input] is the block's input
+    assert by_name["stage_1_add"].inputs == ("stage_1_proj", "stage_1_bn")
+    # without the projection, ._proj resolves to the item before it: the block's input
+    assert by_name["stage_2_add"].inputs == ("stage_1_add", "stage_2_bn")
+    assert by_name["stage_2_conv"].args["filters"] == 8  # width * 2 with width: 4
+    assert by_name["stage_1_bn"].args["epsilon"] == 1.0e-5  # per-class defaults
+    assert by_name["head"].args["units"] == 10
+
+
+def test_the_first_variant_is_the_default_and_overrides_apply():
+    assert load().name == "tiny_a"
+    spec = load(name="tiny_a", top=False, input_shape=(32, 32, 3))
+    assert spec.layers[-1].name == "pool" and spec.input == (32, 32, 3)
+    assert zoo.summary(spec, engine="formula").rows[0].output_shape == (None, 32, 32, 8)
+
+
+def test_an_expanded_family_builds_and_both_engines_agree():
+    spec = load(name="tiny_b")
+    assert zoo.summary(spec, engine="formula") == zoo.summary(spec, engine="keras")
+
+
+def test_an_unknown_override_is_refused_with_a_suggestion():
+    with pytest.raises(zoo.SpecError, match=re.escape("unknown override for 'tiny_a'; did you mean 'width'? "
+                                                      "Received: widht=3. Valid: input_shape, depth, width, top")):
+        load(name="tiny_a", widht=3)
+
+
+def test_plain_specs_take_input_shape_only(spec_text):
+    assert zoo.Spec.from_yaml(spec_text, input_shape=[32, 32, 3]).input == (32, 32, 3)
+    with pytest.raises(zoo.SpecError, match="unknown override. Received: include_top=false"):
+        zoo.Spec.from_yaml(spec_text, include_top=False)
+
+
+def test_input_shape_is_rechecked_by_the_formula_engine(spec_text):
+    with pytest.raises(zoo.SpecError, match=r"output size would be"):
+        zoo.summary(zoo.Spec.from_yaml(spec_text, input_shape=[1, 1, 3]), engine="formula")
+
+
+# ---------------------------------------------------------------- errors name the definition, then the uses
+
+
+def test_an_error_inside_a_block_names_the_definition_line_then_each_use_then_the_variant():
+    text = FAMILY.replace("{name: ._bn}", "{name: ._bn, epsilom: 0.1}")
+    with pytest.raises(zoo.SpecError) as exc:
+        load(text, name="tiny_b")
+    lines = str(exc.value).splitlines()
+    assert lines[0].startswith("specs/tiny.yaml:17: blocks.unit.layers[2].BatchNormalization.epsilom: "
+                               "unknown argument; did you mean 'epsilon'?")  # fmt: skip
+    assert lines[1] == "  in stage_1 = unit(filters=8, project=true, i=1), used at specs/tiny.yaml:21"
+    assert lines[2] == "  in variant tiny_b (depth=3, width=4), specs/tiny.yaml:8"
+
+
+def test_geometry_errors_inside_blocks_point_into_the_block():
+    text = FAMILY.replace("kernel_size: 3, padding: same, inputs", "kernel_size: 30, inputs")
+    with pytest.raises(zoo.SpecError) as exc:
+        zoo.summary(load(text, name="tiny_a"), engine="formula")
+    assert str(exc.value).startswith("specs/tiny.yaml:16: blocks.unit.layers[1].Conv2D: stage_1_conv "
+                                     "(in spec 'tiny_a'): output size would be")  # fmt: skip
+    assert "  in stage_1 = unit(filters=16, project=true), used at specs/tiny.yaml:21" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("{use: unit,", "{use: unti,", "specs/tiny.yaml:21: layers[1].use: unknown block; did you mean 'unit'?"),
+        ("filters: \"=width * 2\"", "filtres: 3",
+         "layers[1].filtres: unknown parameter of block 'unit'; did you mean 'filters'?"),
+        ("filters: \"=width * 2\", ", "", "layers[1]: block 'unit' needs filters"),
+        ("repeat: =depth", "repeat: 0", "layers[1].repeat: repeat must be a positive integer. Received: repeat=0"),
+        ("repeat: =depth", "repeat: 2.5", "repeat must be a positive integer. Received: repeat=2.5"),
+        ("filters: \"=width * 2\"", "filters: \"=widht * 2\"",
+         "layers[1].filters: unknown name 'widht'; did you mean 'width'? in expression '=widht * 2'"),
+        ("filters: \"=width * 2\"", "filters: \"=width.real\"", "Attribute is not allowed in an expression"),
+        ("filters: \"=width * 2\"", "filters: \"=width.bit_length()\"", "Received: width.bit_length(...)"),
+        ("filters: \"=width * 2\"", "filters: \"=__import__('os')\"",
+         "only these functions may be called, with positional arguments"),
+        ("filters: \"=width * 2\"", "filters: \"=10 ** 100\"", "exponent larger than 64"),
+        ("filters: \"=width * 2\"", "filters: \"=9 ** 60\"", "the result is too large"),
+        ("filters: \"=width * 2\"", "filters: \"='x' * 100000\"", "more than 1000 items or characters"),
+        ("filters: \"=width * 2\"", "filters: \"=[1] * 2000\"", "more than 1000 items or characters"),
+        ("filters: \"=width * 2\"", "filters: \"=[x for x in [1]]\"", "ListComp is not allowed"),
+        ("{name: ._bn}", "{name: stem}", "blocks.unit.layers[2].BatchNormalization.name: layer name 'stem' is "
+         "already used (first defined at specs/tiny.yaml:20); names must be unique after expansion"),
+        ("inputs: [._proj, ._bn]", "inputs: [._proj, stem]",
+         "unknown layer 'stem' (a block sees only its own layers and its inputs)"),
+        ("  - {use: unit,", "  - {use: unit, as: stage_1, filters: 2}\n  - {use: unit,",
+         "layer name 'stage_1_conv' is already used (first defined at specs/tiny.yaml:16)"),
+    ],
+)  # fmt: skip
+def test_expansion_mistakes_are_spec_errors(old, new, message):
+    assert old in FAMILY
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        zoo.summary(load(FAMILY.replace(old, new), name="tiny_b"), engine="formula")
+
+
+def test_a_block_that_uses_itself_is_refused():
+    text = FAMILY.replace("      - Conv2D: {name: ._proj", "      - {use: unit, as: ._again, filters: 1}\n"
+                          "      - Conv2D: {name: ._proj")  # fmt: skip
+    with pytest.raises(zoo.SpecError, match=re.escape("blocks.unit.layers[0].use: block 'unit' uses itself "
+                                                      "(unit -> unit); blocks may not recurse")):  # fmt: skip
+        load(text)
+
+
+def test_a_cycle_through_two_blocks_is_refused():
+    text = FAMILY.replace("layers:\n  - Conv2D: {name: stem", "  other:\n    params: []\n    layers:\n"
+                          "      - {use: unit, filters: 1}\nlayers:\n  - Conv2D: {name: stem")  # fmt: skip
+    text = text.replace("      - Conv2D: {name: ._proj", "      - {use: other}\n      - Conv2D: {name: ._proj")
+    with pytest.raises(zoo.SpecError, match=r"uses itself \((unit -> other -> unit|other -> unit -> other)\)"):
+        load(text)
+
+
+def test_an_unused_block_is_refused():
+    text = FAMILY.replace("layers:\n  - Conv2D: {name: stem", "  spare:\n    params: []\n    layers:\n"
+                          "      - Dense: {units: 1}\nlayers:\n  - Conv2D: {name: stem")  # fmt: skip
+    with pytest.raises(zoo.SpecError, match=re.escape("blocks.spare: block 'spare' is never used")):
+        load(text)
+
+
+def test_an_expansion_beyond_the_layer_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(blocks, "MAX_LAYERS", 6)
+    with pytest.raises(zoo.SpecError, match="the model expands to more than 6 layers"):
+        load(name="tiny_b")
+    monkeypatch.setattr(blocks, "MAX_LAYERS", 5000)
+    with pytest.raises(zoo.SpecError, match="the model expands to more than 5,000 layers"):
+        load(FAMILY.replace("repeat: =depth", "repeat: 2000"), name="tiny_b")
+
+
+def test_a_flow_mapping_cut_at_a_comma_is_explained():
+    text = FAMILY.replace('filters: "=width * 2"', "filters: =max(1, width)")
+    with pytest.raises(zoo.SpecError, match=re.escape("layers[1].filters: unbalanced brackets: in YAML's flow "
+                                                      "style ({...}) a value containing ',', '[', ']', '{' or "
+                                                      "'}' must be quoted")):  # fmt: skip
+        load(text)
+
+
+def test_an_unquoted_template_in_flow_style_is_a_parse_error_with_the_fix():
+    text = FAMILY.replace('as: "stage_{i}"', "as: stage_{i}")
+    with pytest.raises(zoo.SpecError, match=r"specs/tiny.yaml:21: YAML syntax error.*must be quoted"):
+        load(text)
+
+
+def test_variants_must_name_declared_parameters():
+    with pytest.raises(zoo.SpecError, match=re.escape("specs/tiny.yaml:7: variants.tiny_a.dept: unknown "
+                                                      "parameter; did you mean 'depth'?")):  # fmt: skip
+        load(FAMILY.replace("tiny_a: {depth: 1}", "tiny_a: {dept: 1}"))
+
+
+def test_requirements_word_their_message():
+    text = FAMILY.replace("defaults:", "require:\n  - {that: \"=width >= 4\", message: \"width must be at least 4, "
+                          "got {width}\"}\ndefaults:")  # fmt: skip
+    with pytest.raises(zoo.SpecError, match=re.escape("width must be at least 4, got 2")):
+        load(text, name="tiny_a", width=2)
+
+
+def test_the_expression_evaluator_computes_what_keras_applications_needs():
+    env = {"alpha": 0.35, "r": 1.2, "d": 3}
+    assert expressions.evaluate("make_divisible(32 * alpha, 8)", env) == 16
+    assert expressions.evaluate("ceil(d * r)", env) == 4
+    assert expressions.evaluate("correct_pad(224, 3)", env) == [[0, 1], [0, 1]]
+    assert expressions.evaluate("correct_pad([113, 56], 3)", env) == [[1, 1], [0, 1]]
+    assert expressions.evaluate("letter(2) if d > 2 and not alpha > 1 else 'z'", env) == "b"
+    with pytest.raises(expressions.ExpressionError, match="longer than 500"):
+        expressions.evaluate("1 + " * 200 + "1", env)
+
+
+def test_zoo_show_expanded_says_where_each_layer_came_from(capsys):
+    from zoo import cli
+
+    assert cli.main(["show", "resnet50", "--expanded"]) == 0
+    out = capsys.readouterr().out
+    assert "# resnet50: 177 layers" in out or "# resnet50: 176 layers" in out
+    assert re.search(r"conv2_block1_0_conv: Conv2D \{filters: 256, kernel_size: \[1, 1\], strides: \[1, 1\]\}\n"
+                     r"    # line \d+: blocks.bottleneck.layers\[0\].Conv2D, in conv2_block1 \(bottleneck\) "
+                     r"in conv2 \(stack\)", out)  # fmt: skip
+    assert "conv2_block1_1_conv: Conv2D {filters: 64, kernel_size: [1, 1], strides: [1, 1]}  <- pool1_pool" in out
