@@ -159,9 +159,12 @@ def expand(
     family can state keras.applications' rules (ImageNet weights with the top need 224x224).
     """
     check_flow_style(data, (), source)
-    variants = data.get("variants") or {}
+    variants = _mapping(data, "variants", source)
     params = _mapping(data, "params", source)
     variant_given: dict[str, Any] = {}
+    if variants and name not in variants:
+        raise source.error(("variants",), f"unknown model {name!r}" + did_you_mean(name, variants),
+                           valid=", ".join(variants))  # fmt: skip
     if variants:
         variant_given = variants[name] if isinstance(variants[name], dict) else {}
         if variants[name] is not None and not isinstance(variants[name], dict):
