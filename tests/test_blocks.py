@@ -223,3 +223,26 @@ def test_zoo_show_expanded_says_where_each_layer_came_from(capsys):
                      r"    # line \d+: blocks.bottleneck.layers\[0\].Conv2D, in conv2_block1 \(bottleneck\) "
                      r"in conv2 \(stack\)", out)  # fmt: skip
     assert "conv2_block1_1_conv: Conv2D {filters: 64, kernel_size: [1, 1], strides: [1, 1]}  <- pool1_pool" in out
+
+
+def test_a_plain_spec_may_leave_spatial_sizes_open():
+    text = """\
+name: open
+description: a fully convolutional model takes any size
+input: [null, null, 3]
+model: functional
+layers:
+  - Conv2D: {filters: 4, kernel_size: 3, strides: 2}
+  - MaxPooling2D: {}
+  - GlobalAveragePooling2D: {}
+  - Dense: {units: 2}
+"""
+    spec = zoo.Spec.from_yaml(text)
+    s = zoo.summary(spec, engine="formula")
+    assert [r.output_shape for r in s.rows] == [(None, None, None, 4), (None, None, None, 4), (None, 4), (None, 2)]
+    assert s.macs is None and s.total_params == 112 + 10
+    assert s == zoo.summary(spec, engine="keras")
+    with pytest.raises(zoo.SpecError, match="the last dimension of the inputs must be defined"):
+        zoo.summary(zoo.Spec.from_yaml(text.replace("GlobalAveragePooling2D", "Flatten")), engine="formula")
+    with pytest.raises(zoo.SpecError, match="invalid input shape"):
+        zoo.Spec.from_yaml(text.replace("[null, null, 3]", "[8, 8, null]"))

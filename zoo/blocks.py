@@ -175,9 +175,10 @@ def expand(
                 raise source.error(("variants", name, key), "unknown parameter" + did_you_mean(key, params),
                                    received={key: variant_given[key]}, valid=", ".join(params))  # fmt: skip
     params = {**params, **variant_given}
-    input_shape = overrides.get("input_shape", data.get("input"))
+    takes_input_shape = "input_shape" in params  # keras.applications' argument: the input follows from it
+    input_shape = data.get("input") if takes_input_shape else overrides.get("input_shape", data.get("input"))
     for key, value in overrides.items():
-        if key == "input_shape":
+        if key == "input_shape" and not takes_input_shape:
             continue
         if key not in params:
             valid = ", ".join(["input_shape", *params])
@@ -193,8 +194,11 @@ def expand(
         variant_text = f"in {what}" + (f" ({args})" if args else "") + f", {source.label}:{line}"
     base = Source(source.label, source.lines)
     traced = ExpandedSource(source.label, source.lines, (), variant_text)
-    env: dict[str, Any] = {**params, "variant": name, "input_shape": _plain_list(input_shape),
-                           "weights": weights}  # fmt: skip
+    env: dict[str, Any] = {**params, "variant": name, "weights": weights}
+    if takes_input_shape:  # input: "=input_shape or ([224, 224, 3] if include_top else [None, None, 3])"
+        env["input_shape"] = _plain_list(params["input_shape"])
+        input_shape = _value(input_shape, env, ("input",), traced)
+    env["input_shape"] = _plain_list(input_shape)
     for key, value in _mapping(data, "let", source).items():
         env[key] = _value(value, env, ("let", key), traced) if not isinstance(value, dict) else value
     for i, rule in enumerate(_list(data, "require", source)):
@@ -322,10 +326,10 @@ def _check_blocks(blocks: dict[str, Any], top_layers: Any, source: Source) -> No
             raise source.error((*path, "layers"), "must be a non-empty list", received={"layers": block["layers"]})
     graph: dict[str, list[tuple[KeyPath, str]]] = {}
     for name, block in blocks.items():
-        declared = block.get("params")
-        names = declared if isinstance(declared, list) else list(declared or {}) if isinstance(declared, dict) else None
+        declared = block.get("params") or []
+        names = declared if isinstance(declared, list) else list(declared) if isinstance(declared, dict) else None
         if names is None or not all(isinstance(p, str) for p in names):
-            raise source.error((*path[:0], "blocks", name, "params"), "must be a list of names or a mapping "
+            raise source.error((*path, "params"), "must be a list of names or a mapping "
                                "of names to defaults (~ for required)", received={"params": declared})  # fmt: skip
         graph[name] = [(("blocks", name, "layers", j), used)
                        for j, used in _uses(block["layers"], ("blocks", name, "layers"), source)]  # fmt: skip
@@ -432,8 +436,11 @@ class _Run:
             if not isinstance(args, dict):
                 raise self.error(path, chain, f"{kind}'s value must be a mapping of arguments", value=args)
         name = None
-        if "name" in args:
-            name = self.relative(_template(args["name"], env, (*path, "name"), self.source), prefix)
+        raw = args.get("name")
+        if isinstance(raw, str) and raw.startswith("="):  # an expression may leave the layer unnamed
+            raw = _value(raw, env, (*path, "name"), self.source)
+        if raw is not None:
+            name = self.relative(_template(raw, env, (*path, "name"), self.source), prefix)
         if not self.when(args, path, env, chain):  # as if the line were deleted
             for handle in (name, args.get("id")):
                 if isinstance(handle, str):

@@ -66,6 +66,46 @@ class Step:
 # ------------------------------------------------------------------ helpers
 
 
+class _Unknown:
+    """A size Keras leaves open (``None``: keras.applications' ``(None, None, 3)`` without the top).
+
+    It absorbs arithmetic (an unknown input size gives an unknown output size and
+    unknown MACs) and is never <= 0, so the geometry checks pass it through.
+    """
+
+    def _absorb(self, other: Any) -> _Unknown:
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _absorb
+    __floordiv__ = __rfloordiv__ = __truediv__ = __rtruediv__ = _absorb
+
+    def __le__(self, other: Any) -> bool:
+        return False
+
+    __lt__ = __le__
+
+    def __repr__(self) -> str:
+        return "None"
+
+
+UNKNOWN = _Unknown()
+
+
+def known(value: Any) -> Any:
+    """``None`` for an unknown size, else the value (what rows and goldens hold)."""
+    return None if isinstance(value, _Unknown) else value
+
+
+def _channels(shape: Shape, what: str = "channel") -> int:
+    if isinstance(shape[-1], _Unknown):
+        raise Geometry(f"the {what} dimension of the inputs must be defined", input_shape=_shown(shape))
+    return shape[-1]
+
+
+def _shown(shape: Sequence[Any]) -> tuple[Any, ...]:
+    return (None, *(known(d) for d in shape))
+
+
 def _prod(xs: Sequence[int]) -> int:
     return math.prod(xs)
 
@@ -159,7 +199,7 @@ def _kernel_text(kernel: Sequence[int]) -> str:
 
 def conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """Conv1D/2D/3D: out = floor((n - f + p) / s) + 1; params = (f*...*c_in/groups + 1) * filters."""
-    filters, groups, cin = a["filters"], a["groups"], shape[-1]
+    filters, groups, cin = a["filters"], a["groups"], _channels(shape)
     if filters % groups:
         raise Geometry("filters must be evenly divisible by groups", filters=filters, groups=groups)
     if cin % groups:
@@ -226,7 +266,7 @@ def conv_transpose(shape: Shape, a: dict[str, Any], rank: int) -> Step:
         outs.append(out)
         p = f - 1 if a["padding"] == "same" else 0
         tutorial.append((f"{s} * ({n} + {f} - {p})", s * (n + f - p)))
-    cin, filters = shape[-1], a["filters"]
+    cin, filters = _channels(shape), a["filters"]
     bias = 1 if a["use_bias"] else 0
     params = (_prod(a["kernel_size"]) * cin + bias) * filters
     t_terms, t_values = [t for t, _ in tutorial], [v for _, v in tutorial]
@@ -250,7 +290,7 @@ def conv_transpose(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 def separable_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """SeparableConv1D/2D: a depthwise conv (f*...*c_in*m) then a pointwise one ((c_in*m + 1) * filters)."""
     spatial, out_text, window = _conv_geometry(shape, a, rank, dilated_strides=True)
-    cin, m, filters = shape[-1], a["depth_multiplier"], a["filters"]
+    cin, m, filters = _channels(shape), a["depth_multiplier"], a["filters"]
     k = _prod(a["kernel_size"])
     bias = filters if a["use_bias"] else 0
     params = k * cin * m + cin * m * filters + bias
@@ -270,7 +310,7 @@ def separable_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 def depthwise_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """DepthwiseConv1D/2D: one f*... filter per channel and multiplier: (f*... + 1) * c_in*m."""
     spatial, out_text, window = _conv_geometry(shape, a, rank, dilated_strides=True)
-    cin, m = shape[-1], a["depth_multiplier"]
+    cin, m = _channels(shape), a["depth_multiplier"]
     k = _prod(a["kernel_size"])
     bias = 1 if a["use_bias"] else 0
     params = (k + bias) * cin * m
@@ -348,6 +388,8 @@ def flatten(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 
 def reshape(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    if any(isinstance(d, _Unknown) for d in shape):
+        raise Geometry("cannot reshape an input of unknown size", input_shape=_shown(shape))
     target, total = list(a["target_shape"]), _prod(shape)
     known = _prod([t for t in target if t != -1])
     if -1 in target:
@@ -363,7 +405,7 @@ def reshape(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 def dense(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """Dense: params = (n_in + 1) * units, applied along the last axis."""
-    n_in, units = shape[-1], a["units"]
+    n_in, units = _channels(shape, "last"), a["units"]
     bias = 1 if a["use_bias"] else 0
     params = (n_in + bias) * units
     return Step(
@@ -389,6 +431,8 @@ def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
         raise Geometry(f"axis out of range for input of rank {len(full)}",
                        axis=a["axis"], input_shape=full)  # fmt: skip
     c = shape[axis - 1]
+    if isinstance(c, _Unknown):
+        raise Geometry("the normalised axis must have a known size", axis=a["axis"], input_shape=_shown(shape))
     learned = int(a["center"]) + int(a["scale"])
     return Step(
         shape=shape,
@@ -416,7 +460,7 @@ def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str = "VGG1
 
     _needs_rank(shape, rank)
     try:
-        base = Registry([]).builtin_spec(APPLICATIONS[kind], include_top=False, input_shape=list(shape),
+        base = Registry([]).builtin_spec(APPLICATIONS[kind], include_top=False, input_shape=list(_shown(shape)[1:]),
                                          pooling=a["pooling"], weights=a["weights"])  # fmt: skip
     except SpecError as exc:
         raise Geometry(f"{kind}: {exc.reason}", input_shape=(None, *shape)) from None
@@ -427,9 +471,9 @@ def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str = "VGG1
     if last.receptive_field is not None and last.effective_stride is not None:
         window = [(int(r), int(j)) for r, j in zip(last.receptive_field, last.effective_stride)]
     return Step(
-        shape=tuple(d for d in last.output_shape[1:] if d is not None),
+        shape=tuple(UNKNOWN if d is None else d for d in last.output_shape[1:]),
         params=summary.total_params,
-        macs=summary.macs or 0,
+        macs=UNKNOWN if summary.macs is None else summary.macs,
         non_trainable=summary.non_trainable_params,
         window=window,
         inner=inner,
@@ -469,6 +513,9 @@ def elementwise(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
         if len(other) != len(out):
             raise Geometry("inputs must have the same rank", input_shapes=[(None, *x) for x in shapes])
         for i, (x, y) in enumerate(zip(out, other)):
+            if isinstance(x, _Unknown) or isinstance(y, _Unknown):
+                out[i] = UNKNOWN if 1 in (x, y) or x is y else (y if isinstance(x, _Unknown) else x)
+                continue
             if x != y and 1 not in (x, y):
                 raise Geometry(
                     f"inputs have different shapes: axis {i + 1} is {x} in one and {y} in another",
@@ -561,7 +608,7 @@ class _Field:
 
 def steps(spec: Spec) -> list[tuple[Layer, list[Shape], Step]]:
     """Every layer with its inputs' shapes and its Step, in definition order."""
-    shapes: dict[str, Shape] = {MODEL_INPUT: spec.input}
+    shapes: dict[str, Shape] = {MODEL_INPUT: tuple(UNKNOWN if d is None else d for d in spec.input)}
     out = []
     for layer in spec.layers:
         taken = [shapes[name] for name in layer.inputs]
@@ -584,12 +631,12 @@ def summarize(spec: Spec) -> Summary:
             Row(
                 name=layer.name,
                 type="Functional" if layer.kind == "VGG16" else layer.kind,
-                output_shape=(None, *step.shape),
+                output_shape=_shown(step.shape),
                 params=step.params,
                 trainable=trainable,
                 trainable_params=step.params - step.non_trainable if trainable else 0,
                 connected_to=layer.inputs,
-                macs=step.macs,
+                macs=known(step.macs),
                 receptive_field=rf,
                 effective_stride=stride,
             )

@@ -177,14 +177,21 @@ def _spec_name(v: Any, ctx: Ctx) -> str:
 
 
 @catalog.described(
-    {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 4}
+    {
+        "type": "array",
+        "items": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
+        "minItems": 1,
+        "maxItems": 4,
+    }
 )
-def _input_shape(v: Any, ctx: Ctx) -> tuple[int, ...]:
-    valid = "a list of 1 to 4 integers >= 1, without the batch axis, e.g. [64, 64, 3]"
+def _input_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
+    valid = ("a list of 1 to 4 integers >= 1, without the batch axis, e.g. [64, 64, 3]; "
+             "null for a spatial size left open, e.g. [null, null, 3]")  # fmt: skip
     if (
         isinstance(v, list)
         and 1 <= len(v) <= 4
-        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 1 for x in v)
+        and all(x is None or (isinstance(x, int) and not isinstance(x, bool) and x >= 1) for x in v)
+        and v[-1] is not None
     ):
         return tuple(v)
     raise ctx.error("invalid input shape", v, valid)
@@ -380,7 +387,8 @@ def _family_schema(plain: Mapping[str, Any]) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "required": ["description", "layers"],
-        "properties": {**{k: v for k, v in plain.items() if k != "layers"}, **family, "layers": items},
+        "properties": {**{k: v for k, v in plain.items() if k != "layers"}, **family, "layers": items,
+                       "input": {"oneOf": [plain["input"], expr]}},
     }
 
 
@@ -421,7 +429,7 @@ class Spec:
 
     name: str
     description: str
-    input: tuple[int, ...]
+    input: tuple[int | None, ...]  # None: a spatial size left open, as keras.applications does
     layers: tuple[Layer, ...]
     source: str | None = None  # the citation, e.g. "Tutorial, ... cell In [5]"
     compile: Mapping[str, Any] | None = None

@@ -99,7 +99,10 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
     if "classes" not in data:
         raise SpecError(f"spec {spec.name!r} has no data: section with classes; zoo.run needs it",
                         file=spec.origin.label)  # fmt: skip
-    size = samples * math.prod(spec.input) * 4
+    if None in spec.input:
+        raise SpecError(f"spec {spec.name!r} leaves its input size open {list(spec.input)}; zoo.run needs "
+                        "one: pass input_shape=...", file=spec.origin.label)  # fmt: skip
+    size = samples * math.prod(d for d in spec.input if d is not None) * 4
     if size > MAX_DATA_BYTES:
         raise SpecError(f"dummy data of {samples} samples of {spec.input} would take "
                         f"{size / 2**30:.1f} GiB; use fewer samples", file=spec.origin.label)  # fmt: skip
