@@ -20,6 +20,8 @@ APPLICATIONS = {
     "resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152",
     "resnet50_v2": "ResNet50V2", "resnet101_v2": "ResNet101V2", "resnet152_v2": "ResNet152V2",
     "mobilenet": "MobileNet", "mobilenet_v2": "MobileNetV2",
+    "densenet121": "DenseNet121", "densenet169": "DenseNet169", "densenet201": "DenseNet201",
+    "inception_v3": "InceptionV3", "xception": "Xception",
 }  # fmt: skip
 
 

@@ -24,7 +24,9 @@ slow = pytest.mark.slow
 
 
 def test_the_first_ten_architectures_are_in_the_zoo():
-    assert ZOO_APPLICATIONS == list(APPLICATIONS)
+    first_ten = ["vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "resnet50_v2", "resnet101_v2",
+                 "resnet152_v2", "mobilenet", "mobilenet_v2"]  # fmt: skip
+    assert set(first_ten) <= set(ZOO_APPLICATIONS)
 
 
 @slow
@@ -37,6 +39,32 @@ def test_the_same_model_as_keras_applications(name):
 @pytest.mark.parametrize("name", ZOO_APPLICATIONS)
 def test_the_same_model_without_the_top_at_another_size(name):
     assert differences(name, include_top=False, input_shape=(96, 112, 3), pooling="avg") == []
+
+
+@slow
+@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+def test_the_same_model_without_the_top_and_no_input_shape(name):
+    """Keras leaves the spatial sizes open then: (None, None, 3), and so does zoo."""
+    assert differences(name, include_top=False) == []
+
+
+def test_without_the_top_the_input_size_is_left_open_as_keras_does():
+    spec = zoo.spec("resnet50", include_top=False)
+    assert spec.input == (None, None, 3)
+    s = zoo.summary(spec, engine="formula")
+    assert s.rows[-1].output_shape == (None, None, None, 2048) and s.macs is None
+    assert s.total_params == 23_587_712  # parameters do not depend on the input size
+    assert s.row("conv5_block3_out").receptive_field == (483, 483)  # nor does the receptive field
+    assert s == zoo.summary(spec, engine="keras")
+    assert zoo.spec("resnet50", include_top=False, input_shape=(64, 64, 3)).input == (64, 64, 3)
+    assert zoo.spec("vgg16_base").input == (224, 224, 3)  # the tutorial's base keeps its size
+    with pytest.raises(zoo.SpecError, match=re.escape("leaves its input size open [None, None, 3]; zoo.run "
+                                                      "needs one: pass input_shape=...")):  # fmt: skip
+        import dataclasses
+
+        from zoo import training
+
+        training.dummy_data(dataclasses.replace(spec, data={"classes": 1000}), 2, 0)
 
 
 def test_a_small_vgg16_base_is_the_same_model():
@@ -111,8 +139,8 @@ def test_every_weights_file_loads_with_identical_predictions(name, tmp_path):
 
     keras.utils.set_random_seed(7)
     path = tmp_path / f"{name}.h5"
-    _save_legacy_h5(reference(name, include_top=False, input_shape=(64, 64, 3)), path)
-    _same_predictions(name, str(path), include_top=False, input_shape=(64, 64, 3))
+    _save_legacy_h5(reference(name, include_top=False, input_shape=(80, 80, 3)), path)
+    _same_predictions(name, str(path), include_top=False, input_shape=(80, 80, 3))  # Xception's minimum is 71
 
 
 def test_imagenet_resolves_keras_s_file_name_and_refuses_a_wrong_hash(tmp_path, monkeypatch):
@@ -155,7 +183,8 @@ def test_imagenet_loads_a_file_in_keras_s_cache_that_passes_its_hash(tmp_path, m
 
 @pytest.mark.parametrize(
     ("name", "giga_macs"),
-    [("resnet50", 3.858), ("vgg16", 15.47), ("mobilenet_v2", 0.3008), ("mobilenet", 0.5687)],
+    [("resnet50", 3.858), ("vgg16", 15.47), ("mobilenet_v2", 0.3008), ("mobilenet", 0.5687),
+     ("densenet121", 2.834), ("inception_v3", 5.713), ("xception", 8.357)],
 )
 def test_macs_per_image_are_the_published_figures(name, giga_macs):
     """Published multiply-accumulates at 224x224 with the classifier (Keras's model table, the papers)."""
@@ -178,11 +207,20 @@ def test_receptive_fields_are_google_research_s(name, layer, field, stride):
     ("name", "params"),
     [("vgg16", 138_357_544), ("vgg19", 143_667_240), ("resnet50", 25_636_712), ("resnet101", 44_707_176),
      ("resnet152", 60_419_944), ("resnet50_v2", 25_613_800), ("resnet101_v2", 44_675_560),
-     ("resnet152_v2", 60_380_648), ("mobilenet", 4_253_864), ("mobilenet_v2", 3_538_984)],
+     ("resnet152_v2", 60_380_648), ("mobilenet", 4_253_864), ("mobilenet_v2", 3_538_984),
+     ("densenet121", 8_062_504), ("densenet169", 14_307_880), ("densenet201", 20_242_984),
+     ("inception_v3", 23_851_784), ("xception", 22_910_480)],
 )  # fmt: skip
 def test_parameter_counts_are_keras_s_published_ones(name, params):
     """keras.io/api/applications lists each model's size; the formula engine must reproduce it."""
     assert zoo.summary(name, engine="formula").total_params == params
+
+
+def test_inception_v3_receptive_fields_at_every_mixed_block_are_google_research_s():
+    s = zoo.summary("inception_v3", engine="formula")
+    got = [(s.row(f"mixed{k}").receptive_field[0], s.row(f"mixed{k}").effective_stride[0]) for k in range(11)]
+    assert got == [(63, 8), (95, 8), (127, 8), (159, 16), (351, 16), (543, 16), (735, 16), (927, 16),
+                   (1055, 32), (1183, 32), (1311, 32)]  # fmt: skip
 
 
 def test_the_tutorial_s_vgg16_base_is_computed_from_the_vgg_family():
