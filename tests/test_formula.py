@@ -156,3 +156,24 @@ def test_formula_and_keras_summaries_render_the_same_table_columns(keras_summary
     assert [c[:4] for c in formula_cells] == keras_cells
     # 62 outputs * kernel 3 * 1 input channel * 32 filters MACs; receptive field 3, stride 1
     assert formula_cells[0][4:] == ["5,952", "3", "1"]
+
+
+def test_a_squeeze_and_excitation_branch_does_not_widen_the_receptive_field():
+    """google-research's convention: the globally pooled branch that scales the map adds nothing."""
+    text = """\
+name: se
+description: squeeze and excitation
+input: [16, 16, 8]
+model: functional
+layers:
+  - Conv2D: {name: c, filters: 8, kernel_size: 3, padding: same}
+  - GlobalAveragePooling2D: {name: squeeze, keepdims: true}
+  - Conv2D: {name: excite, filters: 8, kernel_size: 1, activation: sigmoid}
+  - Multiply: {name: scale, inputs: [c, excite]}
+  - Conv2D: {name: after, filters: 8, kernel_size: 3, padding: same}
+"""
+    spec = zoo.Spec.from_yaml(text)
+    s = zoo.summary(spec, engine="formula")
+    assert s.row("squeeze").receptive_field is None and s.row("excite").receptive_field is None
+    assert s.row("scale").receptive_field == (3, 3) and s.row("after").receptive_field == (5, 5)
+    assert "excite was pooled over the whole grid" in zoo.explain(spec)

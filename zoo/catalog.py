@@ -216,6 +216,32 @@ def number_at_least(low: float, *, optional: bool = False) -> Check:
     return described({"oneOf": [schema, {"type": "null"}]} if optional else schema)(check)
 
 
+@described({"oneOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}, "minItems": 1}]})
+def numbers(v: Any, ctx: Ctx) -> float | tuple[float, ...]:
+    """A number, or one number per channel (Rescaling's scale, Normalization's mean), kept as written."""
+    if _is_number(v):
+        return v
+    if isinstance(v, list) and v and all(_is_number(x) for x in v):
+        return tuple(v)
+    raise ctx.error("must be a number or a list of numbers", v)
+
+
+def optional(check: Check) -> Check:
+    def run(v: Any, ctx: Ctx) -> Any:
+        return None if v is None else check(v, ctx)
+
+    return described(lambda rank: {"oneOf": [json_of(check, rank), {"type": "null"}]})(run)
+
+
+@described({"type": "array", "minItems": 1, "items": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}})
+def noise_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
+    """Dropout's noise_shape: one size per axis, batch included; null takes the input's, 1 shares the mask."""
+    if isinstance(v, list) and v and all(x is None or (_is_int(x) and x >= 1) for x in v):
+        return tuple(v)
+    raise ctx.error("invalid noise shape", v, "a list of sizes (null or integers >= 1), batch axis first, "
+                    "e.g. [null, 1, 1, null]")  # fmt: skip
+
+
 @described({"type": "number"})
 def number(v: Any, ctx: Ctx) -> float:
     if _is_number(v):
@@ -271,6 +297,9 @@ class LayerKind:
     family: str  # which formula computes it
     rank: int  # number of spatial axes; 0 where there are none
     args: Mapping[str, Arg]
+    # where Keras keeps the class: keras.layers, or (for the two layer classes that live in
+    # keras.applications itself) the module that defines it; tests pin both
+    module: str = "keras.layers"
 
     def defaults(self) -> dict[str, Any]:
         return {k: a.default for k, a in self.args.items() if a.default is not REQUIRED}
@@ -319,8 +348,8 @@ def _padding(*extra: str) -> dict[str, Arg]:
 LAYERS: dict[str, LayerKind] = {}
 
 
-def _add(name: str, family: str, rank: int, **args: Arg) -> None:
-    LAYERS[name] = LayerKind(name, family, rank, {**args, **COMMON})
+def _add(name: str, family: str, rank: int, module: str = "keras.layers", **args: Arg) -> None:
+    LAYERS[name] = LayerKind(name, family, rank, {**args, **COMMON}, module)
 
 
 for _r in (1, 2, 3):
@@ -371,16 +400,28 @@ for _r in (1, 2):
 for _merge in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
     _add(_merge, "elementwise", 0)
 _add("Concatenate", "concatenate", 0, axis=Arg(axis, -1))
-MERGES = frozenset(k for k, v in LAYERS.items() if v.family in ("elementwise", "concatenate"))
 
 _add("Flatten", "flatten", 0, **_CHANNELS_LAST)
 _add("Reshape", "reshape", 0, target_shape=Arg(target_shape))
 _add("Dense", "dense", 0, units=Arg(positive_int), **_act(), **_init("kernel_initializer"))
-_add("Dropout", "identity", 0, rate=Arg(fraction), seed=Arg(int_at_least(0), None))
+_add("Dropout", "dropout", 0, rate=Arg(fraction), seed=Arg(int_at_least(0), None),
+     noise_shape=Arg(noise_shape, None))  # fmt: skip
+# Preprocessing inside a model (EfficientNet, MobileNetV3, ConvNeXt): x * scale + offset, and
+# (x - mean) / sqrt(variance), whose mean, variance and count are weights unless given
+_add("Rescaling", "identity", 0, scale=Arg(numbers), offset=Arg(numbers, 0.0))
+_add("Normalization", "normalization", 0, axis=Arg(axis, -1), mean=Arg(optional(numbers), None),
+     variance=Arg(optional(numbers), None), invert=Arg(boolean, False))  # fmt: skip
+_add("LayerNormalization", "layer_norm", 0, axis=Arg(axis, -1), epsilon=Arg(positive_number, 0.001),
+     center=Arg(boolean, True), scale=Arg(boolean, True))  # fmt: skip
+# The two layer classes keras.applications defines for itself.
+_add("LayerScale", "layer_scale", 0, module="keras.src.applications.convnext",
+     init_values=Arg(number), projection_dim=Arg(positive_int))  # fmt: skip
+_add("CustomScaleLayer", "elementwise", 0, module="keras.src.applications.inception_resnet_v2",
+     scale=Arg(number))  # inputs[0] + inputs[1] * scale (InceptionResNetV2's residual)
 _add("Activation", "identity", 0, activation=Arg(name_in(ACTIVATIONS, "activation")))
 # ReLU as a layer: min(max(x, threshold), max_value), with negative_slope below threshold (MobileNet's ReLU6)
 _add("ReLU", "identity", 0, max_value=Arg(number_at_least(0, optional=True), None),
-     negative_slope=Arg(number_at_least(0), 0.0), threshold=Arg(number, 0.0))  # fmt: skip
+     negative_slope=Arg(number_at_least(0), 0.0), threshold=Arg(number_at_least(0), 0.0))  # fmt: skip
 _add(
     "BatchNormalization", "batch_norm", 0,
     axis=Arg(axis, -1), momentum=Arg(fraction, 0.99), epsilon=Arg(positive_number, 0.001),
@@ -391,6 +432,9 @@ _add(
     weights=Arg(weights, "imagenet"), include_top=Arg(one_of(False), False),
     pooling=Arg(one_of(None, "avg", "max"), None),
 )  # fmt: skip
+
+
+MERGES = frozenset(k for k, v in LAYERS.items() if v.family in ("elementwise", "concatenate"))
 
 
 def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:

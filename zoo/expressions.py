@@ -57,7 +57,7 @@ def _round(x: float, digits: int | None = None) -> float:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "abs": abs, "ceil": math.ceil, "floor": math.floor, "int": int, "float": float,
+    "abs": abs, "sqrt": math.sqrt, "ceil": math.ceil, "floor": math.floor, "int": int, "float": float,
     "round": _round, "min": min, "max": max, "sum": sum, "len": len, "str": str,
     "make_divisible": make_divisible, "correct_pad": correct_pad,
     "letter": lambda j: chr(96 + j),  # letter(1) == 'a': EfficientNet's block1a, block1b, ...

@@ -344,7 +344,7 @@ def global_pool(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     out = (*(1,) * rank, shape[-1]) if a["keepdims"] else (shape[-1],)
     return Step(
         shape=out,
-        window=None if a["keepdims"] else "flat",
+        window="flat",  # it sees the whole grid, kept dims or not: no receptive field of its own
         work=[f"out = channels = {shape[-1]}", "params = 0"],
     )
 
@@ -423,6 +423,59 @@ def identity(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     return Step(shape=shape, work=["out = in", "params = 0"])
 
 
+def dropout(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Dropout: the shape is kept; a noise_shape names one mask size per axis, batch first."""
+    noise = a["noise_shape"]
+    if noise is not None:
+        if len(noise) != len(shape) + 1:
+            raise Geometry(f"noise_shape needs {len(shape) + 1} sizes, one per axis of the input",
+                           noise_shape=noise, input_shape=_shown(shape))  # fmt: skip
+        for n, d in zip(noise[1:], shape):
+            if n is not None and n not in (1, d) and not isinstance(d, _Unknown):
+                raise Geometry("each noise_shape size must be 1 or the input's size",
+                               noise_shape=noise, input_shape=_shown(shape))  # fmt: skip
+    return Step(shape=shape, work=["out = in", "params = 0"])
+
+
+def normalization(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Normalization: (x - mean) / sqrt(variance); mean, variance and count are non-trainable weights
+    (C + C + 1) unless the spec gives mean and variance, which are then constants."""
+    full = (None, *shape)
+    axis = a["axis"] if a["axis"] >= 0 else len(full) + a["axis"]
+    if not 1 <= axis < len(full):
+        raise Geometry(f"axis out of range for input of rank {len(full)}", axis=a["axis"], input_shape=_shown(shape))
+    c = shape[axis - 1]
+    if isinstance(c, _Unknown):
+        raise Geometry("the normalised axis must have a known size", axis=a["axis"], input_shape=_shown(shape))
+    if (a["mean"] is None) != (a["variance"] is None):
+        raise Geometry("give both mean and variance, or neither", mean=a["mean"], variance=a["variance"])
+    if a["mean"] is not None:
+        return Step(shape=shape, work=["out = in", "params = 0 (mean and variance given: constants)"])
+    return Step(shape=shape, params=2 * c + 1, non_trainable=2 * c + 1,
+                work=["out = in", f"params = {c} means + {c} variances + 1 count = {2 * c + 1} (non-trainable)"])
+
+
+def layer_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """LayerNormalization: a gamma and a beta per feature of the normalised axis."""
+    full = (None, *shape)
+    axis = a["axis"] if a["axis"] >= 0 else len(full) + a["axis"]
+    if not 1 <= axis < len(full) or isinstance(shape[axis - 1], _Unknown):
+        raise Geometry("the normalised axis must exist and have a known size", axis=a["axis"],
+                       input_shape=_shown(shape))  # fmt: skip
+    c = shape[axis - 1]
+    learned = int(a["center"]) + int(a["scale"])
+    return Step(shape=shape, params=learned * c,
+                work=["out = in", f"params = {learned} learned * {c} = {learned * c:,}"])
+
+
+def layer_scale(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """ConvNeXt's LayerScale: x * gamma, one gamma per channel (projection_dim of them)."""
+    c, dim = _channels(shape), a["projection_dim"]
+    if dim != c:
+        raise Geometry(f"projection_dim must equal the input's channels ({c})", projection_dim=dim)
+    return Step(shape=shape, params=dim, macs=0, work=["out = in", f"params = projection_dim = {dim}"])
+
+
 def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """BatchNormalization: gamma and beta train; the moving mean and variance never do."""
     full = (None, *shape)
@@ -498,6 +551,10 @@ FAMILIES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {
     "reshape": reshape,
     "dense": dense,
     "identity": identity,
+    "dropout": dropout,
+    "normalization": normalization,
+    "layer_norm": layer_norm,
+    "layer_scale": layer_scale,
     "batch_norm": batch_norm,
     "application": application,
 }
@@ -593,7 +650,13 @@ class _Field:
 
     @staticmethod
     def merge(fields: Sequence[_Field]) -> _Field:
-        """Where branches meet, the output sees the widest of them (per axis)."""
+        """Where branches meet, the output sees the widest of them (per axis).
+
+        A branch without a grid (globally pooled: squeeze-and-excitation's scale that
+        multiplies the feature map) does not widen the field, as in google-research's
+        receptive-field library; only when every branch lost its grid is the field gone.
+        """
+        fields = [f for f in fields if f.rf is not None and f.jump is not None] or list(fields[:1])
         if any(f.rf is None or f.jump is None for f in fields):
             return _Field(None, None)
         rfs = [f.rf for f in fields if f.rf is not None]
@@ -648,9 +711,14 @@ def explain(spec: Spec) -> str:
     """The arithmetic of every layer with the numbers filled in, as the tutorial works it."""
     lines = [f"{spec.name}: {spec.description}", f"input: {(None, *spec.input)}"]
     summary = summarize(spec)
+    gridless = {r.name for r in summary.rows if r.receptive_field is None}
     for (layer, _, step), row in zip(steps(spec), summary.rows):
         takes = "" if spec.is_chain else f" [from {', '.join(layer.inputs)}]"
         lines.append(f"{layer.name}{takes}: {'; '.join(step.work)}")
+        pooled = [n for n in layer.inputs if n in gridless]
+        if len(layer.inputs) > 1 and pooled and row.receptive_field is not None:
+            lines.append(f"    ({', '.join(pooled)} was pooled over the whole grid: as in google-research's "
+                         "receptive-field library, that branch does not widen the receptive field)")
         for name, inner in step.inner:
             lines.append(f"    {name}: {'; '.join(inner.work)}")
         extra = f"output {(None, *step.shape)}"

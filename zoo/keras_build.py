@@ -79,6 +79,16 @@ def compile_model(model: Any, spec: Spec) -> None:
     model.compile(optimizer=c["optimizer"], loss=c["loss"], metrics=list(c.get("metrics", ())))
 
 
+def layer_class(keras: Any, kind: catalog.LayerKind) -> Any:
+    """Keras's class for a catalogue entry: from keras.layers, or the keras.applications module
+    that defines it (ConvNeXt's LayerScale, InceptionResNetV2's CustomScaleLayer)."""
+    if kind.module == "keras.layers":
+        return getattr(keras.layers, kind.name)
+    import importlib
+
+    return getattr(importlib.import_module(kind.module), kind.name)
+
+
 def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     """The Keras layer (or nested application model) for one spec layer."""
     args = layer.keras_args
@@ -92,6 +102,6 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
             name=layer.name,
         )
     else:
-        made = getattr(keras.layers, layer.kind)(name=layer.name, **args)
+        made = layer_class(keras, layer.catalog)(name=layer.name, **args)
     made.trainable = trainable
     return made
