@@ -195,7 +195,7 @@ def test_macs_per_image_are_the_published_figures(name, giga_macs):
 @pytest.mark.parametrize(
     ("name", "layer", "field", "stride"),
     [("vgg16", "block5_pool", 212, 32), ("resnet50", "conv5_block3_out", 483, 32),
-     ("mobilenet", "conv_pw_13_relu", 315, 32)],
+     ("mobilenet", "conv_pw_13_relu", 315, 32), ("inception_resnet_v2", "conv_7b_ac", 3039, 32)],
 )  # fmt: skip
 def test_receptive_fields_are_google_research_s(name, layer, field, stride):
     """google-research/receptive_field's table: receptive field and effective stride at the last feature map."""
@@ -209,7 +209,7 @@ def test_receptive_fields_are_google_research_s(name, layer, field, stride):
      ("resnet152", 60_419_944), ("resnet50_v2", 25_613_800), ("resnet101_v2", 44_675_560),
      ("resnet152_v2", 60_380_648), ("mobilenet", 4_253_864), ("mobilenet_v2", 3_538_984),
      ("densenet121", 8_062_504), ("densenet169", 14_307_880), ("densenet201", 20_242_984),
-     ("inception_v3", 23_851_784), ("xception", 22_910_480)],
+     ("inception_v3", 23_851_784), ("xception", 22_910_480), ("inception_resnet_v2", 55_873_736)],
 )  # fmt: skip
 def test_parameter_counts_are_keras_s_published_ones(name, params):
     """keras.io/api/applications lists each model's size; the formula engine must reproduce it."""
