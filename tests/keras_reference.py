@@ -52,10 +52,28 @@ def layer_table(model: Any) -> list[tuple[Any, ...]]:
 
 
 def normalised_json(model: Any) -> dict[str, Any]:
-    """``model.to_json()`` with the model's name and its input layer's name replaced by placeholders."""
+    """``model.to_json()`` with the model's name and its input layers' names replaced by placeholders.
+
+    The input layers of nested Sequential groups (ConvNeXt's stem) count as input layers too:
+    Keras names them automatically, so their names depend on what the session built before.
+    """
     text = model.to_json()
-    input_name = model.layers[0].name
-    config = json.loads(text.replace(f'"{input_name}"', '"<input>"'))
+    names: list[str] = []
+
+    def inputs(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("class_name") == "InputLayer":
+                names.append(node["config"]["name"])
+            for value in node.values():
+                inputs(value)
+        elif isinstance(node, list):
+            for value in node:
+                inputs(value)
+
+    inputs(json.loads(text))
+    for i, name in enumerate(names):
+        text = text.replace(f'"{name}"', f'"<input {i}>"')
+    config = json.loads(text)
     config["config"]["name"] = "<model>"
     return config
 

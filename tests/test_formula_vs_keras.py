@@ -256,7 +256,7 @@ def test_vgg16_base_from_its_architecture(shape, pooling):
 # ---------------------------------------------------------------- the defaults themselves
 
 
-@pytest.mark.parametrize("kind", sorted(k for k in catalog.LAYERS if k != "VGG16"))
+@pytest.mark.parametrize("kind", sorted(k for k in catalog.LAYERS if k != "VGG16" and k not in catalog.OPS))
 def test_catalogue_defaults_are_keras_defaults(kind):
     """The formula engine fills in defaults from the catalogue; Keras must agree with each one."""
     import inspect
@@ -296,18 +296,20 @@ def test_every_catalogue_layer_exists_in_keras():
 
 
 @pytest.mark.parametrize(("kind", "module"), [("LayerScale", "keras.src.applications.convnext"),
-                                              ("CustomScaleLayer", "keras.src.applications.inception_resnet_v2")])
+                                              ("CustomScaleLayer", "keras.src.applications.inception_resnet_v2"),
+                                              ("ops.add", "keras.src.ops.numpy"), ("ops.multiply", "keras.src.ops.numpy")])
 def test_the_layer_classes_of_keras_applications_are_where_zoo_takes_them_from(kind, module):
     """ConvNeXt's LayerScale and InceptionResNetV2's CustomScaleLayer are not in keras.layers: zoo
     imports them from keras.applications' modules. A Keras release that moves them fails here first."""
     import importlib
 
-    assert catalog.LAYERS[kind].module == module
+    entry = catalog.LAYERS[kind]
+    assert entry.module == module
     try:
-        cls = getattr(importlib.import_module(module), kind)
+        cls = getattr(importlib.import_module(module), entry.class_name)
     except (ImportError, AttributeError) as exc:
-        pytest.fail(f"Keras moved {kind}: {module}.{kind} is gone ({exc}); update zoo/catalog.py")
-    assert cls.__module__ == module and cls.__name__ == kind
+        pytest.fail(f"Keras moved {kind}: {module}.{entry.class_name} is gone ({exc}); update zoo/catalog.py")
+    assert cls.__module__ == module and cls.__name__ == entry.class_name
 
 
 shapes_ = st.lists(st.integers(1, 8), min_size=1, max_size=4)

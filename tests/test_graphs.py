@@ -169,3 +169,66 @@ def test_every_spec_beyond_the_tutorial_says_what_it_teaches():
     for name in ("conv3d", "conv2d_transpose", "worked_example_2x2", "residual_block", "unet_small",
                  "mobilenet_block", "vgg16_base"):  # fmt: skip
         assert len(zoo.spec(name).description) > 60, name
+
+
+OPS_AND_GROUPS = """\
+name: ops
+description: a nested Sequential, operations in the graph, a configured initializer
+input: [16, 16, 3]
+layers:
+  - Sequential:
+      name: stem
+      layers:
+        - Conv2D: {name: stem_conv, filters: 8, kernel_size: 4, strides: 4}
+        - LayerNormalization: {name: stem_ln, epsilon: 1.0e-6}
+  - Conv2D: {name: dw, filters: 8, kernel_size: 3, padding: same, groups: 8,
+             kernel_initializer: {class_name: VarianceScaling, config: {scale: 2.0, mode: fan_out}}}
+  - Dense: {name: pw, units: 8}
+  - ops.add: {inputs: [stem, pw]}
+  - ops.add: {operand: 3.0}
+  - ReLU: {max_value: 6.0}
+  - ops.multiply: {operand: 0.16666666666666666}
+"""
+
+
+def test_operations_and_nested_sequentials_are_the_graph_keras_builds():
+    """ConvNeXt's `inputs + x` and nested Sequential stem, MobileNetV3's relu6(x + 3) * (1/6)."""
+    import keras
+    from keras_reference import normalised_json
+
+    spec = zoo.Spec.from_yaml(OPS_AND_GROUPS)
+    assert spec.model == "functional"  # keras.Sequential cannot hold an operation
+    assert [layer.name for layer in spec.layers] == ["stem", "dw", "pw", "add", "add_1", "re_lu", "multiply"]
+    formula_summary = zoo.summary(spec, engine="formula")
+    assert formula_summary == zoo.summary(spec, engine="keras")
+    stem = formula_summary.row("stem")
+    assert (stem.type, stem.params, stem.receptive_field) == ("Sequential", 392 + 16, (4, 4))
+    assert formula_summary.row("add").connected_to == ("stem", "pw")
+
+    keras.utils.clear_session()
+    x = keras.Input((16, 16, 3))
+    y = keras.Sequential([keras.layers.Conv2D(8, 4, strides=4, name="stem_conv"),
+                          keras.layers.LayerNormalization(epsilon=1e-6, name="stem_ln")], name="stem")(x)
+    init = keras.initializers.VarianceScaling(scale=2.0, mode="fan_out")
+    z = keras.layers.Dense(8, name="pw")(keras.layers.Conv2D(8, 3, padding="same", groups=8, name="dw",
+                                                             kernel_initializer=init)(y))
+    z = keras.layers.ReLU(6.0)((y + z) + 3.0) * (1.0 / 6.0)
+    reference = keras.Model(x, z)
+    assert normalised_json(zoo.build(spec, compile=False)) == normalised_json(reference)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  - ops.add: {inputs: [stem, pw]}", "  - ops.add: {}", "ops.add merges several layers"),
+        ("  - ops.add: {operand: 3.0}", "  - ops.add: {operand: 3.0, inputs: [add, pw]}", "takes exactly 1 input"),
+        ("- LayerNormalization: {name: stem_ln, epsilon: 1.0e-6}", "- LayerNormalization: {epsilon: 1.0e-6}",
+         "layers[0].Sequential.layers[1].LayerNormalization: name every layer of a nested Sequential"),
+        ("class_name: VarianceScaling", "class_name: VarianceScalin",
+         "unknown initializer class; did you mean 'VarianceScaling'?"),
+    ],
+)  # fmt: skip
+def test_mistakes_with_operations_groups_and_initializers(old, new, message):
+    assert old in OPS_AND_GROUPS
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        zoo.Spec.from_yaml(OPS_AND_GROUPS.replace(old, new))

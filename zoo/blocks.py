@@ -275,6 +275,8 @@ def _value(value: Any, env: Mapping[str, Any], path: KeyPath, source: Source) ->
                                valid=None if not exc.name else "names: " + ", ".join(sorted(env))) from None  # fmt: skip
     if isinstance(value, list):
         return [_value(v, env, (*path, i), source) for i, v in enumerate(value)]
+    if isinstance(value, dict):  # an initializer's config, a nested layer's arguments
+        return {k: _value(v, env, (*path, k), source) for k, v in value.items()}
     return value
 
 
@@ -465,7 +467,9 @@ class _Run:
                              f"{self.source.line_of(first.path)}); names must be unique after expansion",
                              name=name)  # fmt: skip
         given = {k: _value(v, env, (*path, k), self.source) for k, v in args.items()
-                 if k not in ("name", "inputs", *LAYER_EXTRA_KEYS)}  # fmt: skip
+                 if k not in ("name", "inputs", "layers", *LAYER_EXTRA_KEYS)}  # fmt: skip
+        if "layers" in args:  # a nested Sequential: its layers' names are templates too
+            given["layers"] = self.nested(args["layers"], (*path, "layers"), env, chain, prefix)
         layer_args = {**self.defaults.get(kind, {}), **given, "name": name, "inputs": inputs}
         if len(self.out) >= MAX_LAYERS:
             raise self.error(path, chain, f"the model expands to more than {MAX_LAYERS:,} layers")
@@ -478,6 +482,23 @@ class _Run:
                 raise self.error((*path, "id"), chain, "must be a name (a string)", id=args["id"])
             scope[args["id"]] = name
         return name
+
+    def nested(self, items: Any, path: KeyPath, env: dict[str, Any], chain: tuple[Use, ...], prefix: str) -> Any:
+        """A nested Sequential's layers, with expressions, names and per-class defaults applied."""
+        if not isinstance(items, list):
+            return items  # the validator words the error
+        out = []
+        for j, item in enumerate(items):
+            if not (isinstance(item, dict) and len(item) == 1 and isinstance(next(iter(item.values())), dict)):
+                out.append(item)
+                continue
+            [(kind, args)] = item.items()
+            where = (*path, j, kind)
+            inner = {k: _value(v, env, (*where, k), self.source) for k, v in args.items() if k != "name"}
+            if "name" in args:
+                inner["name"] = self.relative(_template(args["name"], env, (*where, "name"), self.source), prefix)
+            out.append({kind: {**self.defaults.get(kind, {}), **inner}})
+        return out
 
     def use(self, item: dict[str, Any], path: KeyPath, scope: dict[str, str], prev: str, env: dict[str, Any],
             chain: tuple[Use, ...], prefix: str, top: bool) -> str:  # fmt: skip

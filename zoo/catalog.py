@@ -32,6 +32,14 @@ INITIALIZERS = (
 )  # fmt: skip
 
 
+# Initializer classes a spec may configure ({class_name: VarianceScaling, config: {...}}), as
+# keras.initializers.get takes them: EfficientNet's convolutions use VarianceScaling(2.0, fan_out).
+INITIALIZER_CLASSES = (
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
+    "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Ctx:
     """What a validator needs to normalise a value and to word an error."""
@@ -181,6 +189,30 @@ def name_in(options: tuple[str, ...], what: str, *, optional: bool = False) -> C
     return described({"enum": [*options, *([None] if optional else [])]})(check)
 
 
+_INIT_CONFIG = {"type": "object", "additionalProperties": {"type": ["number", "string", "null"]}}
+
+
+@described({"oneOf": [{"enum": list(INITIALIZERS)}, {
+    "type": "object", "required": ["class_name"], "additionalProperties": False,
+    "properties": {"class_name": {"enum": list(INITIALIZER_CLASSES)}, "config": _INIT_CONFIG}}]})  # fmt: skip
+def initializer(v: Any, ctx: Ctx) -> Any:
+    """An initializer by name (glorot_uniform), or configured: {class_name: VarianceScaling, config: {...}}."""
+    if isinstance(v, str) and v in INITIALIZERS:
+        return v
+    if isinstance(v, dict):
+        valid = f"{{class_name: one of {', '.join(INITIALIZER_CLASSES)}, config: {{name: number or string}}}}"
+        if set(v) - {"class_name", "config"} or v.get("class_name") not in INITIALIZER_CLASSES:
+            raise ctx.error("unknown initializer class" + did_you_mean(v.get("class_name"), INITIALIZER_CLASSES),
+                            v, valid)  # fmt: skip
+        config = v.get("config") or {}
+        if not isinstance(config, dict) or not all(
+            isinstance(k, str) and (x is None or isinstance(x, str) or _is_number(x)) for k, x in config.items()
+        ):
+            raise ctx.error("an initializer's config maps names to numbers or strings", v, valid)
+        return {"class_name": v["class_name"], "config": dict(config)}
+    raise ctx.error("unknown initializer" + did_you_mean(v, INITIALIZERS), v, ", ".join(INITIALIZERS))
+
+
 @described({"type": "boolean"})
 def boolean(v: Any, ctx: Ctx) -> bool:
     if isinstance(v, bool):
@@ -298,8 +330,14 @@ class LayerKind:
     rank: int  # number of spatial axes; 0 where there are none
     args: Mapping[str, Arg]
     # where Keras keeps the class: keras.layers, or (for the two layer classes that live in
-    # keras.applications itself) the module that defines it; tests pin both
+    # keras.applications itself, and for operations) the module that defines it; tests pin them
     module: str = "keras.layers"
+    keras_class: str | None = None  # the class's name where it differs from the spec's (ops.add: Add)
+
+    @property
+    def class_name(self) -> str:
+        """The Keras class name: what summaries show in the type column."""
+        return self.keras_class or self.name
 
     def defaults(self) -> dict[str, Any]:
         return {k: a.default for k, a in self.args.items() if a.default is not REQUIRED}
@@ -333,12 +371,12 @@ def _act() -> dict[str, Arg]:
     return {
         "activation": Arg(name_in(ACTIVATIONS, "activation", optional=True), None),
         "use_bias": Arg(boolean, True),
-        "bias_initializer": Arg(name_in(INITIALIZERS, "initializer"), "zeros"),
+        "bias_initializer": Arg(initializer, "zeros"),
     }
 
 
 def _init(*names: str) -> dict[str, Arg]:
-    return {n: Arg(name_in(INITIALIZERS, "initializer"), "glorot_uniform") for n in names}
+    return {n: Arg(initializer, "glorot_uniform") for n in names}
 
 
 def _padding(*extra: str) -> dict[str, Arg]:
@@ -348,8 +386,9 @@ def _padding(*extra: str) -> dict[str, Arg]:
 LAYERS: dict[str, LayerKind] = {}
 
 
-def _add(name: str, family: str, rank: int, module: str = "keras.layers", **args: Arg) -> None:
-    LAYERS[name] = LayerKind(name, family, rank, {**args, **COMMON}, module)
+def _add(name: str, family: str, rank: int, module: str = "keras.layers", keras_class: str | None = None,
+         **args: Arg) -> None:  # fmt: skip
+    LAYERS[name] = LayerKind(name, family, rank, {**args, **COMMON}, module, keras_class)
 
 
 for _r in (1, 2, 3):
@@ -418,6 +457,16 @@ _add("LayerScale", "layer_scale", 0, module="keras.src.applications.convnext",
      init_values=Arg(number), projection_dim=Arg(positive_int))  # fmt: skip
 _add("CustomScaleLayer", "elementwise", 0, module="keras.src.applications.inception_resnet_v2",
      scale=Arg(number))  # inputs[0] + inputs[1] * scale (InceptionResNetV2's residual)
+# Operations in the graph, not layers: ConvNeXt's residual `inputs + x`, MobileNetV3's hard sigmoid
+# `relu6(x + 3.0) * (1/6)`. Two inputs, or one input and a number (`operand`).
+for _op in ("Add", "Multiply"):
+    _add(f"ops.{_op.lower()}", "op", 0, module="keras.src.ops.numpy", keras_class=_op,
+         operand=Arg(optional(number), None))  # fmt: skip
+OPS = frozenset(k for k, v in LAYERS.items() if v.family == "op")
+# A nested keras.Sequential, one row in the summary (ConvNeXt's stem and downsampling blocks);
+# its `layers` are validated like a spec's, each named.
+_add("Sequential", "group", 0, module="keras",
+     layers=Arg(described({"type": "array", "minItems": 1, "items": {"type": "object"}})(lambda v, ctx: v)))
 _add("Activation", "identity", 0, activation=Arg(name_in(ACTIVATIONS, "activation")))
 # ReLU as a layer: min(max(x, threshold), max_value), with negative_slope below threshold (MobileNet's ReLU6)
 _add("ReLU", "identity", 0, max_value=Arg(number_at_least(0, optional=True), None),
@@ -452,8 +501,13 @@ def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def default_name(kind: str) -> str:
-    """The name Keras gives the first unnamed layer of class ``kind`` in a fresh session."""
-    return "vgg16" if kind == "VGG16" else snake_case(kind)
+    """The name Keras gives the first unnamed layer of class ``kind`` in a fresh session.
+
+    Operations share the counter of the layer class of the same name (ops.add and Add: add, add_1).
+    """
+    if kind == "VGG16":
+        return "vgg16"
+    return snake_case(LAYERS[kind].class_name if kind in LAYERS else kind)
 
 
 def snake_case(class_name: str) -> str:

@@ -44,7 +44,7 @@ def correct_pad(size: int | list[int], kernel_size: int = 3) -> list[list[int]]:
 
     The padding that makes a 'valid' strided convolution cover the input as 'same' would.
     """
-    sizes = [size, size] if isinstance(size, int) else list(size)
+    sizes = [size, size] if size is None or isinstance(size, int) else list(size)
     out = []
     for n in sizes:
         adjust = 1 if n is None else 1 - n % 2

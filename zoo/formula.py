@@ -606,9 +606,54 @@ def concatenate(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
                                         "params = 0"])  # fmt: skip
 
 
+def op(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """An operation in the graph (ops.add, ops.multiply): elementwise on two inputs, or on one
+    input and a number, which keeps the shape."""
+    if a["operand"] is None:
+        return elementwise(shapes, a, rank)
+    return Step(shape=shapes[0], work=[f"out = in (with the number {a['operand']!r})", "params = 0"])
+
+
+def group(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """A nested keras.Sequential: its layers in a chain, one row with their totals."""
+    inner: list[tuple[str, Step]] = []
+    rf: list[int] | None = None
+    current = shape
+    for layer in a["layers"]:
+        try:
+            step = FAMILIES[layer.catalog.family](current, layer.resolved(), layer.catalog.rank)
+        except Geometry as exc:
+            raise Geometry(f"{layer.name}: {exc.what}", **exc.received) from None
+        inner.append((layer.name, step))
+        current = step.shape
+    window: list[tuple[int, int]] | str | None = None
+    if all(isinstance(s.window, list) or s.window is None for _, s in inner):
+        rf, jump = [1] * (len(shape) - 1), [1] * (len(shape) - 1)
+        for _, s in inner:
+            for i, (k, st) in enumerate(s.window if isinstance(s.window, list) else []):
+                rf[i] += (k - 1) * jump[i]
+                jump[i] *= st
+        window = list(zip(rf, jump))
+    else:
+        window = "flat"
+    params = sum(s.params for _, s in inner)
+    return Step(
+        shape=current,
+        params=params,
+        macs=sum((s.macs for _, s in inner), start=0),
+        non_trainable=sum(s.non_trainable for _, s in inner),
+        window=window,
+        inner=inner,
+        work=[f"out = {_shown(current)} after {len(inner)} layers", f"params = {params:,} (the sum of its layers)"],
+    )
+
+
+FAMILIES["group"] = group
+
 MERGE_FAMILIES: dict[str, Callable[[Sequence[Shape], dict[str, Any], int], Step]] = {
     "elementwise": elementwise,
     "concatenate": concatenate,
+    "op": op,
 }
 
 
@@ -693,7 +738,7 @@ def summarize(spec: Spec) -> Summary:
         rows.append(
             Row(
                 name=layer.name,
-                type="Functional" if layer.kind == "VGG16" else layer.kind,
+                type="Functional" if layer.kind == "VGG16" else layer.catalog.class_name,
                 output_shape=_shown(step.shape),
                 params=step.params,
                 trainable=trainable,

@@ -58,7 +58,11 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
                 model.add(made)
             else:
                 taken = [outputs[name] for name in layer.inputs]
-                outputs[layer.name] = made(taken if layer.kind in catalog.MERGES else taken[0])
+                if layer.kind in catalog.OPS:  # ops.add(x, y) or ops.add(x, 3.0)
+                    operand = layer.args.get("operand")
+                    outputs[layer.name] = made(*taken) if operand is None else made(taken[0], operand)
+                else:
+                    outputs[layer.name] = made(taken if layer.kind in catalog.MERGES else taken[0])
         except SpecError:
             raise
         except (ValueError, TypeError) as exc:  # a gap in the formula engine: never a raw Keras error
@@ -83,10 +87,10 @@ def layer_class(keras: Any, kind: catalog.LayerKind) -> Any:
     """Keras's class for a catalogue entry: from keras.layers, or the keras.applications module
     that defines it (ConvNeXt's LayerScale, InceptionResNetV2's CustomScaleLayer)."""
     if kind.module == "keras.layers":
-        return getattr(keras.layers, kind.name)
+        return getattr(keras.layers, kind.class_name)
     import importlib
 
-    return getattr(importlib.import_module(kind.module), kind.name)
+    return getattr(importlib.import_module(kind.module), kind.class_name)
 
 
 def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
@@ -101,6 +105,10 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
             pooling=args.get("pooling"),
             name=layer.name,
         )
+    elif layer.kind == "Sequential":  # built from its own layers; Keras builds it on its first call
+        made = keras.Sequential([make_layer(keras, inner, ()) for inner in args["layers"]], name=layer.name)
+    elif layer.kind in catalog.OPS:  # an operation, not a layer: nothing to train
+        return layer_class(keras, layer.catalog)(name=layer.name)
     else:
         made = layer_class(keras, layer.catalog)(name=layer.name, **args)
     made.trainable = trainable

@@ -505,7 +505,7 @@ class Spec:
 def _is_chain(layers: tuple[Layer, ...]) -> bool:
     previous = catalog.MODEL_INPUT
     for layer in layers:
-        if layer.inputs != (previous,):
+        if layer.inputs != (previous,) or layer.kind in catalog.OPS:  # keras.Sequential holds layers only
             return False
         previous = layer.name
     return True
@@ -636,7 +636,28 @@ def _layer(entry: Any, index: int, source: Source) -> Layer:
     entry_kind = catalog.LAYERS[kind]
     given = validate_mapping(args, (*path, kind), entry_kind.args, source,
                              rank=entry_kind.rank, what=f"{kind}'s value")  # fmt: skip
+    if kind == "Sequential":
+        given["layers"] = _group(given["layers"], (*path, kind, "layers"), source)
     return Layer(kind=kind, args=given, name=given.get("name") or "", index=index)
+
+
+def _group(entries: Any, path: KeyPath, source: Source) -> tuple[Layer, ...]:
+    """The layers of a nested Sequential: a non-empty chain of named, plain layers."""
+    if not isinstance(entries, list) or not entries:
+        raise source.error(path, "must be a non-empty list of layers", received={"layers": entries})
+    inner = []
+    for j, entry in enumerate(entries):
+        layer = _layer(entry, j, Source(source.label, {k[len(path):]: v for k, v in source.lines.items()
+                                                       if k[: len(path)] == path}))  # fmt: skip
+        where = (*path, j, layer.kind)
+        if layer.kind in ("Sequential", "VGG16") or layer.kind in catalog.MERGES | catalog.OPS:
+            raise source.error(where, f"a nested Sequential holds plain one-input layers, not {layer.kind}")
+        if not layer.name:
+            raise source.error(where, "name every layer of a nested Sequential (name: ...)")
+        if "inputs" in layer.args:
+            raise source.error((*where, "inputs"), "layers of a nested Sequential take the one before them")
+        inner.append(layer)
+    return tuple(inner)
 
 
 def _name_layers(layers: tuple[Layer, ...], source: Source) -> tuple[Layer, ...]:
@@ -678,7 +699,7 @@ def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
     for i, layer in enumerate(layers):
         path = (*layer.path, "inputs")
         given = layer.args.get("inputs")
-        is_merge = layer.kind in catalog.MERGES
+        is_merge = layer.kind in catalog.MERGES or (layer.kind in catalog.OPS and layer.args.get("operand") is None)
         if given is None:
             if is_merge:
                 raise source.error(path[:-1], f"{layer.kind} merges several layers: give them as "

@@ -208,7 +208,10 @@ def from_keras(model: Any, order: Iterable[str] | None = None) -> Summary:
     ``order`` lists layer names in the order rows should take (a spec's definition
     order; Keras keeps a graph's layers in an order of its own).
     """
-    layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    # A functional model's operations are its layers plus the operations in its graph
+    # (ConvNeXt's `inputs + x`), as Keras's own summary lists them.
+    everything = getattr(model, "operations", None) or model.layers
+    layers = [layer for layer in everything if type(layer).__name__ != "InputLayer"]
     if order is not None:
         rank = {name: i for i, name in enumerate(order)}
         layers.sort(key=lambda layer: rank.get(layer.name, len(rank)))
@@ -219,9 +222,9 @@ def from_keras(model: Any, order: Iterable[str] | None = None) -> Summary:
                 name=layer.name,
                 type=type(layer).__name__,
                 output_shape=tuple(layer.output.shape),
-                params=layer.count_params(),
-                trainable=bool(layer.trainable),
-                trainable_params=_count(layer.trainable_weights),
+                params=layer.count_params() if hasattr(layer, "count_params") else 0,
+                trainable=bool(getattr(layer, "trainable", True)),
+                trainable_params=_count(getattr(layer, "trainable_weights", ())),
                 connected_to=_connected_to(layer),
             )
         )

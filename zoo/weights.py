@@ -41,7 +41,10 @@ class WeightsFile:
         if not known:
             raise WeightsError(f"no ImageNet weights are known for {spec.name!r} (its spec has no weights: "
                                "section); pass weights=None or a path to a .h5 file", file=spec.origin.label)  # fmt: skip
-        return cls(spec.name, known["file"], known.get("hash"), known["origin"] + known["file"])
+        # origin: a folder ending in '/' (the file's name is appended), or the file's whole URL where
+        # Keras downloads it under another name (NASNet: NASNet-mobile.h5 cached as nasnet_mobile.h5)
+        origin = known["origin"]
+        return cls(spec.name, known["file"], known.get("hash"), origin + known["file"] if origin.endswith("/") else origin)
 
 
 KNOWN = {
