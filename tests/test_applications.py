@@ -10,7 +10,9 @@ models with identical predictions. Nothing is downloaded.
 
 from __future__ import annotations
 
+import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -20,7 +22,18 @@ import zoo
 from zoo import weights
 
 ZOO_APPLICATIONS = [n for n in APPLICATIONS if n in zoo.names()]
+# One model per family file, for the checks that need not run on every variant.
+FIRSTS = [n for i, n in enumerate(ZOO_APPLICATIONS)
+          if zoo.spec(n).family not in {zoo.spec(m).family for m in ZOO_APPLICATIONS[:i]}]  # fmt: skip
 slow = pytest.mark.slow
+
+
+def test_all_forty_keras_applications_are_in_the_zoo():
+    import keras
+
+    constructors = {n for n in dir(keras.applications) if n[0].isupper()}
+    assert len(APPLICATIONS) == 40 and set(APPLICATIONS.values()) == constructors
+    assert ZOO_APPLICATIONS == list(APPLICATIONS)
 
 
 def test_the_first_ten_architectures_are_in_the_zoo():
@@ -42,7 +55,7 @@ def test_the_same_model_without_the_top_at_another_size(name):
 
 
 @slow
-@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+@pytest.mark.parametrize("name", FIRSTS)
 def test_the_same_model_without_the_top_and_no_input_shape(name):
     """Keras leaves the spatial sizes open then: (None, None, 3), and so does zoo."""
     assert differences(name, include_top=False) == []
@@ -133,7 +146,7 @@ def test_a_keras_applications_weights_file_loads_by_path(tmp_path):
 
 
 @slow
-@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+@pytest.mark.parametrize("name", FIRSTS)
 def test_every_weights_file_loads_with_identical_predictions(name, tmp_path):
     import keras
 
@@ -163,6 +176,43 @@ def test_imagenet_resolves_keras_s_file_name_and_refuses_a_wrong_hash(tmp_path, 
                                              "cbe5617147190e668d6c5d5026f83318")  # fmt: skip
 
 
+class _Asked(Exception):
+    pass
+
+
+def _keras_weights_request(name, monkeypatch, **overrides):
+    """(file name, URL, hash) keras.applications asks its downloader for, captured, nothing fetched."""
+    import keras
+    from keras.src.utils import file_utils
+
+    def ask(fname, origin=None, *args, file_hash=None, **kwargs):
+        raise _Asked(fname, origin, file_hash)
+
+    monkeypatch.setattr(file_utils, "get_file", ask)
+    keras.utils.clear_session()
+    with pytest.raises(_Asked) as asked, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # MobileNet: "Weights for input shape (224, 224) ..."
+        getattr(keras.applications, APPLICATIONS[name])(weights="imagenet", **overrides)
+    return asked.value.args
+
+
+def _imagenet_case(name, include_top):
+    return pytest.param(name, include_top, id=f"{name}-{'top' if include_top else 'notop'}", marks=slow)
+
+
+@pytest.mark.parametrize(("name", "include_top"), [_imagenet_case(n, False) for n in ZOO_APPLICATIONS]
+                         + [_imagenet_case(n, True) for n in FIRSTS])  # fmt: skip
+def test_imagenet_resolves_the_file_keras_applications_asks_for(name, include_top, monkeypatch):
+    """The witness is Keras itself: the file name, URL and hash its own constructor requests.
+
+    Keras publishes no hash for the MobileNet files (None on both sides)."""
+    overrides = {"include_top": include_top}
+    if include_top and name.startswith("mobilenet_v3"):
+        overrides["input_shape"] = (224, 224, 3)
+    wf = weights.WeightsFile.of_spec(zoo.spec(name, weights="imagenet", **overrides))
+    assert (wf.filename, wf.origin, wf.file_hash) == _keras_weights_request(name, monkeypatch, **overrides)
+
+
 def test_imagenet_loads_a_file_in_keras_s_cache_that_passes_its_hash(tmp_path, monkeypatch):
     import keras
 
@@ -184,11 +234,15 @@ def test_imagenet_loads_a_file_in_keras_s_cache_that_passes_its_hash(tmp_path, m
 @pytest.mark.parametrize(
     ("name", "giga_macs"),
     [("resnet50", 3.858), ("vgg16", 15.47), ("mobilenet_v2", 0.3008), ("mobilenet", 0.5687),
-     ("densenet121", 2.834), ("inception_v3", 5.713), ("xception", 8.357)],
+     ("densenet121", 2.834), ("inception_v3", 5.713), ("xception", 8.357), ("efficientnet_b0", 0.3858),
+     ("efficientnet_b7", 37.75), ("nasnet_mobile", 0.5636), ("convnext_tiny", 4.456),
+     ("mobilenet_v3_large", 0.2166)],
 )
 def test_macs_per_image_are_the_published_figures(name, giga_macs):
-    """Published multiply-accumulates at 224x224 with the classifier (Keras's model table, the papers)."""
-    macs = zoo.summary(name, engine="formula").macs
+    """Published multiply-accumulates at the default size with the classifier (Keras's model table, the
+    papers); MobileNetV3's default input is open, so it is compared at 224x224 as published."""
+    overrides = {"input_shape": (224, 224, 3)} if name.startswith("mobilenet_v3") else {}
+    macs = zoo.summary(name, engine="formula", **overrides).macs
     assert macs / 1e9 == pytest.approx(giga_macs, rel=5e-4)
 
 
@@ -209,11 +263,44 @@ def test_receptive_fields_are_google_research_s(name, layer, field, stride):
      ("resnet152", 60_419_944), ("resnet50_v2", 25_613_800), ("resnet101_v2", 44_675_560),
      ("resnet152_v2", 60_380_648), ("mobilenet", 4_253_864), ("mobilenet_v2", 3_538_984),
      ("densenet121", 8_062_504), ("densenet169", 14_307_880), ("densenet201", 20_242_984),
-     ("inception_v3", 23_851_784), ("xception", 22_910_480), ("inception_resnet_v2", 55_873_736)],
+     ("inception_v3", 23_851_784), ("xception", 22_910_480), ("inception_resnet_v2", 55_873_736),
+     ("efficientnet_b0", 5_330_571), ("efficientnet_b1", 7_856_239), ("efficientnet_b2", 9_177_569),
+     ("efficientnet_b3", 12_320_535), ("efficientnet_b4", 19_466_823), ("efficientnet_b5", 30_562_527),
+     ("efficientnet_b6", 43_265_143), ("efficientnet_b7", 66_658_687),
+     ("efficientnet_v2_b0", 7_200_312), ("efficientnet_v2_b1", 8_212_124), ("efficientnet_v2_b2", 10_178_374),
+     ("efficientnet_v2_b3", 14_467_622), ("efficientnet_v2_s", 21_612_360), ("efficientnet_v2_m", 54_431_388),
+     ("efficientnet_v2_l", 119_027_848), ("nasnet_mobile", 5_326_716), ("nasnet_large", 88_949_818),
+     ("convnext_tiny", 28_589_128), ("convnext_small", 50_223_688), ("convnext_base", 88_591_464),
+     ("convnext_large", 197_767_336), ("convnext_xlarge", 350_196_968),
+     ("mobilenet_v3_small", 2_554_968), ("mobilenet_v3_large", 5_507_432)],
 )  # fmt: skip
 def test_parameter_counts_are_keras_s_published_ones(name, params):
     """keras.io/api/applications lists each model's size; the formula engine must reproduce it."""
     assert zoo.summary(name, engine="formula").total_params == params
+
+
+def test_efficientnet_with_imagenet_weights_adds_keras_s_extra_rescaling_layer():
+    """keras.applications' EfficientNet rescales by 1/sqrt(ImageNet's stddev) when it loads its weights."""
+    plain = [layer.name for layer in zoo.spec("efficientnet_b0").layers[:3]]
+    imagenet = zoo.spec("efficientnet_b0", weights="imagenet").layers[:3]
+    assert plain == ["rescaling", "normalization", "stem_conv_pad"]
+    assert [layer.name for layer in imagenet] == ["rescaling", "normalization", "rescaling_1"]
+    assert imagenet[2].args["scale"] == tuple(1.0 / math.sqrt(s) for s in (0.229, 0.224, 0.225))
+
+
+@slow
+def test_efficientnet_with_imagenet_weights_is_keras_s_model_too(monkeypatch, tmp_path):
+    """Built both ways with ImageNet weights, loading stubbed out (nothing is downloaded)."""
+    import keras
+    from keras.src.applications import efficientnet
+
+    monkeypatch.setattr(efficientnet.file_utils, "get_file", lambda *a, **k: "unused.h5")
+    monkeypatch.setattr(keras.Model, "load_weights", lambda self, path, *a, **k: None)
+    monkeypatch.setattr(weights, "resolve", lambda w, model=None: "unused.h5")
+    keras.utils.clear_session()
+    theirs = keras.applications.EfficientNetB0(weights="imagenet", include_top=False, input_shape=(64, 64, 3))
+    ours = zoo.build("efficientnet_b0", weights="imagenet", compile=False, include_top=False, input_shape=(64, 64, 3))
+    assert normalised_json(ours) == normalised_json(theirs)
 
 
 def test_inception_v3_receptive_fields_at_every_mixed_block_are_google_research_s():

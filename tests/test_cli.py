@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import zoo
@@ -11,8 +13,17 @@ from zoo.cli import main
 def test_list_shows_every_name_with_its_description(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in out] == zoo.names()
+    listed = [line.split()[0] for line in out if line.strip() and not line.startswith("family ")]
+    assert sorted(listed) == zoo.names()
     assert zoo.spec("conv1d").description in out[0]
+
+
+def test_list_groups_the_families_with_their_parameter_counts(capsys):
+    assert main(["list", "resnet*"]) == 0
+    out = capsys.readouterr().out
+    assert "family resnet (resnet.yaml): Bottleneck residual networks" in out
+    assert re.search(r"\n  resnet50 +25,636,712 params\n  resnet101 +44,707,176 params\n  resnet152 +60,419,944 params", out)
+    assert "family resnet_v2 (resnet_v2.yaml)" in out
 
 
 def test_list_filters(capsys):

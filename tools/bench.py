@@ -3,6 +3,7 @@
     python tools/bench.py summary [--repeat 5]
     python tools/bench.py fit [--samples 100] [--size 224] [--epochs 10]
     python tools/bench.py build [--spec resnet50] [--repeat 5]
+    python tools/bench.py everything [--repeat 5]
 
 ``summary``: a cold Python process computing the summary of ``vgg16_transfer``
 with the formula engine vs with Keras (import, build, read), start-up included.
@@ -23,6 +24,10 @@ Takes minutes on a laptop-class CPU.
 formula engine's geometry check, then Keras) against ``keras.applications.X(weights=None)``
 in the same process, alternating, after one warm-up of each; medians and their ratio.
 Target: zoo at most 1.1x Keras.
+
+``everything``: a cold Python process computing the formula summary of every model in
+the zoo (all the keras.applications families: about 15,000 rows), start-up included,
+against ``python -c pass``. Target: under 2 s.
 """
 
 from __future__ import annotations
@@ -135,10 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--samples", type=int, default=100)
     f.add_argument("--size", type=int, default=224)
     f.add_argument("--epochs", type=int, default=10)
+    e = sub.add_parser("everything", help="cold formula summaries of every model in the zoo")
+    e.add_argument("--repeat", type=int, default=5)
     b = sub.add_parser("build", help="zoo.build of a family spec vs keras.applications, same process")
     b.add_argument("--spec", default="resnet50")
     b.add_argument("--repeat", type=int, default=5)
     args = p.parse_args(argv)
+
+    if args.bench == "everything":
+        code = "import zoo; [zoo.summary(n, engine='formula') for n in zoo.names()]"
+        runs = [(cold("pass"), cold(code)) for _ in range(args.repeat)]
+        import zoo
+
+        print(f"formula summaries of all {len(zoo.names())} models, cold, median of {args.repeat} runs:")
+        print(f"  python -c pass : {statistics.median(r[0] for r in runs):8.3f} s")
+        print(f"  every summary  : {statistics.median(r[1] for r in runs):8.3f} s (target < 2 s, start-up included)")
+        return 0
 
     if args.bench == "build":
         zoo_s, keras_s = bench_build(args.spec, args.repeat)

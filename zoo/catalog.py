@@ -9,6 +9,7 @@ spec wrote and lets Keras apply its defaults, so a drift between the two shows.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -492,11 +493,16 @@ def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:
     Defaults go through the same normalisation as the spec's own values
     (``strides: 1`` -> ``(1, 1)`` for a 2D layer).
     """
+    return {**_normalised_defaults(kind.name), **given}
+
+
+@functools.lru_cache(maxsize=None)
+def _normalised_defaults(name: str) -> dict[str, Any]:
+    kind = LAYERS[name]
     out = {}
     for key, value in kind.defaults().items():
         ctx = Ctx(Source(), (key,), kind.rank)
         out[key] = value if value is None else kind.args[key].check(value, ctx)
-    out.update(given)
     return out
 
 

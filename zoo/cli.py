@@ -29,10 +29,25 @@ def _targets(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """The examples with their descriptions, then each family's models with their parameter counts."""
     names = zoo.names(args.pattern)
+    specs = {name: zoo.spec(name) for name in names}
     width = max((len(n) for n in names), default=0)
     for name in names:
-        print(f"{name.ljust(width)}  {zoo.spec(name).description}")
+        if specs[name].family is None:
+            print(f"{name.ljust(width)}  {specs[name].description}")
+    families: dict[str, list[str]] = {}
+    for name in names:
+        if specs[name].family is not None:
+            families.setdefault(specs[name].family, []).append(name)
+    registry = zoo.default_registry()
+    for family, members in sorted(families.items()):
+        first = specs[members[0]]
+        print(f"\nfamily {family} ({first.path.name if first.path else family}): {first.description}")
+        order = registry.variants(members[0])  # the family file's order: b0 ... b7, then s, m, l
+        for name in sorted(members, key=order.index):
+            params = zoo.summary(specs[name], engine="formula").total_params
+            print(f"  {name.ljust(width)}  {params:>13,} params")
     return EXIT_OK
 
 

@@ -99,10 +99,15 @@ class Registry:
         """A spec shipped with zoo, whatever folders this registry has (pretrained bases use these)."""
         return _BUILTIN.spec(name, **overrides)
 
+    def variants(self, name: str) -> list[str]:
+        """Every model name of the file that defines ``name``, in the file's order."""
+        return self._names_in(self.path(name))
+
     def is_family(self, name: str) -> bool:
         return self._names_in(self.path(name)) != [self.path(name).stem]
 
     def names(self, pattern: str | None = None) -> list[str]:
+        """Model names, sorted (a family's variants among them, by name)."""
         names = sorted(self.files())
         return names if pattern is None else [n for n in names if fnmatch.fnmatchcase(n, pattern)]
 

@@ -10,6 +10,7 @@ engine's geometry errors, can point at it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -49,8 +50,13 @@ class _Loader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+@functools.lru_cache(maxsize=128)
 def load_yaml(text: str, label: str = "<string>") -> tuple[Any, Source]:
-    """Parse ``text`` into plain Python values and the line of every key path."""
+    """Parse ``text`` into plain Python values and the line of every key path.
+
+    Cached by text and label: a family file is parsed once for all its variants. Callers
+    must not change the values they get (expansion and validation build new ones).
+    """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
         raise SpecError(
             f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be",
