@@ -28,6 +28,14 @@ FIRSTS = [n for i, n in enumerate(ZOO_APPLICATIONS)
 slow = pytest.mark.slow
 
 
+def every_model(names=None) -> list:
+    """One param per model: the first of each family file runs in the README's test command (slow);
+    the other variants, which share their family file's blocks, only with `pytest -m applications`
+    (the exhaustive comparison, about ten minutes here)."""
+    return [pytest.param(n, id=n, marks=[slow] if n in FIRSTS else [slow, pytest.mark.applications])
+            for n in (names or ZOO_APPLICATIONS)]  # fmt: skip
+
+
 def test_all_forty_keras_applications_are_in_the_zoo():
     import keras
 
@@ -42,20 +50,17 @@ def test_the_first_ten_architectures_are_in_the_zoo():
     assert set(first_ten) <= set(ZOO_APPLICATIONS)
 
 
-@slow
-@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+@pytest.mark.parametrize("name", every_model())
 def test_the_same_model_as_keras_applications(name):
     assert differences(name) == []
 
 
-@slow
-@pytest.mark.parametrize("name", ZOO_APPLICATIONS)
+@pytest.mark.parametrize("name", every_model())
 def test_the_same_model_without_the_top_at_another_size(name):
     assert differences(name, include_top=False, input_shape=(96, 112, 3), pooling="avg") == []
 
 
-@slow
-@pytest.mark.parametrize("name", FIRSTS)
+@pytest.mark.parametrize("name", every_model())
 def test_the_same_model_without_the_top_and_no_input_shape(name):
     """Keras leaves the spatial sizes open then: (None, None, 3), and so does zoo."""
     assert differences(name, include_top=False) == []
@@ -145,8 +150,7 @@ def test_a_keras_applications_weights_file_loads_by_path(tmp_path):
     _same_predictions("vgg16", str(path), include_top=False, input_shape=(32, 32, 3))
 
 
-@slow
-@pytest.mark.parametrize("name", FIRSTS)
+@pytest.mark.parametrize("name", every_model())
 def test_every_weights_file_loads_with_identical_predictions(name, tmp_path):
     import keras
 
@@ -197,11 +201,12 @@ def _keras_weights_request(name, monkeypatch, **overrides):
 
 
 def _imagenet_case(name, include_top):
-    return pytest.param(name, include_top, id=f"{name}-{'top' if include_top else 'notop'}", marks=slow)
+    marks = [slow] if name in FIRSTS else [slow, pytest.mark.applications]
+    return pytest.param(name, include_top, id=f"{name}-{'top' if include_top else 'notop'}", marks=marks)
 
 
-@pytest.mark.parametrize(("name", "include_top"), [_imagenet_case(n, False) for n in ZOO_APPLICATIONS]
-                         + [_imagenet_case(n, True) for n in FIRSTS])  # fmt: skip
+@pytest.mark.parametrize(("name", "include_top"), [_imagenet_case(n, top) for n in ZOO_APPLICATIONS
+                                                   for top in (True, False)])  # fmt: skip
 def test_imagenet_resolves_the_file_keras_applications_asks_for(name, include_top, monkeypatch):
     """The witness is Keras itself: the file name, URL and hash its own constructor requests.
 
