@@ -124,3 +124,15 @@ def test_golden_regen_refuses_without_a_golden_folder(tmp_path, monkeypatch, cap
     monkeypatch.chdir(tmp_path)
     assert main(["golden", "regen", "conv1d"]) == 2
     assert "no golden folder: pass --goldens DIR" in capsys.readouterr().err
+
+
+def test_weights_path_knows_every_application(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert main(["weights", "path", "resnet50"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    assert main(["weights", "path", "convnext_tiny", "--top"]) == 0
+    assert capsys.readouterr().out.strip().endswith("/models/convnext_tiny.h5")
+    assert main(["weights", "path", "conv2d"]) == 2
+    assert "no ImageNet weights are known for 'conv2d'" in capsys.readouterr().err
+    assert main(["weights", "path", "resnet5"]) == 2
+    assert "did you mean 'resnet50'" in capsys.readouterr().err

@@ -26,7 +26,7 @@ def snapshot(*folders):
 def test_bad_input_changes_nothing_on_disk(tmp_path, monkeypatch, capsys):
     home, user = tmp_path / "keras_home", tmp_path / "user_specs"
     (home / "models").mkdir(parents=True)
-    corrupt = home / "models" / weights.KNOWN["vgg16"].filename
+    corrupt = home / "models" / weights.known("vgg16").filename
     corrupt.write_bytes(b"corrupt")
     user.mkdir()
     (user / "broken.yaml").write_text(

@@ -477,11 +477,28 @@ _add(
     axis=Arg(axis, -1), momentum=Arg(fraction, 0.99), epsilon=Arg(positive_number, 0.001),
     center=Arg(boolean, True), scale=Arg(boolean, True),
 )  # fmt: skip
-_add(
-    "VGG16", "application", 2,
-    weights=Arg(weights, "imagenet"), include_top=Arg(one_of(False), False),
-    pooling=Arg(one_of(None, "avg", "max"), None),
-)  # fmt: skip
+# Every keras.applications constructor, as a pretrained base in a spec (the tutorial's
+# `- VGG16: {weights: imagenet, include_top: false, trainable: false}`), and the zoo model that
+# describes it: the formula engine computes the base's row from that family file.
+APPLICATIONS: dict[str, str] = {
+    "VGG16": "vgg16", "VGG19": "vgg19",
+    "ResNet50": "resnet50", "ResNet101": "resnet101", "ResNet152": "resnet152",
+    "ResNet50V2": "resnet50_v2", "ResNet101V2": "resnet101_v2", "ResNet152V2": "resnet152_v2",
+    "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2",
+    "MobileNetV3Small": "mobilenet_v3_small", "MobileNetV3Large": "mobilenet_v3_large",
+    "DenseNet121": "densenet121", "DenseNet169": "densenet169", "DenseNet201": "densenet201",
+    "InceptionV3": "inception_v3", "InceptionResNetV2": "inception_resnet_v2", "Xception": "xception",
+    **{f"EfficientNetB{k}": f"efficientnet_b{k}" for k in range(8)},
+    **{f"EfficientNetV2{k}": f"efficientnet_v2_{k.lower()}" for k in ("B0", "B1", "B2", "B3", "S", "M", "L")},
+    **{f"ConvNeXt{k}": f"convnext_{k.lower()}" for k in ("Tiny", "Small", "Base", "Large", "XLarge")},
+    "NASNetMobile": "nasnet_mobile", "NASNetLarge": "nasnet_large",
+}  # fmt: skip
+for _app in APPLICATIONS:
+    _add(
+        _app, "application", 2, module="keras.applications", keras_class="Functional",
+        weights=Arg(weights, "imagenet"), include_top=Arg(one_of(False), False),
+        pooling=Arg(one_of(None, "avg", "max"), None),
+    )  # fmt: skip
 
 
 MERGES = frozenset(k for k, v in LAYERS.items() if v.family in ("elementwise", "concatenate"))
@@ -511,8 +528,8 @@ def default_name(kind: str) -> str:
 
     Operations share the counter of the layer class of the same name (ops.add and Add: add, add_1).
     """
-    if kind == "VGG16":
-        return "vgg16"
+    if kind in APPLICATIONS:  # a base is named after its zoo model: vgg16, resnet50, efficientnet_b0
+        return APPLICATIONS[kind]
     return snake_case(LAYERS[kind].class_name if kind in LAYERS else kind)
 
 

@@ -243,13 +243,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_weights(args: argparse.Namespace) -> int:
     from zoo import weights
 
+    wf = weights.known(args.model, args.top)
     if args.action == "path":
-        print(weights.cache_path(args.model))
+        print(weights.cache_path(wf))
         return EXIT_OK
     if not args.file:
         raise SpecError("`zoo weights install MODEL FILE` needs the FILE to copy")
-    target = weights.install(args.model, args.file)
-    print(f"installed {args.file} -> {target} (md5 checked)")
+    target = weights.install(args.model, args.file, args.top)
+    checked = f"{wf.algorithm} checked" if wf.file_hash else "Keras publishes no hash for it: not checked"
+    print(f"installed {args.file} -> {target} ({checked})")
     return EXIT_OK
 
 
@@ -325,10 +327,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_run)
 
-    s = sub.add_parser("weights", help="pretrained weights in Keras's cache")
+    s = sub.add_parser("weights", help="pretrained ImageNet weights in Keras's cache")
     s.add_argument("action", choices=("install", "path"))
-    s.add_argument("model", choices=("vgg16",))
+    s.add_argument("model", help="a keras.applications model's zoo name: vgg16, resnet50, efficientnet_b0, ...")
     s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
+    s.add_argument("--top", action="store_true", help="the file with the classifier (default: without it)")
     s.set_defaults(func=cmd_weights)
     return p
 

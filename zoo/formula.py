@@ -499,22 +499,24 @@ def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     )
 
 
-# Pretrained bases a spec may use as one layer, and the zoo model that describes each.
-APPLICATIONS = {"VGG16": "vgg16"}
+def base_spec(kind: str, shape: Sequence[Any], a: dict[str, Any]) -> Spec:
+    """The zoo spec of a pretrained base layer: its family file without the top, at ``shape``."""
+    from zoo.catalog import APPLICATIONS
+    from zoo.registry import Registry
+
+    return Registry([]).builtin_spec(APPLICATIONS[kind], include_top=False, input_shape=list(shape),
+                                     pooling=a["pooling"], weights=a["weights"])  # fmt: skip
 
 
-def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str = "VGG16") -> Step:
+def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str) -> Step:
     """A keras.applications base as one layer, computed from zoo's own family spec of it.
 
     No architecture is described twice: the base's rows are those of its family file
-    (``specs/vgg.yaml`` for VGG16) expanded without the top, at this layer's input shape.
+    (``specs/resnet.yaml`` for ResNet50) expanded without the top, at this layer's input shape.
     """
-    from zoo.registry import Registry
-
     _needs_rank(shape, rank)
     try:
-        base = Registry([]).builtin_spec(APPLICATIONS[kind], include_top=False, input_shape=list(_shown(shape)[1:]),
-                                         pooling=a["pooling"], weights=a["weights"])  # fmt: skip
+        base = base_spec(kind, _shown(shape)[1:], a)
     except SpecError as exc:
         raise Geometry(f"{kind}: {exc.reason}", input_shape=(None, *shape)) from None
     inner = [(layer.name, step) for layer, _, step in steps(base)]
@@ -556,7 +558,6 @@ FAMILIES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {
     "layer_norm": layer_norm,
     "layer_scale": layer_scale,
     "batch_norm": batch_norm,
-    "application": application,
 }
 
 
@@ -666,6 +667,8 @@ def layer_step(spec: Spec, layer: Layer, shapes: Sequence[Shape]) -> Step:
     try:
         if kind.family in MERGE_FAMILIES:
             return MERGE_FAMILIES[kind.family](shapes, layer.resolved(), kind.rank)
+        if kind.family == "application":
+            return application(shapes[0], layer.resolved(), kind.rank, kind=layer.kind)
         return FAMILIES[kind.family](shapes[0], layer.resolved(), kind.rank)
     except Geometry as exc:
         raise spec.error(layer, exc.what, **exc.received) from None
@@ -738,7 +741,7 @@ def summarize(spec: Spec) -> Summary:
         rows.append(
             Row(
                 name=layer.name,
-                type="Functional" if layer.kind == "VGG16" else layer.catalog.class_name,
+                type=layer.catalog.class_name,
                 output_shape=_shown(step.shape),
                 params=step.params,
                 trainable=trainable,

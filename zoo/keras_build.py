@@ -70,7 +70,7 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
     if spec.model == "functional":
         model = keras.Model(inputs, outputs[spec.layers[-1].name], name=spec.name)
     if spec.weights is not None:  # a whole-model family spec: keras.applications' .h5 layout
-        known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else "vgg16"  # a path: none needed
+        known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none
         model.load_weights(weights.resolve(spec.weights, known))
     if compile and spec.compile:
         compile_model(model, spec)
@@ -97,14 +97,18 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     """The Keras layer (or nested application model) for one spec layer."""
     args = layer.keras_args
     trainable = layer.args.get("trainable", True)
-    if layer.kind == "VGG16":
-        made = keras.applications.VGG16(
+    if layer.catalog.family == "application":  # keras.applications' own model, as the tutorial builds it
+        resolved = layer.resolved()
+        base = formula.base_spec(layer.kind, input_shape, resolved)
+        known = weights.WeightsFile.of_spec(base) if resolved["weights"] == "imagenet" else None
+        made = getattr(keras.applications, layer.kind)(
             include_top=False,
-            weights=weights.resolve(layer.resolved()["weights"], "vgg16"),
+            weights=weights.resolve(resolved["weights"], known),
             input_shape=input_shape,
             pooling=args.get("pooling"),
-            name=layer.name,
         )
+        # Built under Keras's own name, then renamed: EfficientNetV2 looks its block table up by `name`.
+        made.name = layer.name
     elif layer.kind == "Sequential":  # built from its own layers; Keras builds it on its first call
         made = keras.Sequential([make_layer(keras, inner, ()) for inner in args["layers"]], name=layer.name)
     elif layer.kind in catalog.OPS:  # an operation, not a layer: nothing to train

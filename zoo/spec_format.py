@@ -656,7 +656,7 @@ def _group(entries: Any, path: KeyPath, source: Source) -> tuple[Layer, ...]:
         layer = _layer(entry, j, Source(source.label, {k[len(path):]: v for k, v in source.lines.items()
                                                        if k[: len(path)] == path}))  # fmt: skip
         where = (*path, j, layer.kind)
-        if layer.kind in ("Sequential", "VGG16") or layer.kind in catalog.MERGES | catalog.OPS:
+        if layer.kind in ("Sequential", *catalog.APPLICATIONS) or layer.kind in catalog.MERGES | catalog.OPS:
             raise source.error(where, f"a nested Sequential holds plain one-input layers, not {layer.kind}")
         if not layer.name:
             raise source.error(where, "name every layer of a nested Sequential (name: ...)")

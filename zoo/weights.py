@@ -47,15 +47,19 @@ class WeightsFile:
         return cls(spec.name, known["file"], known.get("hash"), origin + known["file"] if origin.endswith("/") else origin)
 
 
-KNOWN = {
-    "vgg16": WeightsFile(
-        model="vgg16",
-        filename="vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        file_hash="6d6bbae143d832006294945121d1f1fc",
-        origin="https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
-        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-}
+def known(model: str, include_top: bool = False) -> WeightsFile:
+    """The ImageNet file keras.applications uses for ``model`` (a zoo name: vgg16, resnet50, ...),
+    with or without its top, read from the model's family file (its file name and Keras's hash)."""
+    from zoo.catalog import APPLICATIONS
+    from zoo.registry import Registry
+
+    if model not in APPLICATIONS.values():
+        from zoo.errors import did_you_mean
+
+        raise WeightsError(f"no ImageNet weights are known for {model!r}: it is not a keras.applications "
+                           f"model{did_you_mean(model, APPLICATIONS.values())}. "
+                           f"Valid: {', '.join(APPLICATIONS.values())}")  # fmt: skip
+    return WeightsFile.of_spec(Registry([]).builtin_spec(model, include_top=include_top, weights="imagenet"))
 
 
 def keras_home() -> Path:
@@ -66,8 +70,9 @@ def keras_home() -> Path:
     return home
 
 
-def cache_path(model: str | WeightsFile = "vgg16") -> Path:
-    wf = model if isinstance(model, WeightsFile) else KNOWN[model]
+def cache_path(model: str | WeightsFile = "vgg16", include_top: bool = False) -> Path:
+    """Where Keras keeps (and zoo looks for) a model's ImageNet file."""
+    wf = model if isinstance(model, WeightsFile) else known(model, include_top)
     return keras_home() / "models" / wf.filename
 
 
@@ -119,10 +124,11 @@ def _download(wf: WeightsFile) -> Path:
         socket.setdefaulttimeout(previous)
 
 
-def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile = "vgg16") -> str | None:
+def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile | None = "vgg16") -> str | None:
     """The file to load for ``weights`` (``None`` stays ``None``: random initial weights).
 
-    ``model`` names a known file (``vgg16``) or is a family spec's :class:`WeightsFile`.
+    ``model`` names a known file (``vgg16``) or is a family spec's :class:`WeightsFile`; only
+    ``"imagenet"`` needs it.
     """
     if weights is None:
         return None
@@ -132,7 +138,9 @@ def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile = "
             raise WeightsError(f"weights file not found. Received: weights={os.fspath(weights)!r}",
                                file=str(path))  # fmt: skip
         return str(path)
-    wf = model if isinstance(model, WeightsFile) else KNOWN[model]
+    if model is None:
+        raise WeightsError("no ImageNet weights are known for this model; pass weights=None or a file path")
+    wf = model if isinstance(model, WeightsFile) else known(model)
     path = cache_path(wf)
     model = wf.model
     if not path.is_file():
@@ -151,15 +159,13 @@ def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile = "
     return str(path)
 
 
-def install(model: str, source: str | os.PathLike[str]) -> Path:
+def install(model: str, source: str | os.PathLike[str], include_top: bool = False) -> Path:
     """Copy a weights file obtained elsewhere into Keras's cache, after checking its hash."""
-    if model not in KNOWN:
-        raise WeightsError(f"no known weights. Received: model={model!r}. Valid: {', '.join(KNOWN)}")
-    wf, src = KNOWN[model], Path(source)
+    wf, src = known(model, include_top), Path(source)
     if not src.is_file():
         raise WeightsError("weights file not found", file=str(src))
     _check_hash(src, wf)
-    target = cache_path(model)
+    target = cache_path(wf)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{wf.filename}.")
     os.close(fd)

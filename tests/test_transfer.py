@@ -1,0 +1,71 @@
+"""Any keras.applications architecture as a pretrained base layer, as the tutorial uses VGG16.
+
+Keras builds the real keras.applications model; the formula engine computes the row from zoo's
+own family file of that architecture. The two must agree for every architecture zoo has.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_applications import FIRSTS
+
+import zoo
+from zoo import catalog, training
+
+HEAD = """\
+name: base_as_a_layer
+description: a pretrained base under the tutorial's head
+input: [96, 96, 3]
+layers:
+  - {kind}: {{weights: null, include_top: false, trainable: false, pooling: avg}}
+  - Dense: {{units: 10, activation: softmax}}
+"""
+
+
+def _tiered(kind: str):
+    name = catalog.APPLICATIONS[kind]
+    marks = [pytest.mark.slow] if name in FIRSTS else [pytest.mark.slow, pytest.mark.applications]
+    return pytest.param(kind, id=kind, marks=marks)
+
+
+def test_every_keras_application_can_be_a_base_layer():
+    import keras
+
+    constructors = {n for n in dir(keras.applications) if n[0].isupper()}
+    assert set(catalog.APPLICATIONS) == constructors
+    assert set(catalog.APPLICATIONS.values()) <= set(zoo.names())
+
+
+@pytest.mark.parametrize("kind", [_tiered(k) for k in catalog.APPLICATIONS])
+def test_the_base_row_from_the_family_file_equals_the_keras_application(kind):
+    spec = zoo.Spec.from_yaml(HEAD.format(kind=kind))
+    formula, keras_summary = zoo.summary(spec, engine="formula"), zoo.summary(spec, engine="keras")
+    assert formula == keras_summary, "\n".join(formula.diff(keras_summary, labels=("formula", "keras")))
+    base = formula.rows[0]
+    assert (base.type, base.trainable, base.trainable_params) == ("Functional", False, 0)
+
+
+def test_the_base_row_is_the_family_models_total():
+    """No architecture is described twice: ResNet50's row is the resnet50 spec without its top."""
+    base = zoo.summary("resnet50_transfer", engine="formula").rows[0]
+    whole = zoo.summary("resnet50", engine="formula", include_top=False, input_shape=(224, 224, 3))
+    assert (base.name, base.params, base.macs) == ("resnet50", whole.total_params, whole.macs)
+    assert base.params == 23_587_712  # keras.io: ResNet50 without its top
+    assert base.receptive_field == (483, 483)
+
+
+@pytest.mark.parametrize("name", ["resnet50_transfer", "mobilenet_v2_transfer", "efficientnet_b0_transfer"])
+def test_the_transfer_specs_take_the_frozen_base_fast_path(name):
+    plan = training.plan(zoo.spec(name))
+    assert plan.fast and [layer.name for layer in plan.prefix][-1] == "global_average_pooling2d"
+    assert len(zoo.spec(name).description) > 60
+
+
+def test_a_base_that_keras_would_refuse_is_refused_with_its_rule():
+    text = HEAD.format(kind="ResNet50").replace("[96, 96, 3]", "[16, 16, 3]")
+    with pytest.raises(zoo.SpecError, match="ResNet50: Input size must be at least 32x32"):
+        zoo.summary(zoo.Spec.from_yaml(text), engine="formula")
+    text = HEAD.format(kind="MobileNetV2").replace("weights: null", "weights: imagenet").replace(
+        "[96, 96, 3]", "[96, 96, 1]")
+    with pytest.raises(zoo.SpecError, match="The input must have 3 channels"):
+        zoo.summary(zoo.Spec.from_yaml(text), engine="formula")
