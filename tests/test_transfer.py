@@ -69,3 +69,41 @@ def test_a_base_that_keras_would_refuse_is_refused_with_its_rule():
         "[96, 96, 3]", "[96, 96, 1]")
     with pytest.raises(zoo.SpecError, match="The input must have 3 channels"):
         zoo.summary(zoo.Spec.from_yaml(text), engine="formula")
+
+
+def test_fine_tuning_trains_the_last_stage_and_no_batch_normalization():
+    spec = zoo.spec("resnet50_finetune")
+    # conv5 by hand: block 1 has the projection (1024*2048 + 2048) and 1x1, 3x3, 1x1 convolutions
+    # (1024*512 + 512, 9*512*512 + 512, 512*2048 + 2048); blocks 2 and 3 take 2048 channels in.
+    convs = 3 * (9 * 512 * 512 + 512) + 3 * (512 * 2048 + 2048) + (1024 * 512 + 512) + 2 * (2048 * 512 + 512)
+    want = convs + (1024 * 2048 + 2048)
+    formula = zoo.summary(spec, engine="formula")
+    base = formula.rows[0]
+    assert (base.params, base.trainable_params, base.trainable) == (23_587_712, want, True) == (
+        23_587_712, 14_953_472, True)
+    model = zoo.build(spec, weights=None, compile=False)
+    resnet = model.layers[0]
+    trains = {layer.name for layer in resnet.layers if layer.trainable and layer.weights}
+    assert trains and all(name.startswith("conv5_") for name in trains)
+    assert not any(layer.trainable for layer in resnet.layers if type(layer).__name__ == "BatchNormalization")
+    assert zoo.summary(spec, engine="keras") == formula
+
+
+def test_a_fine_tuned_base_is_fitted_plainly_and_says_why():
+    plan = training.plan(zoo.spec("resnet50_finetune"))
+    assert not plan.fast and "fine-tuned from conv5_block1_0_conv" in plan.reason
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("trainable_from: conv5_block1_0_conv", "trainable_from: conv5_block1_conv",
+         "trainable_from names no layer of resnet50; did you mean"),
+        ("trainable_from: conv5_block1_0_conv", "trainable_from: conv5_block1_0_conv, trainable: false",
+         "trainable_from unfreezes part of the base, so the base cannot be trainable: false"),
+    ],
+)
+def test_fine_tuning_mistakes_are_spec_errors(old, new, message):
+    text = (zoo.default_registry().path("resnet50_finetune")).read_text()
+    with pytest.raises(zoo.SpecError, match=message):
+        zoo.summary(zoo.Spec.from_yaml(text.replace(old, new)), engine="formula")

@@ -498,6 +498,9 @@ for _app in APPLICATIONS:
         _app, "application", 2, module="keras.applications", keras_class="Functional",
         weights=Arg(weights, "imagenet"), include_top=Arg(one_of(False), False),
         pooling=Arg(one_of(None, "avg", "max"), None),
+        # fine-tuning: the base's layers from this one on (in its family file's order) train,
+        # the rest stay frozen, and its BatchNormalization layers stay frozen (inference mode)
+        trainable_from=Arg(layer_name, None),
     )  # fmt: skip
 
 

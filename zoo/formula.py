@@ -522,6 +522,13 @@ def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str) -> Ste
     inner = [(layer.name, step) for layer, _, step in steps(base)]
     summary = summarize(base)
     last = summary.rows[-1]
+    if a["trainable_from"] is not None and not a["trainable"]:
+        raise Geometry("trainable_from unfreezes part of the base, so the base cannot be trainable: false",
+                       trainable_from=a["trainable_from"])  # fmt: skip
+    trains = fine_tuned_layers(base, a["trainable_from"])
+    non_trainable = summary.non_trainable_params
+    if trains is not None:  # fine-tuning: only the layers from trainable_from on train, BN never
+        non_trainable = summary.total_params - sum(r.trainable_params for r in summary.rows if r.name in trains)
     window: list[tuple[int, int]] | str = "flat"
     if last.receptive_field is not None and last.effective_stride is not None:
         window = [(int(r), int(j)) for r, j in zip(last.receptive_field, last.effective_stride)]
@@ -529,14 +536,32 @@ def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str) -> Ste
         shape=tuple(UNKNOWN if d is None else d for d in last.output_shape[1:]),
         params=summary.total_params,
         macs=UNKNOWN if summary.macs is None else summary.macs,
-        non_trainable=summary.non_trainable_params,
+        non_trainable=non_trainable,
         window=window,
         inner=inner,
         work=[
             f"out = {last.output_shape[1:]} (zoo model {base.name!r}, {len(base.layers)} layers)",
-            f"params = {summary.total_params:,} (the sum of its layers)",
+            f"params = {summary.total_params:,} (the sum of its layers)"
+            + ("" if trains is None else f"; {summary.total_params - non_trainable:,} of them train, from "
+               f"{a['trainable_from']} on (BatchNormalization layers stay frozen)"),
         ],
     )
+
+
+def fine_tuned_layers(base: Spec, trainable_from: str | None) -> set[str] | None:
+    """The names of a base's layers that train when it is fine-tuned from ``trainable_from``:
+    that layer and every later one in the family file's order, BatchNormalization excepted
+    (the Keras transfer-learning guide keeps it in inference mode). None: no fine-tuning."""
+    if trainable_from is None:
+        return None
+    names = [layer.name for layer in base.layers]
+    if trainable_from not in names:
+        from zoo.errors import did_you_mean
+
+        raise Geometry(f"trainable_from names no layer of {base.name}{did_you_mean(trainable_from, names)}",
+                       trainable_from=trainable_from)  # fmt: skip
+    later = base.layers[names.index(trainable_from):]
+    return {layer.name for layer in later if layer.kind != "BatchNormalization"}
 
 
 FAMILIES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {

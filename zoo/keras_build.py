@@ -109,6 +109,10 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
         )
         # Built under Keras's own name, then renamed: EfficientNetV2 looks its block table up by `name`.
         made.name = layer.name
+        trains = formula.fine_tuned_layers(base, resolved["trainable_from"])
+        if trains is not None:
+            for inner in made.layers:
+                inner.trainable = inner.name in trains
     elif layer.kind == "Sequential":  # built from its own layers; Keras builds it on its first call
         made = keras.Sequential([make_layer(keras, inner, ()) for inner in args["layers"]], name=layer.name)
     elif layer.kind in catalog.OPS:  # an operation, not a layer: nothing to train

@@ -78,6 +78,10 @@ def plan(spec: Spec) -> Plan:
             break
         prefix.append(layer)
         has_base = has_base or bool(step.params)
+    stop = spec.layers[len(prefix)] if len(prefix) < len(spec.layers) else None
+    if stop is not None and stop.args.get("trainable_from"):
+        return Plan((), f"{stop.name} is fine-tuned from {stop.args['trainable_from']} on; computing the "
+                        "frozen part of a base once (cutting it inside) is not done yet")  # fmt: skip
     if not has_base:
         head = spec.layers[len(prefix)].name if len(prefix) < len(spec.layers) else None
         return Plan((), f"no frozen layer with parameters comes before {head}" if head
