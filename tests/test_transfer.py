@@ -54,11 +54,26 @@ def test_the_base_row_is_the_family_models_total():
     assert base.receptive_field == (483, 483)
 
 
-@pytest.mark.parametrize("name", ["resnet50_transfer", "mobilenet_v2_transfer", "efficientnet_b0_transfer"])
+@pytest.mark.parametrize("name", ["resnet50_transfer", "mobilenet_v2_transfer"])
 def test_the_transfer_specs_take_the_frozen_base_fast_path(name):
     plan = training.plan(zoo.spec(name))
     assert plan.fast and [layer.name for layer in plan.prefix][-1] == "global_average_pooling2d"
     assert len(zoo.spec(name).description) > 60
+
+
+def test_a_base_with_dropout_inside_is_fitted_plainly():
+    """EfficientNet's stochastic-depth Dropout stays random in training even when the base is frozen
+    (Keras's trainable=False does not stop it), so its outputs cannot be computed once."""
+    import keras
+    import numpy as np
+
+    plan = training.plan(zoo.spec("efficientnet_b0_transfer"))
+    assert not plan.fast and "block2b_drop" in plan.reason
+    # the fact the decision rests on, in Keras itself
+    base = zoo.build("efficientnet_b0_transfer", weights=None, compile=False).layers[0]
+    x = np.random.default_rng(0).random((2, 224, 224, 3), dtype=np.float32) * 255
+    keras.utils.set_random_seed(1)
+    assert not np.allclose(base(x, training=True), base(x, training=True))
 
 
 def test_a_base_that_keras_would_refuse_is_refused_with_its_rule():

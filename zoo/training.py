@@ -72,10 +72,16 @@ def plan(spec: Spec) -> Plan:
         return Plan((), "the model is a graph; the fast path handles chains of layers only")
     prefix: list[Layer] = []
     has_base = False
-    for layer, _, step in formula.steps(spec):
+    for layer, shapes, step in formula.steps(spec):
         frozen = not layer.resolved()["trainable"]
         if layer.kind in RANDOM_IN_TRAINING or (step.params and not frozen):
             break
+        random_inside = _random_inside(layer, shapes[0])
+        if random_inside:
+            return Plan((), f"the frozen base {layer.name} has layers that are random while training "
+                            f"({', '.join(random_inside[:3])}{', ...' if len(random_inside) > 3 else ''}: "
+                            "Keras's `trainable = False` does not stop a Dropout), so its outputs differ "
+                            "from one epoch to the next and cannot be computed once")  # fmt: skip
         prefix.append(layer)
         has_base = has_base or bool(step.params)
     stop = spec.layers[len(prefix)] if len(prefix) < len(spec.layers) else None
@@ -90,6 +96,17 @@ def plan(spec: Spec) -> Plan:
         return Plan((), "every layer is frozen: there is nothing to train")
     return Plan(tuple(prefix), f"the frozen prefix ends at {prefix[-1].name}; the head starts at "
                                f"{spec.layers[len(prefix)].name}")  # fmt: skip
+
+
+def _random_inside(layer: Layer, input_shape: tuple[Any, ...]) -> list[str]:
+    """The layers of a pretrained base that are random at training time (EfficientNet's
+    stochastic-depth Dropout), read from the base's family file."""
+    if layer.catalog.family != "application":
+        return []
+    base = formula.base_spec(layer.kind, [None if not isinstance(d, int) else d for d in input_shape],
+                             layer.resolved())  # fmt: skip
+    return [inner.name for inner in base.layers
+            if inner.kind in RANDOM_IN_TRAINING and inner.args.get("rate", 0) > 0]  # fmt: skip
 
 
 def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
