@@ -13,23 +13,10 @@ import sys
 from typing import Any
 
 import zoo
+from zoo import catalog
 
-# zoo name -> keras.applications constructor
-APPLICATIONS = {
-    "vgg16": "VGG16", "vgg19": "VGG19",
-    "resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152",
-    "resnet50_v2": "ResNet50V2", "resnet101_v2": "ResNet101V2", "resnet152_v2": "ResNet152V2",
-    "mobilenet": "MobileNet", "mobilenet_v2": "MobileNetV2",
-    "densenet121": "DenseNet121", "densenet169": "DenseNet169", "densenet201": "DenseNet201",
-    "inception_v3": "InceptionV3", "xception": "Xception",
-    "nasnet_mobile": "NASNetMobile", "nasnet_large": "NASNetLarge",
-    **{f"efficientnet_b{k}": f"EfficientNetB{k}" for k in range(8)},
-    **{f"efficientnet_v2_{k}": f"EfficientNetV2{k.upper()}" for k in ("b0", "b1", "b2", "b3", "s", "m", "l")},
-    "mobilenet_v3_small": "MobileNetV3Small", "mobilenet_v3_large": "MobileNetV3Large",
-    **{f"convnext_{k}": f"ConvNeXt{k.capitalize()}" for k in ("tiny", "small", "base", "large")},
-    "convnext_xlarge": "ConvNeXtXLarge",
-    "inception_resnet_v2": "InceptionResNetV2",
-}  # fmt: skip
+# zoo name -> keras.applications constructor (zoo's catalogue maps them the other way)
+APPLICATIONS = {name: constructor for constructor, name in catalog.APPLICATIONS.items()}
 
 
 def reference(name: str, **overrides: Any) -> Any:

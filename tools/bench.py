@@ -2,6 +2,7 @@
 
     python tools/bench.py summary [--repeat 5]
     python tools/bench.py fit [--samples 100] [--size 224] [--epochs 10]
+    python tools/bench.py fit --spec resnet50_transfer [--samples 100] [--epochs 10]
     python tools/bench.py build [--spec resnet50] [--repeat 5]
     python tools/bench.py everything [--repeat 5]
 
@@ -19,6 +20,11 @@ time is the base's outputs plus the head's training (``RunResult.seconds["fit"]`
 the whole ``zoo.run`` (build and predictions too) is printed beside it. Target:
 at least 8x; the limit is about one forward pass of the base over the images.
 Takes minutes on a laptop-class CPU.
+
+``fit --spec NAME``: ``zoo.run(NAME, weights=None)`` with its fast path against the same model
+fitted plainly, in one run on the tutorial's data size, and the floor: one fresh ``predict`` of
+the frozen part over the data. Goals (issue 13): the fast fit within 1.5x of the floor, and 8x
+over plain fitting for resnet50_transfer.
 
 ``build``: ``zoo.build(NAME, weights=None, compile=False)`` (expansion, validation, the
 formula engine's geometry check, then Keras) against ``keras.applications.X(weights=None)``
@@ -106,16 +112,39 @@ def zoo_run(samples: int, size: int, epochs: int) -> tuple[float, float]:
     return result.seconds["fit"], elapsed
 
 
+def bench_fit_spec(name: str, samples: int, epochs: int) -> dict[str, float]:
+    """zoo.run's fit with the fast path and without it, and the floor: one fresh pass of the frozen
+    prefix over the data, all in this process."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, str(ROOT))
+    import keras
+
+    import zoo
+    from zoo import training
+
+    spec = zoo.spec(name, weights=None) if zoo.default_registry().is_family(name) else zoo.spec(name)
+    chosen = training.plan(spec.with_weights(None))
+    if not chosen.fast:
+        raise SystemExit(f"{name} takes no fast path: {chosen.reason}")
+    fast = zoo.run(name, weights=None, samples=samples, epochs=epochs, verbose=0)
+    plain = zoo.run(name, weights=None, samples=samples, epochs=epochs, verbose=0, fast_path=False)
+    model = zoo.build(name, weights=None, compile=False)
+    prefix = keras.Model(model.inputs, model.get_layer(chosen.prefix[-1].name).output)
+    x, _ = training.dummy_data(spec, samples, seed=0)
+    start = time.perf_counter()
+    prefix.predict(x, batch_size=32, verbose=0)
+    return {"fast": fast.seconds["fit"], "plain": plain.seconds["fit"], "floor": time.perf_counter() - start}
+
+
 def bench_build(name: str, repeat: int) -> tuple[float, float]:
     """Median seconds to build ``name`` with zoo and with keras.applications, alternating."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.path.insert(0, str(ROOT / "tests"))
     import keras
-    from keras_reference import APPLICATIONS
 
     import zoo
+    from zoo.catalog import APPLICATIONS
 
-    make = getattr(keras.applications, APPLICATIONS[name])
+    make = getattr(keras.applications, {v: k for k, v in APPLICATIONS.items()}[name])
     times: dict[str, list[float]] = {"zoo": [], "keras": []}
     for i in range(repeat + 1):
         for who in ("zoo", "keras"):
@@ -140,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--samples", type=int, default=100)
     f.add_argument("--size", type=int, default=224)
     f.add_argument("--epochs", type=int, default=10)
+    f.add_argument("--spec", default=None, help="a transfer spec: its fast path against plain fitting and the floor")
     e = sub.add_parser("everything", help="cold formula summaries of every model in the zoo")
     e.add_argument("--repeat", type=int, default=5)
     b = sub.add_parser("build", help="zoo.build of a family spec vs keras.applications, same process")
@@ -163,6 +193,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  zoo.build          : {zoo_s:8.3f} s")
         print(f"  keras.applications : {keras_s:8.3f} s")
         print(f"  ratio zoo/keras: {zoo_s / keras_s:.2f}x (target <= 1.1x)")
+        return 0
+
+    if args.bench == "fit" and args.spec:
+        m = bench_fit_spec(args.spec, args.samples, args.epochs)
+        print(f"{args.spec}: {args.samples} samples, {args.epochs} epochs, batch 32, in one process:")
+        print(f"  plain fit (base every epoch)     : {m['plain']:8.1f} s")
+        print(f"  fast path fit (base once + head) : {m['fast']:8.1f} s")
+        print(f"  floor (one fresh pass of the base): {m['floor']:8.1f} s")
+        print(f"  plain/fast {m['plain'] / m['fast']:.1f}x; fast/floor {m['fast'] / m['floor']:.2f}x")
         return 0
 
     if args.bench == "fit":
