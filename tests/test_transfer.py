@@ -104,9 +104,35 @@ def test_fine_tuning_trains_the_last_stage_and_no_batch_normalization():
     assert zoo.summary(spec, engine="keras") == formula
 
 
-def test_a_fine_tuned_base_is_fitted_plainly_and_says_why():
+def test_a_fine_tuned_resnet_is_cut_at_its_stage_boundary():
     plan = training.plan(zoo.spec("resnet50_finetune"))
-    assert not plan.fast and "fine-tuned from conv5_block1_0_conv" in plan.reason
+    assert plan.fast and (plan.base.name, plan.cut) == ("resnet50", "conv4_block6_out")
+    inside = zoo.Spec.from_yaml(zoo.default_registry().path("resnet50_finetune").read_text().replace(
+        "conv5_block1_0_conv", "conv5_block1_2_conv"))  # inside a block: the shortcut also needs conv5_block1_1
+    assert not training.plan(inside).fast and "cannot be cut there" in training.plan(inside).reason
+
+
+@pytest.mark.slow
+def test_the_cut_fast_path_trains_what_plain_fitting_trains():
+    """Same seed, same data: the fine-tuned stage and the head end up with the same weights."""
+    import numpy as np
+
+    text = zoo.default_registry().path("resnet50_finetune").read_text().replace("[224, 224, 3]", "[64, 64, 3]")
+    spec = zoo.Spec.from_yaml(text)
+    kwargs = dict(weights=None, samples=16, epochs=2, batch_size=8, verbose=0, seed=3)
+    fast = zoo.run(spec, **kwargs)
+    plain = zoo.run(spec, fast_path=False, **kwargs)
+    assert fast.fast_path and not plain.fast_path and "cut at conv4_block6_out" in fast.notes[0]
+    np.testing.assert_allclose(fast.history["loss"], plain.history["loss"], rtol=1e-4)
+    for name in ("conv5_block3_3_conv", "conv5_block1_0_conv"):
+        for a, b in zip(fast.model.layers[0].get_layer(name).get_weights(),
+                        plain.model.layers[0].get_layer(name).get_weights()):  # fmt: skip
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    for a, b in zip(fast.model.get_layer("dense").get_weights(), plain.model.get_layer("dense").get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    # the frozen stages did not move
+    x, _ = training.dummy_data(spec, 16, seed=3)
+    np.testing.assert_allclose(fast.model.predict(x, verbose=0), fast.predictions, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ Takes minutes on a laptop-class CPU.
 ``fit --spec NAME``: ``zoo.run(NAME, weights=None)`` with its fast path against the same model
 fitted plainly, in one run on the tutorial's data size, and the floor: one fresh ``predict`` of
 the frozen part over the data. Goals (issue 13): the fast fit within 1.5x of the floor, and 8x
-over plain fitting for resnet50_transfer.
+over plain fitting for resnet50_transfer, 2x for resnet50_finetune.
 
 ``build``: ``zoo.build(NAME, weights=None, compile=False)`` (expansion, validation, the
 formula engine's geometry check, then Keras) against ``keras.applications.X(weights=None)``
@@ -129,7 +129,11 @@ def bench_fit_spec(name: str, samples: int, epochs: int) -> dict[str, float]:
     fast = zoo.run(name, weights=None, samples=samples, epochs=epochs, verbose=0)
     plain = zoo.run(name, weights=None, samples=samples, epochs=epochs, verbose=0, fast_path=False)
     model = zoo.build(name, weights=None, compile=False)
-    prefix = keras.Model(model.inputs, model.get_layer(chosen.prefix[-1].name).output)
+    if chosen.cut is not None and chosen.base is not None:  # a fine-tuned base, cut inside
+        base = model.get_layer(chosen.base.name)
+        prefix = keras.Model(base.inputs, base.get_layer(chosen.cut).output)
+    else:
+        prefix = keras.Model(model.inputs, model.get_layer(chosen.prefix[-1].name).output)
     x, _ = training.dummy_data(spec, samples, seed=0)
     start = time.perf_counter()
     prefix.predict(x, batch_size=32, verbose=0)

@@ -24,6 +24,7 @@ from typing import Any
 
 from zoo import formula, keras_build
 from zoo.errors import SpecError
+from zoo.catalog import MODEL_INPUT
 from zoo.spec_format import Layer, Spec
 
 log = logging.getLogger("zoo")
@@ -49,14 +50,21 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Plan:
-    """How to fit: the frozen prefix to compute once (``prefix`` layers), or why not."""
+    """How to fit: the frozen prefix to compute once (``prefix`` layers), or why not.
+
+    A fine-tuned base (``trainable_from``) that takes the model's input is cut inside:
+    ``base`` is that layer and ``cut`` the last layer of its frozen part, whose outputs
+    are computed once; the base's trainable part joins the head.
+    """
 
     prefix: tuple[Layer, ...]
     reason: str
+    base: Layer | None = None
+    cut: str | None = None
 
     @property
     def fast(self) -> bool:
-        return bool(self.prefix)
+        return bool(self.prefix) or self.cut is not None
 
 
 def plan(spec: Spec) -> Plan:
@@ -86,8 +94,7 @@ def plan(spec: Spec) -> Plan:
         has_base = has_base or bool(step.params)
     stop = spec.layers[len(prefix)] if len(prefix) < len(spec.layers) else None
     if stop is not None and stop.args.get("trainable_from"):
-        return Plan((), f"{stop.name} is fine-tuned from {stop.args['trainable_from']} on; computing the "
-                        "frozen part of a base once (cutting it inside) is not done yet")  # fmt: skip
+        return _cut_plan(spec, prefix, stop)
     if not has_base:
         head = spec.layers[len(prefix)].name if len(prefix) < len(spec.layers) else None
         return Plan((), f"no frozen layer with parameters comes before {head}" if head
@@ -96,6 +103,27 @@ def plan(spec: Spec) -> Plan:
         return Plan((), "every layer is frozen: there is nothing to train")
     return Plan(tuple(prefix), f"the frozen prefix ends at {prefix[-1].name}; the head starts at "
                                f"{spec.layers[len(prefix)].name}")  # fmt: skip
+
+
+def _cut_plan(spec: Spec, prefix: list[Layer], base_layer: Layer) -> Plan:
+    """Where a fine-tuned base can be cut: one frozen layer must feed all of its trainable part."""
+    name, start = base_layer.name, base_layer.args["trainable_from"]
+    if prefix:
+        return Plan((), f"{name} is fine-tuned from {start} on, but only a base that takes the model's "
+                        "input is cut inside; plain fit")  # fmt: skip
+    base = formula.base_spec(base_layer.kind, list(spec.input), base_layer.resolved())
+    names = [layer.name for layer in base.layers]
+    trained = set(names[names.index(start):])
+    feeding = {ref for layer in base.layers if layer.name in trained for ref in layer.inputs} - trained
+    frozen = base.layers[: names.index(start)]
+    random = [layer.name for layer in frozen if layer.kind in RANDOM_IN_TRAINING and layer.args.get("rate", 0) > 0]
+    if len(feeding) != 1 or feeding == {MODEL_INPUT} or random:
+        why = (f"its frozen part has layers random while training ({', '.join(random[:3])})" if random
+               else f"its trainable part takes {', '.join(sorted(feeding))}, not one frozen layer")  # fmt: skip
+        return Plan((), f"{name} is fine-tuned from {start} on and cannot be cut there: {why}; plain fit")
+    [cut] = feeding
+    return Plan((), f"{name} is fine-tuned from {start} on: it is cut at {cut}, whose outputs are computed "
+                    f"once; its layers from {start} on train with the head", base=base_layer, cut=cut)  # fmt: skip
 
 
 def _random_inside(layer: Layer, input_shape: tuple[Any, ...]) -> list[str]:
@@ -196,7 +224,7 @@ def run(
         model = keras_build.build(spec, compile=True)
         clock.lap("build")
         if chosen.fast:
-            notes.append(f"frozen-base fast path: {chosen.reason}; its outputs are computed once "
+            notes.append(f"frozen-base fast path: {chosen.reason}; the frozen outputs are computed once "
                          f"for {samples} samples and the head trains on them")  # fmt: skip
             head, features = _split(keras, model, spec, chosen, x, batch_size)
             keras_build.compile_model(head, spec)
@@ -213,13 +241,21 @@ def run(
 
 
 def _split(keras: Any, model: Any, spec: Spec, chosen: Plan, x: Any, batch_size: int) -> tuple[Any, Any]:
-    """The head as a model of its own (sharing the full model's layers) and the base's outputs."""
-    last = model.get_layer(chosen.prefix[-1].name)
-    prefix_model = keras.Model(model.inputs, last.output)
-    features = prefix_model.predict(x, batch_size=batch_size, verbose=0)
-    head_in = keras.Input(shape=features.shape[1:], name="features")
-    h = head_in
-    for layer in spec.layers[len(chosen.prefix) :]:
+    """The head as a model of its own (sharing the full model's layers) and the frozen part's outputs."""
+    if chosen.cut is not None and chosen.base is not None:  # a fine-tuned base, cut inside
+        base = model.get_layer(chosen.base.name)
+        inner = base.get_layer(chosen.cut).output
+        features = keras.Model(base.inputs, inner).predict(x, batch_size=batch_size, verbose=0)
+        head_in = keras.Input(shape=features.shape[1:], name="features")
+        h = keras.Model(inner, base.output, name=f"{base.name}_trained_part")(head_in)  # shares base's layers
+        rest = spec.layers[1:]
+    else:
+        last = model.get_layer(chosen.prefix[-1].name)
+        features = keras.Model(model.inputs, last.output).predict(x, batch_size=batch_size, verbose=0)
+        head_in = keras.Input(shape=features.shape[1:], name="features")
+        h = head_in
+        rest = spec.layers[len(chosen.prefix) :]
+    for layer in rest:
         h = model.get_layer(layer.name)(h)
     return keras.Model(head_in, h, name=f"{spec.name}_head"), features
 
