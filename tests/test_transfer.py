@@ -148,3 +148,21 @@ def test_fine_tuning_mistakes_are_spec_errors(old, new, message):
     text = (zoo.default_registry().path("resnet50_finetune")).read_text()
     with pytest.raises(zoo.SpecError, match=message):
         zoo.summary(zoo.Spec.from_yaml(text.replace(old, new)), engine="formula")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["ResNet50", "MobileNetV2"])
+def test_the_fast_path_on_any_frozen_base_trains_what_plain_fitting_trains(kind):
+    import numpy as np
+
+    text = HEAD.format(kind=kind).replace("pooling: avg}", "pooling: avg}\n  - Dense: {units: 8, activation: relu}")
+    text += "compile: {optimizer: adam, loss: sparse_categorical_crossentropy}\ndata: {classes: 10}\n"
+    text += "fit: {epochs: 2, batch_size: 8}\n"
+    spec = zoo.Spec.from_yaml(text.replace("[96, 96, 3]", "[64, 64, 3]"))
+    fast = zoo.run(spec, samples=16, seed=4, verbose=0)
+    plain = zoo.run(spec, samples=16, seed=4, verbose=0, fast_path=False)
+    assert fast.fast_path and not plain.fast_path
+    np.testing.assert_allclose(fast.history["loss"], plain.history["loss"], rtol=1e-4)
+    for name in ("dense", "dense_1"):
+        for a, b in zip(fast.model.get_layer(name).get_weights(), plain.model.get_layer(name).get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

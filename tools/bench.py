@@ -133,7 +133,7 @@ def bench_fit_spec(name: str, samples: int, epochs: int) -> dict[str, float]:
         base = model.get_layer(chosen.base.name)
         prefix = keras.Model(base.inputs, base.get_layer(chosen.cut).output)
     else:
-        prefix = keras.Model(model.inputs, model.get_layer(chosen.prefix[-1].name).output)
+        prefix = keras.Model(model.inputs, training.outer_output(model.get_layer(chosen.prefix[-1].name)))
     x, _ = training.dummy_data(spec, samples, seed=0)
     start = time.perf_counter()
     prefix.predict(x, batch_size=32, verbose=0)

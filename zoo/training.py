@@ -250,14 +250,20 @@ def _split(keras: Any, model: Any, spec: Spec, chosen: Plan, x: Any, batch_size:
         h = keras.Model(inner, base.output, name=f"{base.name}_trained_part")(head_in)  # shares base's layers
         rest = spec.layers[1:]
     else:
-        last = model.get_layer(chosen.prefix[-1].name)
-        features = keras.Model(model.inputs, last.output).predict(x, batch_size=batch_size, verbose=0)
+        last = outer_output(model.get_layer(chosen.prefix[-1].name))
+        features = keras.Model(model.inputs, last).predict(x, batch_size=batch_size, verbose=0)
         head_in = keras.Input(shape=features.shape[1:], name="features")
         h = head_in
         rest = spec.layers[len(chosen.prefix) :]
     for layer in rest:
         h = model.get_layer(layer.name)(h)
     return keras.Model(head_in, h, name=f"{spec.name}_head"), features
+
+
+def outer_output(layer: Any) -> Any:
+    """A layer's output in the model that called it last: for a nested base (ResNet50 as a layer),
+    ``layer.output`` is the output of its own inner graph, not of its call in the outer model."""
+    return layer._inbound_nodes[-1].output_tensors[0]
 
 
 class _Clock:
