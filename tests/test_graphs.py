@@ -226,6 +226,8 @@ def test_operations_and_nested_sequentials_are_the_graph_keras_builds():
          "layers[0].Sequential.layers[1].LayerNormalization: name every layer of a nested Sequential"),
         ("class_name: VarianceScaling", "class_name: VarianceScalin",
          "unknown initializer class; did you mean 'VarianceScaling'?"),
+        ("{name: stem_conv, filters: 8", "{name: stem_conv, filtrs: 8",
+         "<string>:8: layers[0].Sequential.layers[0].Conv2D.filtrs: unknown argument; did you mean 'filters'?"),
     ],
 )  # fmt: skip
 def test_mistakes_with_operations_groups_and_initializers(old, new, message):

@@ -113,8 +113,8 @@ def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path,
 
     real = formula.summarize
 
-    def off_by_one(spec):
-        s = real(spec)
+    def off_by_one(spec, *computed):
+        s = real(spec, *computed)
         first = type(s.rows[0])(**{**s.rows[0].__dict__, "params": s.rows[0].params + 1})
         return type(s).from_rows(s.name, (first, *s.rows[1:]))
 

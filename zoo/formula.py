@@ -519,8 +519,9 @@ def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str) -> Ste
         base = base_spec(kind, _shown(shape)[1:], a)
     except SpecError as exc:
         raise Geometry(f"{kind}: {exc.reason}", input_shape=(None, *shape)) from None
-    inner = [(layer.name, step) for layer, _, step in steps(base)]
-    summary = summarize(base)
+    computed = steps(base)
+    inner = [(layer.name, step) for layer, _, step in computed]
+    summary = summarize(base, computed)
     last = summary.rows[-1]
     if a["trainable_from"] is not None and not a["trainable"]:
         raise Geometry("trainable_from unfreezes part of the base, so the base cannot be trainable: false",
@@ -754,12 +755,12 @@ def steps(spec: Spec) -> list[tuple[Layer, list[Shape], Step]]:
     return out
 
 
-def summarize(spec: Spec) -> Summary:
-    """The spec's summary, computed without Keras."""
+def summarize(spec: Spec, computed: list[tuple[Layer, list[Shape], Step]] | None = None) -> Summary:
+    """The spec's summary, computed without Keras (from ``computed``, its :func:`steps`, when given)."""
     spatial = len(spec.input) - 1
     fields = {MODEL_INPUT: _Field([1] * spatial, [Fraction(1)] * spatial) if spatial else _Field(None, None)}
     rows = []
-    for layer, _, step in steps(spec):
+    for layer, _, step in steps(spec) if computed is None else computed:
         fields[layer.name] = _Field.merge([fields[name] for name in layer.inputs]).after(step)
         rf, stride = fields[layer.name].values()
         trainable = layer.resolved()["trainable"]

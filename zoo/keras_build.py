@@ -36,7 +36,8 @@ MAX_PARAMS = 400_000_000
 
 def build(spec: Spec, *, compile: bool = True) -> Any:
     """Build (and by default compile) the spec's model; geometry is checked before Keras runs."""
-    planned = formula.summarize(spec)  # a SpecError with the arithmetic, before Keras is touched
+    computed = formula.steps(spec)  # a SpecError with the arithmetic, before Keras is touched
+    planned = formula.summarize(spec, computed)
     if planned.total_params > MAX_PARAMS:
         biggest = max(planned.rows, key=lambda r: r.params)
         raise SpecError(
@@ -51,7 +52,7 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
     if spec.model == "sequential":
         model = keras.Sequential([inputs], name=spec.name)
     outputs = {catalog.MODEL_INPUT: inputs}
-    for layer, shapes, _ in formula.steps(spec):
+    for layer, shapes, _ in computed:
         try:
             made = make_layer(keras, layer, shapes[0])
             if spec.model == "sequential":  # as the tutorial's cells do: one layer after another

@@ -622,8 +622,9 @@ def _validate_plain(data: Any, source: Source) -> Spec:
     )
 
 
-def _layer(entry: Any, index: int, source: Source) -> Layer:
-    path: KeyPath = ("layers", index)
+def _layer(entry: Any, index: int, source: Source, at: KeyPath | None = None) -> Layer:
+    """One ``{LayerClass: {arguments}}``, validated; ``at`` is its key path (default ``layers[index]``)."""
+    path: KeyPath = at or ("layers", index)
     if not isinstance(entry, dict) or len(entry) != 1:
         raise source.error(
             path,
@@ -653,8 +654,7 @@ def _group(entries: Any, path: KeyPath, source: Source) -> tuple[Layer, ...]:
         raise source.error(path, "must be a non-empty list of layers", received={"layers": entries})
     inner = []
     for j, entry in enumerate(entries):
-        layer = _layer(entry, j, Source(source.label, {k[len(path):]: v for k, v in source.lines.items()
-                                                       if k[: len(path)] == path}))  # fmt: skip
+        layer = _layer(entry, j, source, at=(*path, j))
         where = (*path, j, layer.kind)
         if layer.kind in ("Sequential", *catalog.APPLICATIONS) or layer.kind in catalog.MERGES | catalog.OPS:
             raise source.error(where, f"a nested Sequential holds plain one-input layers, not {layer.kind}")
