@@ -26,17 +26,48 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 GOLDENS = Path(__file__).parent / "goldens"
+
+# Keras 3 reads KERAS_BACKEND when it is first imported; the suite runs on tensorflow (default)
+# and jax (README), and on torch where it is installed.
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+
+# Known divergences under KERAS_BACKEND=torch (Keras 3.15.1, torch 2.13.0 CPU), measured: the
+# backend-sensitive tests that fail there and why. Marked xfail(strict=True), not skipped: they
+# run, and one that starts passing fails the run, so a fix is noticed.
+TORCH_DIVERGENCES = {
+    "tests/test_run.py::test_fast_path_trains_the_same_head_as_plain_fitting": (
+        "zoo.run's fast path trains a different head from plain fitting on torch (weights differ by "
+        "up to 0.01 after 3 epochs); on tensorflow and jax they agree to 1e-5. Not investigated."
+    ),
+    "tests/test_run.py::test_run_data_parallel_over_two_logical_cpus": (
+        "--devices uses tf.distribute (tensorflow) or keras.distribution.DataParallel (jax); Keras's "
+        "torch backend has no such distribution, and zoo says so."
+    ),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND != "torch":
+        return
+    for item in items:
+        reason = next((why for test, why in TORCH_DIVERGENCES.items() if item.nodeid.startswith(test)), None)
+        if reason is not None:
+            item.add_marker(pytest.mark.xfail(reason=f"torch: {reason}", strict=True))
 # Models Keras takes seconds to build (the keras.applications families): their tests are `slow`.
 LARGE_LAYERS = 40
 
 
 def is_large(name: str) -> bool:
-    return len(zoo.spec(name).layers) > LARGE_LAYERS
+    """More than LARGE_LAYERS Keras layers, counting those inside a pretrained base."""
+    from zoo import formula
+
+    return sum(1 + len(step.inner) for _, _, step in formula.steps(zoo.spec(name))) > LARGE_LAYERS
 
 
 def model_params(names: list[str]) -> list:
-    """``names`` as pytest params, the large models marked slow (the inner loop skips them)."""
-    return [pytest.param(n, id=n, marks=pytest.mark.slow) if is_large(n) else n for n in names]
+    """``names`` as pytest params, the large models marked slow (the inner loop skips them) and
+    large (the suite's JAX pass skips them: Keras builds them about fifteen times slower there)."""
+    return [pytest.param(n, id=n, marks=[pytest.mark.slow, pytest.mark.large]) if is_large(n) else n for n in names]
 ROOT = Path(__file__).parent.parent
 
 

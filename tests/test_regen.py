@@ -21,11 +21,15 @@ def regen():
 
 
 def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
+    from zoo import fingerprint
+
     written, refused = regen.regenerate(["conv1d", "worked_example"], tmp_path)
     assert refused == {}
     for name in ("conv1d", "worked_example"):
         assert (tmp_path / f"{name}.yml").read_text() == (GOLDENS / f"{name}.yml").read_text()
-    assert len(written) == 2
+        ours, shipped = (fingerprint.loads(fingerprint.path_for(d, name).read_text()) for d in (tmp_path, GOLDENS))
+        assert fingerprint.compare(shipped, ours) is None
+    assert len(written) == 4  # a summary and a fingerprint each
     assert regen.regenerate(["conv1d"], tmp_path) == ([], {})  # unchanged: nothing rewritten
 
 
@@ -93,7 +97,7 @@ def test_an_interrupted_regeneration_leaves_every_golden_old_or_new(regen, tmp_p
 
     def interrupt_third_write(fd):
         calls["n"] += 1
-        if calls["n"] == 3:  # the third file's text is in its temporary file, not yet renamed
+        if calls["n"] == 5:  # conv2d_same's summary (after two specs' summaries and fingerprints)
             raise KeyboardInterrupt
         real_fsync(fd)
 
@@ -105,7 +109,8 @@ def test_an_interrupted_regeneration_leaves_every_golden_old_or_new(regen, tmp_p
     assert states["conv2d"] == (GOLDENS / "conv2d.yml").read_text()
     assert states["conv2d_same"] == "old\n"
     assert states["worked_example"] == "old\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.yml" for n in names)
+    done = ["conv1d.fingerprint.yml", "conv2d.fingerprint.yml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*done, *(f"{n}.yml" for n in names)])
 
 
 def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path, monkeypatch):

@@ -14,6 +14,8 @@ from conftest import ROOT
 import zoo
 from zoo import training
 
+pytestmark = pytest.mark.backend
+
 SMALL_VGG = (ROOT / "specs" / "vgg16_transfer.yaml").read_text().replace("[224, 224, 3]", "[32, 32, 3]")
 
 
@@ -139,33 +141,48 @@ def test_same_seed_same_result_in_two_processes_different_seed_different():
 
 
 STRATEGY = """
-import json, zoo
+import json
+import numpy as np
 from zoo import training
-strategy = training.mirrored_strategy(2)   # splits this CPU into two logical devices
-before = zoo.build("conv2d_stride2", strategy=strategy).get_layer("dense").kernel
+training.split_cpu_for_jax(2)   # JAX reads it when it starts; TensorFlow splits its CPU below
+import keras, zoo
+strategy = training.data_parallel(2)
+zoo.build("conv2d_stride2", strategy=strategy)
 r = zoo.run("conv2d_stride2", samples=16, epochs=1, batch_size=8, verbose=0, strategy=strategy)
-kernel = r.model.get_layer("dense").kernel.value
-replicas = kernel.values
+kernel = r.model.get_layer("dense").kernel
+if keras.backend.backend() == "tensorflow":   # a MirroredStrategy: one copy per replica
+    copies = [v.numpy() for v in kernel.value.values]
+    devices = sorted(v.device.split("/")[-1] for v in kernel.value.values)
+else:   # keras.distribution.DataParallel: the variable replicated over the mesh
+    copies = [np.asarray(s.data) for s in kernel.value.addressable_shards]
+    devices = sorted(str(s.device) for s in kernel.value.addressable_shards)
 print(json.dumps({
-    "replicas": strategy.num_replicas_in_sync,
-    "devices": sorted(v.device.split("/")[-1] for v in replicas),
-    "same": bool((replicas[0].numpy() == replicas[1].numpy()).all()),
+    "strategy": type(strategy).__name__,
+    "devices": devices,
+    "same": all(bool((c == copies[0]).all()) for c in copies),
     "loss": r.history["loss"],
 }))
-from zoo.cli import main   # the command line asks for the same strategy: --devices 2
+from zoo.cli import main   # the command line asks for the same: --devices 2
 assert main(["run", "conv2d_stride2", "--devices", "2", "--epochs", "1", "--samples", "8", "--quiet"]) == 0
 """
 
 
 @pytest.mark.slow
-def test_run_under_a_mirrored_strategy_over_two_logical_cpus():
+def test_run_data_parallel_over_two_logical_cpus():
+    """TensorFlow's MirroredStrategy, or Keras's DataParallel under JAX, per KERAS_BACKEND."""
     done = subprocess.run([sys.executable, "-c", STRATEGY], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    out = json.loads(next(line for line in done.stdout.splitlines() if line.startswith('{"replicas"')))
+    out = json.loads(next(line for line in done.stdout.splitlines() if line.startswith('{"strategy"')))
     assert "predictions: shape (8, 10); first rows:" in done.stdout  # zoo run --devices 2
-    assert out["replicas"] == 2
-    assert out["devices"] == ["device:CPU:0", "device:CPU:1"]
-    assert out["same"]  # both replicas hold the same trained weights
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        assert out["strategy"] == "MirroredStrategy"
+        assert out["devices"] == ["device:CPU:0", "device:CPU:1"]
+    else:
+        assert out["strategy"] == "DataParallel"
+        assert len(set(out["devices"])) == 2
+    assert out["same"]  # every device holds the same trained weights
     assert len(out["loss"]) == 1 and np.isfinite(out["loss"][0])
 
 

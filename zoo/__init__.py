@@ -85,17 +85,21 @@ def build(
     Args:
         weights: for a pretrained base: ``"imagenet"`` (Keras's cache), a file path,
             or ``None`` for the architecture only; by default the spec's own value.
+            ``"seeded"``: every weight of the model drawn from numpy with a seed derived from
+            the spec's, the layer's and the weight's names (zoo.fingerprint), the same values
+            in every process, on every backend and Keras version.
         strategy: a ``tf.distribute.Strategy`` to build and compile under.
         overrides: keras.applications' keyword arguments (``include_top=False``,
             ``input_shape=(96, 96, 3)``, ``pooling="avg"``, ``classes``, ...); see :func:`spec`.
     """
     from zoo import keras_build
 
-    the_spec = _resolve(name_or_spec, weights, overrides)
+    seeded = _is_seeded(weights)
+    the_spec = _resolve(name_or_spec, None if seeded else weights, overrides)
     if strategy is None:
-        return keras_build.build(the_spec, compile=compile)
+        return keras_build.build(the_spec, compile=compile, seeded=seeded)
     with strategy.scope():
-        return keras_build.build(the_spec, compile=compile)
+        return keras_build.build(the_spec, compile=compile, seeded=seeded)
 
 
 def run(
@@ -116,14 +120,20 @@ def run(
     ``data:``. With a frozen base the head trains on the base's outputs computed
     once (``fast_path=False`` forces plain end-to-end fitting); ``result.notes`` says
     which was done and why. The same ``seed`` gives the same result in any process.
+    ``weights="seeded"`` starts from zoo's seeded weights (see :func:`build`).
     """
     from zoo import training
 
+    seeded = _is_seeded(weights)
     return training.run(
-        _resolve(name_or_spec, weights, {}),
+        _resolve(name_or_spec, None if seeded else weights, {}),
         seed=seed, epochs=epochs, samples=samples, batch_size=batch_size,
-        verbose=verbose, strategy=strategy, fast_path=fast_path,
+        verbose=verbose, strategy=strategy, fast_path=fast_path, seeded=seeded,
     )  # fmt: skip
+
+
+def _is_seeded(weights: Any) -> bool:
+    return isinstance(weights, str) and weights == "seeded"
 
 
 def _with_weights(the_spec: Spec, weights: Any) -> Spec:

@@ -516,7 +516,7 @@ def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:
     return {**_normalised_defaults(kind.name), **given}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _normalised_defaults(name: str) -> dict[str, Any]:
     kind = LAYERS[name]
     out = {}

@@ -179,7 +179,8 @@ def _required_golden_folder(args: argparse.Namespace) -> Path:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Formula vs Keras vs expect vs golden, one line per spec; the differing rows below."""
+    """Formula vs Keras vs expect vs goldens (summary and fingerprint), one line per spec; the
+    differing rows below."""
     from zoo import golden
 
     folder = _golden_folder(args, required=args.command == "golden")
@@ -220,16 +221,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from zoo import training
 
-    strategy = training.mirrored_strategy(args.devices) if args.devices else None
+    if args.devices:
+        training.split_cpu_for_jax(args.devices)  # read by JAX (if it is the backend) when it starts
+    strategy = training.data_parallel(args.devices) if args.devices else None
     logging.basicConfig(format="zoo: %(message)s", level=logging.INFO)
     spec = zoo.spec(args.name)
     if args.weights != "spec":
-        spec = spec.with_weights(None if args.weights == "none" else args.weights)
+        spec = spec.with_weights(None if args.weights in ("none", "seeded") else args.weights)
     # the formula engine's table (equal to Keras's, as the tests check): run builds the model once
     print(summaries.render(zoo.summary(spec, engine="formula")), end="")
     result = zoo.run(
         spec, seed=args.seed, epochs=args.epochs, samples=args.samples,
         verbose=0 if args.quiet else "auto", strategy=strategy,
+        **({"weights": "seeded"} if args.weights == "seeded" else {}),
     )  # fmt: skip
     p = result.predictions
     print(f"predictions: shape {p.shape}; first rows:")
@@ -319,10 +323,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--epochs", type=int, default=None, help="default: the spec's fit.epochs")
     s.add_argument("--samples", type=int, default=None, help="default: the spec's data.samples")
     s.add_argument(
-        "--weights", default="spec", help="imagenet, none, or a file path (default: the spec's own)"
+        "--weights", default="spec", help="imagenet, none, seeded (zoo's deterministic weights), or a file path "
+        "(default: the spec's own)"
     )
     s.add_argument("--devices", type=int, default=None,
-                   help="fit under a MirroredStrategy over N devices (GPUs, or N logical CPUs)")  # fmt: skip
+                   help="data-parallel fit over N devices (GPUs, or N logical CPUs): a MirroredStrategy "
+                        "on TensorFlow, keras.distribution.DataParallel on JAX")  # fmt: skip
     s.add_argument("--rows", type=int, default=5, help="prediction rows to print")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_run)

@@ -14,9 +14,12 @@ pin a wrong number forever.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -111,24 +114,53 @@ def _witnesses(name: str) -> tuple[Summary, list[str]]:
     return keras_s, problems(spec, keras_s, zoo.summary(spec, engine="formula"))
 
 
-def regenerate(names: list[str], folder: Path) -> tuple[list[Path], dict[str, list[str]]]:
+def _fingerprint(name: str) -> tuple[Any, list[str]]:
+    """The spec's fingerprint (zoo.fingerprint, seeded weights), and why it may not be pinned."""
+    from zoo import fingerprint
+
+    fp = fingerprint.take(name)
+    bad = [lp.name for lp in fp.layers if not all(math.isfinite(v) for v in lp.numbers())]
+    return fp, [f"fingerprint: non-finite outputs (nan or inf) at {', '.join(bad[:5])}"] if bad else []
+
+
+def regenerate(
+    names: list[str], folder: Path, progress: Callable[[str], None] | None = None
+) -> tuple[list[Path], dict[str, list[str]]]:
     """Check every spec, then write all their goldens; returns (written paths, refusals by name).
 
-    Nothing is written unless every spec passes: Keras's summary must agree with the
-    formula engine and with the spec's ``expect:``. Unchanged files are not rewritten.
+    Each spec has two goldens: its summary and its fingerprint. Nothing is written unless
+    every spec passes: Keras's summary must agree with the formula engine and with the spec's
+    ``expect:``, and the fingerprint must be finite. Unchanged files are not rewritten.
+    A fingerprint within tolerance of its golden is left as it is: the golden records the
+    numbers it was made with, not the last backend's rounding.
     """
-    texts, refused = {}, {}
+    from zoo import fingerprint
+
+    texts: dict[Path, str] = {}
+    refused = {}
     for name in names:
+        if progress is not None:
+            progress(name)
         keras_s, found = _witnesses(name)
+        fp, fp_found = _fingerprint(name)
+        found += fp_found
         if found:
             refused[name] = found
-        else:
-            texts[name] = dumps(keras_s)
+            continue
+        texts[path_for(folder, name)] = dumps(keras_s)
+        fp_path = fingerprint.path_for(folder, name)
+        if fp_path.is_file():
+            try:
+                pinned = fingerprint.loads(fp_path.read_text(encoding="utf-8"))
+            except (ValueError, KeyError, TypeError, yaml.YAMLError):
+                pinned = None
+            if pinned is not None and fingerprint.compare(pinned, fp) is None:
+                continue
+        texts[fp_path] = fingerprint.dumps(fp)
     if refused:
         return [], refused
     written = []
-    for name, text in texts.items():
-        path = path_for(folder, name)
+    for path, text in texts.items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             write_atomic(path, text)
             written.append(path)
@@ -136,7 +168,10 @@ def regenerate(names: list[str], folder: Path) -> tuple[list[Path], dict[str, li
 
 
 def verify(name: str, folder: Path | None) -> list[str]:
-    """Formula vs Keras vs expect vs the golden in ``folder``: every disagreement, as lines."""
+    """Formula vs Keras vs expect vs the goldens in ``folder`` (summary and fingerprint):
+    every disagreement, as lines."""
+    from zoo import fingerprint
+
     keras_s, found = _witnesses(name)
     if folder is not None:
         path = path_for(folder, name)
@@ -145,6 +180,13 @@ def verify(name: str, folder: Path | None) -> list[str]:
         else:
             pinned = loads(path.read_text(encoding="utf-8"))
             found += [f"golden vs keras: {d}" for d in pinned.diff(keras_s, labels=("golden", "keras"))]
+        fp_path = fingerprint.path_for(folder, name)
+        if not fp_path.is_file():
+            found.append(f"fingerprint: missing {fp_path}")
+        else:
+            drift = fingerprint.compare(fingerprint.loads(fp_path.read_text(encoding="utf-8")), fingerprint.take(name))
+            if drift is not None:
+                found.append(f"fingerprint vs {fingerprint.backend_label()}: {drift}")
     return found
 
 

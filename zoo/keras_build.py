@@ -34,8 +34,11 @@ def import_keras() -> Any:
 MAX_PARAMS = 400_000_000
 
 
-def build(spec: Spec, *, compile: bool = True) -> Any:
-    """Build (and by default compile) the spec's model; geometry is checked before Keras runs."""
+def build(spec: Spec, *, compile: bool = True, seeded: bool = False) -> Any:
+    """Build (and by default compile) the spec's model; geometry is checked before Keras runs.
+
+    ``seeded``: fill every weight with zoo's seeded values (zoo.fingerprint) after building.
+    """
     computed = formula.steps(spec)  # a SpecError with the arithmetic, before Keras is touched
     planned = formula.summarize(spec, computed)
     if planned.total_params > MAX_PARAMS:
@@ -73,6 +76,10 @@ def build(spec: Spec, *, compile: bool = True) -> Any:
     if spec.weights is not None:  # a whole-model family spec: keras.applications' .h5 layout
         known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none
         model.load_weights(weights.resolve(spec.weights, known))
+    if seeded:
+        from zoo import fingerprint
+
+        fingerprint.seed_model(model, spec.name)
     if compile and spec.compile:
         compile_model(model, spec)
     return model
@@ -110,10 +117,13 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
         )
         # Built under Keras's own name, then renamed: EfficientNetV2 looks its block table up by `name`.
         made.name = layer.name
+        # The base's own flag first: setting a model's `trainable` sets every layer inside it.
+        made.trainable = trainable
         trains = formula.fine_tuned_layers(base, resolved["trainable_from"])
         if trains is not None:
             for inner in made.layers:
                 inner.trainable = inner.name in trains
+        return made
     elif layer.kind == "Sequential":  # built from its own layers; Keras builds it on its first call
         made = keras.Sequential([make_layer(keras, inner, ()) for inner in args["layers"]], name=layer.name)
     elif layer.kind in catalog.OPS:  # an operation, not a layer: nothing to train

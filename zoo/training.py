@@ -18,13 +18,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from zoo import formula, keras_build
-from zoo.errors import SpecError
 from zoo.catalog import MODEL_INPUT
+from zoo.errors import SpecError
 from zoo.spec_format import Layer, Spec
 
 log = logging.getLogger("zoo")
@@ -197,6 +198,7 @@ def run(
     verbose: Any = "auto",
     strategy: Any = None,
     fast_path: bool = True,
+    seeded: bool = False,
 ) -> RunResult:
     """Build, compile, fit on dummy data and predict, as the spec's tutorial cell does."""
     for section in ("compile", "data", "fit"):
@@ -213,15 +215,16 @@ def run(
     notes = []
 
     keras = keras_build.import_keras()
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if keras.backend.backend() == "tensorflow":  # JAX is deterministic on the CPU as it is
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
     x, y = dummy_data(spec, samples, seed)
     clock = _Clock()
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        model = keras_build.build(spec, compile=True)
+        model = keras_build.build(spec, compile=True, seeded=seeded)
         clock.lap("build")
         if chosen.fast:
             notes.append(f"frozen-base fast path: {chosen.reason}; the frozen outputs are computed once "
@@ -278,6 +281,53 @@ class _Clock:
         now = self._now()
         self.laps[name] = self.laps.get(name, 0.0) + now - self._last
         self._last = now
+
+
+def data_parallel(devices: int) -> Any:
+    """Data parallelism over ``devices`` devices, by the backend's own means: a TensorFlow
+    ``MirroredStrategy``, or Keras's ``keras.distribution.DataParallel`` under JAX. Both have a
+    ``scope()`` that zoo.build and zoo.run enter; GPUs where there are enough, else as many
+    logical CPUs. Call it before anything else starts the backend."""
+    if devices < 1:
+        raise SpecError(f"devices must be >= 1. Received: devices={devices}")
+    keras = keras_build.import_keras()
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return mirrored_strategy(devices)
+    if backend == "jax":
+        return jax_data_parallel(devices)
+    raise SpecError(f"--devices needs the tensorflow or jax backend. Received: KERAS_BACKEND={backend}")
+
+
+def jax_data_parallel(devices: int) -> Any:
+    """``keras.distribution.DataParallel`` over ``devices`` JAX devices (GPUs, else logical CPUs)."""
+    import jax
+
+    keras = keras_build.import_keras()
+    try:
+        accelerators = [d for d in jax.devices() if d.platform != "cpu"]
+    except RuntimeError:
+        accelerators = []
+    if len(accelerators) >= devices:
+        chosen = accelerators[:devices]
+    else:
+        cpus = jax.devices("cpu")
+        if len(cpus) < devices:
+            raise SpecError(
+                f"JAX has {len(cpus)} CPU device(s), fewer than {devices}: start the process with "
+                f"XLA_FLAGS=--xla_force_host_platform_device_count={devices} (jax reads it once, "
+                "when it starts)"
+            )
+        chosen = cpus[:devices]
+    return keras.distribution.DataParallel(devices=chosen)
+
+
+def split_cpu_for_jax(devices: int) -> None:
+    """Ask JAX for ``devices`` logical CPU devices; only effective before JAX starts its backend."""
+    flag = f"--xla_force_host_platform_device_count={devices}"
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()
 
 
 def mirrored_strategy(devices: int) -> Any:
