@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 
 import pytest
 
@@ -136,3 +138,24 @@ def test_weights_path_knows_every_application(capsys, tmp_path, monkeypatch):
     assert "no ImageNet weights are known for 'conv2d'" in capsys.readouterr().err
     assert main(["weights", "path", "resnet5"]) == 2
     assert "did you mean 'resnet50'" in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_check_shows_a_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatch, capsys):
+    from zoo.cli import main
+
+    assert main(["check", "conv2d", "conv2d_same"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[:2] == ["ok   conv2d", "ok   conv2d_same"]
+    assert "zoo: conv2d (1/2)" in captured.err and "zoo: conv2d_same (2/2)" in captured.err
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["check", "conv2d", "conv2d_same"]) == 0
+    bar = terminal.getvalue()
+    assert "checking" in bar and "1/2" in bar and "spec/s, conv2d_same" in bar  # tqdm: desc, count, name
+    assert "zoo: conv2d (1/2)" not in bar
+    assert capsys.readouterr().out.splitlines()[:2] == ["ok   conv2d", "ok   conv2d_same"]

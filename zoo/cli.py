@@ -178,6 +178,41 @@ def _required_golden_folder(args: argparse.Namespace) -> Path:
     return folder
 
 
+class _Progress:
+    """Progress over specs: a bar on a terminal (tqdm, on stderr), else one line per spec."""
+
+    def __init__(self, total: int, desc: str) -> None:
+        self.total, self.count = total, 0
+        self.bar: Any = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="spec", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+    def start(self, name: str) -> None:
+        """A spec's work begins: the bar names it; without a bar, a line says so."""
+        self.count += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(name)
+        elif self.total > 1:
+            print(f"zoo: {name} ({self.count}/{self.total})", file=sys.stderr, flush=True)
+
+    def say(self, line: str) -> None:
+        """A result line on stdout, above the bar when there is one."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stdout)
+        else:
+            print(line, flush=True)
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Formula vs Keras vs expect vs goldens (summary and fingerprint), one line per spec; the
     differing rows below."""
@@ -185,12 +220,19 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     folder = _golden_folder(args, required=args.command == "golden")
     status = EXIT_OK
-    for name in _targets(args):
-        found = golden.verify(name, folder)
-        print(f"{'ok  ' if not found else 'FAIL'} {name}")
-        for line in found:
-            print(f"     {line}")
-        status = status or (EXIT_DISAGREE if found else EXIT_OK)
+    names = _targets(args)
+    progress = _Progress(len(names), "checking")
+    try:
+        for name in names:
+            progress.start(name)
+            found = golden.verify(name, folder)
+            progress.say(f"{'ok  ' if not found else 'FAIL'} {name}")
+            for line in found:
+                progress.say(f"     {line}")
+            progress.done()
+            status = status or (EXIT_DISAGREE if found else EXIT_OK)
+    finally:
+        progress.close()
     if folder is None:
         print("(no golden folder given or found: goldens not compared)")
     return status
@@ -201,7 +243,18 @@ def cmd_golden_regen(args: argparse.Namespace) -> int:
 
     folder = _required_golden_folder(args)
     names = _targets(args)
-    written, refused = golden.regenerate(names, folder)
+    progress = _Progress(len(names), "regenerating")
+
+    def step(name: str) -> None:
+        if progress.count:
+            progress.done()
+        progress.start(name)
+
+    try:
+        written, refused = golden.regenerate(names, folder, progress=step)
+        progress.done()
+    finally:
+        progress.close()
     if refused:
         for name, found in refused.items():
             print(f"refused {name}:", file=sys.stderr)
@@ -259,6 +312,23 @@ def cmd_weights(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diagram(args: argparse.Namespace) -> int:
+    """A picture of the model from the formula engine: DOT text, or SVG/PNG through Graphviz."""
+    from zoo import diagram
+
+    fmt = diagram.output_format(args.output, args.format)
+    if args.output is None and fmt == "png":
+        raise SpecError("PNG is binary: name a file with -o FILE.png")
+    text = diagram.dot(args.name, detail=args.detail, arithmetic=args.arithmetic, **_overrides(args))
+    data = diagram.render(text, fmt)  # before anything is written: a failed render leaves no file
+    if args.output is None:
+        print(data.decode("utf-8"), end="")
+        return EXIT_OK
+    diagram.write(args.output, data)
+    print(f"wrote {args.output}")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="zoo",
@@ -299,6 +369,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name")
     _add_overrides(s)
     s.set_defaults(func=cmd_explain)
+
+    s = sub.add_parser("diagram", help="a picture of the model from the formula engine (DOT, SVG, PNG)")
+    s.add_argument("name")
+    s.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                   help="write to FILE (default: DOT on stdout); its suffix (.svg, .png, .dot) sets the "
+                   "format")  # fmt: skip
+    s.add_argument("--format", choices=("svg", "png", "dot"), default=None,
+                   help="default: from FILE's suffix, else dot; svg and png need Graphviz (apt-get install "
+                   "graphviz, pip install graphviz)")  # fmt: skip
+    s.add_argument("--detail", choices=("layers", "blocks", "stages"), default="layers",
+                   help="layers: every layer, block instances as boxes around them; blocks: each innermost "
+                   "block instance as one node (ResNet50: stem, 16 blocks, head); stages: each outermost "
+                   "one")  # fmt: skip
+    s.add_argument("--arithmetic", action="store_true", help="each layer's worked formula, as `zoo explain`")
+    _add_overrides(s)
+    s.set_defaults(func=cmd_diagram)
 
     goldens_help = "golden folder (default: ./tests/goldens when it exists)"
     s = sub.add_parser("check", help="formula vs Keras vs golden for each spec, one line each")
