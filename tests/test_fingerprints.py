@@ -320,3 +320,13 @@ def test_run_starts_from_the_seeded_weights_whatever_its_seed():
 
     assert main(["run", "global_average_pooling2d", "--weights", "seeded", "--epochs", "1", "--samples", "4",
                  "--quiet"]) == 0  # fmt: skip
+
+
+def test_the_plugin_s_zoo_model_builds_seeded_models(zoo_model):
+    """Other projects' suites get the same numbers: zoo_model passes weights="seeded" through."""
+    model = zoo_model("conv2d_same", weights="seeded", compile=False)
+    golden = fingerprint.loads(fingerprint.path_for(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
+    assert (
+        fingerprint.compare(golden, fingerprint.of_model(model, "conv2d_same", zoo.spec("conv2d_same").input))
+        is None
+    )
