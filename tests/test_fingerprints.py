@@ -6,6 +6,7 @@ runs these tests on JAX too (README), so each golden is also the cross-backend c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -195,17 +196,11 @@ def test_compare_names_the_first_diverging_layer_and_the_worst():
 
 def test_compare_reports_shapes_layers_and_nan():
     golden = _fp(_lp("a", 1.0))
-    wrong_shape = _fp(dataclass_replace(_lp("a", 1.0), shape=(2, 5)))
+    wrong_shape = _fp(dataclasses.replace(_lp("a", 1.0), shape=(2, 5)))
     assert fingerprint.compare(golden, wrong_shape).what == "shape"
     assert fingerprint.compare(golden, _fp(_lp("z", 1.0))).what == "layer"
     assert fingerprint.compare(golden, _fp(_lp("a", 1.0), _lp("extra", 1.0))).what == "layer"
     assert fingerprint.compare(golden, _fp(_lp("a", 1.0, (float("nan"), 0.5)))).deviation == math.inf
-
-
-def dataclass_replace(obj, **changes):
-    import dataclasses
-
-    return dataclasses.replace(obj, **changes)
 
 
 def test_golden_text_round_trips_and_rejects_another_scheme():
@@ -273,9 +268,9 @@ def test_zoo_check_names_the_layer_whose_numbers_drifted(tmp_path, capsys):
     assert main(["check", "maxpooling2d", "--goldens", str(tmp_path)]) == 0
     golden = fingerprint.loads(path.read_text(encoding="utf-8"))
     third = golden.layers[2]
-    moved = dataclass_replace(third, values=(third.values[0] + 0.01 * third.scale, *third.values[1:]))
+    moved = dataclasses.replace(third, values=(third.values[0] + 0.01 * third.scale, *third.values[1:]))
     layers = (*golden.layers[:2], moved, *golden.layers[3:])
-    path.write_text(fingerprint.dumps(dataclass_replace(golden, layers=layers)), encoding="utf-8")
+    path.write_text(fingerprint.dumps(dataclasses.replace(golden, layers=layers)), encoding="utf-8")
     capsys.readouterr()
     assert main(["check", "maxpooling2d", "--goldens", str(tmp_path)]) != 0
     out = capsys.readouterr().out
@@ -291,14 +286,14 @@ def test_regen_writes_fingerprints_and_refuses_non_finite_ones(tmp_path, monkeyp
     pinned = fingerprint.loads(fingerprint.path_for(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
     assert fingerprint.compare(pinned, written) is None
 
-    real_take = fingerprint.take
+    real_of_model = fingerprint.of_model
 
-    def nan_take(name):
-        fp = real_take(name)
-        bad = dataclass_replace(fp.layers[0], mean=float("nan"))
-        return dataclass_replace(fp, layers=(bad, *fp.layers[1:]))
+    def nan_of_model(*args):
+        fp = real_of_model(*args)
+        bad = dataclasses.replace(fp.layers[0], mean=float("nan"))
+        return dataclasses.replace(fp, layers=(bad, *fp.layers[1:]))
 
-    monkeypatch.setattr(fingerprint, "take", nan_take)
+    monkeypatch.setattr(fingerprint, "of_model", nan_of_model)
     empty = tmp_path / "empty"
     empty.mkdir()
     capsys.readouterr()

@@ -105,22 +105,28 @@ def path_for(folder: Path, name: str) -> Path:
     return folder / f"{name}.yml"
 
 
-def _witnesses(name: str) -> tuple[Summary, list[str]]:
-    """Keras's summary of a registered spec, and where it disagrees with the formula engine or expect:."""
-    import zoo  # the API builds the summaries; golden itself stays framework-free
+def _witnesses(name: str) -> tuple[Summary, list[str], Any]:
+    """Keras's summary of a registered spec, where it disagrees with the formula engine or
+    expect:, and the spec's fingerprint (zoo.fingerprint, seeded weights). Where the fingerprint
+    runs at the spec's own input, one seeded model serves both (weights do not change a summary)."""
+    import zoo  # the API builds the models; golden itself stays framework-free
+    from zoo import fingerprint, summaries
 
     spec = zoo.spec(name)
-    keras_s = zoo.summary(spec, engine="keras")
-    return keras_s, problems(spec, keras_s, zoo.summary(spec, engine="formula"))
+    formula_s = zoo.summary(spec, engine="formula")  # the spec as written must be valid
+    if fingerprint.input_shape_for(name) == tuple(spec.input):
+        model = zoo.build(spec, weights="seeded", compile=False)
+        keras_s = summaries.from_keras(model, order=[layer.name for layer in spec.layers])
+        fp = fingerprint.of_model(model, name, spec.input)
+    else:
+        keras_s, fp = zoo.summary(spec, engine="keras"), fingerprint.take(name)
+    return keras_s, problems(spec, keras_s, formula_s), fp
 
 
-def _fingerprint(name: str) -> tuple[Any, list[str]]:
-    """The spec's fingerprint (zoo.fingerprint, seeded weights), and why it may not be pinned."""
-    from zoo import fingerprint
-
-    fp = fingerprint.take(name)
+def _unpinnable(fp: Any) -> list[str]:
+    """Why a fingerprint may not be pinned: non-finite numbers are no evidence."""
     bad = [lp.name for lp in fp.layers if not all(math.isfinite(v) for v in lp.numbers())]
-    return fp, [f"fingerprint: non-finite outputs (nan or inf) at {', '.join(bad[:5])}"] if bad else []
+    return [f"fingerprint: non-finite outputs (nan or inf) at {', '.join(bad[:5])}"] if bad else []
 
 
 def regenerate(
@@ -141,9 +147,8 @@ def regenerate(
     for name in names:
         if progress is not None:
             progress(name)
-        keras_s, found = _witnesses(name)
-        fp, fp_found = _fingerprint(name)
-        found += fp_found
+        keras_s, found, fp = _witnesses(name)
+        found += _unpinnable(fp)
         if found:
             refused[name] = found
             continue
@@ -172,7 +177,7 @@ def verify(name: str, folder: Path | None) -> list[str]:
     every disagreement, as lines."""
     from zoo import fingerprint
 
-    keras_s, found = _witnesses(name)
+    keras_s, found, fp = _witnesses(name)
     if folder is not None:
         path = path_for(folder, name)
         if not path.is_file():
@@ -184,7 +189,7 @@ def verify(name: str, folder: Path | None) -> list[str]:
         if not fp_path.is_file():
             found.append(f"fingerprint: missing {fp_path}")
         else:
-            drift = fingerprint.compare(fingerprint.loads(fp_path.read_text(encoding="utf-8")), fingerprint.take(name))
+            drift = fingerprint.compare(fingerprint.loads(fp_path.read_text(encoding="utf-8")), fp)
             if drift is not None:
                 found.append(f"fingerprint vs {fingerprint.backend_label()}: {drift}")
     return found
