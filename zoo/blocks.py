@@ -23,6 +23,7 @@ from typing import Any
 from zoo import catalog
 from zoo.errors import KeyPath, Source, SpecError, did_you_mean, format_key, reason, show
 from zoo.expressions import ExpressionError, evaluate
+from zoo.keras_rules import KerasRuleError
 
 # Keys that make a spec a family file (everything else is a plain spec's key).
 FAMILY_KEYS = ("family", "params", "variants", "let", "defaults", "blocks", "require", "weights")
@@ -181,7 +182,7 @@ def expand(
         if key == "input_shape" and not takes_input_shape:
             continue
         if key not in params:
-            valid = ", ".join(["input_shape", *params])
+            valid = ", ".join(dict.fromkeys(["input_shape", *params]))
             raise SpecError(reason(f"unknown override for {name!r}" + did_you_mean(key, [*params, "input_shape"]),
                                    received={key: value}, valid=valid), file=source.label)  # fmt: skip
         params[key] = value
@@ -195,12 +196,18 @@ def expand(
     base = Source(source.label, source.lines)
     traced = ExpandedSource(source.label, source.lines, (), variant_text)
     env: dict[str, Any] = {**params, "variant": name, "weights": weights}
-    if takes_input_shape:  # input: "=input_shape or ([224, 224, 3] if include_top else [None, None, 3])"
+    lets = _mapping(data, "let", source)
+    if takes_input_shape:
+        # keras.applications' order: `let:` sees the arguments as given and may rebind them, as Keras's
+        # code does (input_shape: "=obtain_input_shape(input_shape, 224, 32, ...)"); then the input
+        # (input: "=input_tensor or input_shape"); from there on `input_shape` is the model's input.
         env["input_shape"] = _plain_list(params["input_shape"])
+        _let(lets, env, traced)
         input_shape = _value(input_shape, env, ("input",), traced)
-    env["input_shape"] = _plain_list(input_shape)
-    for key, value in _mapping(data, "let", source).items():
-        env[key] = _value(value, env, ("let", key), traced) if not isinstance(value, dict) else value
+        env["input_shape"] = _plain_list(input_shape)
+    else:
+        env["input_shape"] = _plain_list(input_shape)
+        _let(lets, env, traced)
     for i, rule in enumerate(_list(data, "require", source)):
         path: KeyPath = ("require", i)
         if not isinstance(rule, dict) or set(rule) != {"that", "message"}:
@@ -233,13 +240,21 @@ def expand(
                                received={"weights": spec_w})  # fmt: skip
         weights_file = {k: _template(v, env, ("weights", k), traced) if k != "hash"
                         else _value(v, env, ("weights", k), traced) for k, v in spec_w.items()}  # fmt: skip
-    plain = {k: v for k, v in data.items() if k not in FAMILY_KEYS and k != "layers"}
+    # the plain spec's other keys may be expressions too (data_format: =data_format)
+    plain = {k: _value(v, env, (k,), traced) for k, v in data.items()
+             if k not in FAMILY_KEYS and k not in ("layers", "input")}  # fmt: skip
     plain["name"] = name
     if input_shape is not None:
         plain["input"] = _plain_list(input_shape)
     plain["layers"] = run.out
     source_out = ExpandedSource(source.label, source.lines, tuple(run.prov), variant_text)
     return Expanded(plain, source_out, data.get("family"), params, weights_file)
+
+
+def _let(lets: Mapping[str, Any], env: dict[str, Any], source: Source) -> None:
+    """``let:``'s values in order, each seeing those before it (a mapping is data, kept as written)."""
+    for key, value in lets.items():
+        env[key] = _value(value, env, ("let", key), source) if not isinstance(value, dict) else value
 
 
 def _plain_list(value: Any) -> Any:
@@ -269,6 +284,8 @@ def _value(value: Any, env: Mapping[str, Any], path: KeyPath, source: Source) ->
     if isinstance(value, str) and value.startswith("="):
         try:
             return _plain_list(evaluate(value[1:], env))
+        except KerasRuleError as exc:  # a keras.applications rule the arguments break: Keras's words
+            raise source.error(path, exc.message) from None
         except ExpressionError as exc:
             near = did_you_mean(exc.name, [n for n in env if not n.startswith("_")]) if exc.name else ""
             raise source.error(path, f"{exc.what}{near} in expression {value!r}",

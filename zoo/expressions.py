@@ -16,6 +16,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from zoo import keras_rules
+
 MAX_EXPRESSION_CHARS = 500
 MAX_INT = 10**15  # far beyond any layer size, far below a number that costs time to build
 MAX_ITEMS = 1000  # strings and lists
@@ -59,8 +61,10 @@ def _round(x: float, digits: int | None = None) -> float:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs, "sqrt": math.sqrt, "ceil": math.ceil, "floor": math.floor, "int": int, "float": float,
     "round": _round, "min": min, "max": max, "sum": sum, "len": len, "str": str,
+    "tuple": tuple,  # for messages: Keras prints shapes as tuples, "{tuple(input_shape)}"
     "make_divisible": make_divisible, "correct_pad": correct_pad,
     "letter": lambda j: chr(96 + j),  # letter(1) == 'a': EfficientNet's block1a, block1b, ...
+    **keras_rules.FUNCTIONS,  # keras.applications' rules: obtain_input_shape, file_exists
 }  # fmt: skip
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
