@@ -109,7 +109,8 @@ def rule_cases() -> list[Any]:
     out = []
     for name in APPLICATIONS:
         cases = {**CASES, **FAMILY_CASES.get(name, {})}
-        marks = [] if name in FIRSTS else [pytest.mark.applications]
+        # they call keras.applications' constructors, which build a model where the arguments pass
+        marks = [pytest.mark.slow] if name in FIRSTS else [pytest.mark.slow, pytest.mark.applications]
         out += [pytest.param(name, args, id=f"{name}-{case}", marks=marks) for case, args in cases.items()]
     return out
 
