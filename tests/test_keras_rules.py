@@ -60,6 +60,14 @@ FAMILY_CASES: dict[str, dict[str, dict[str, Any]]] = {
     },
     "nasnet_mobile": {
         "imagenet_open_input": {"weights": "imagenet", "include_top": False, "input_shape": (None, None, 3)},
+        "imagenet_top_open_input": {"weights": "imagenet", "input_shape": (None, None, 3)},
+        "imagenet_no_top_no_input_shape": {"weights": "imagenet", "include_top": False},
+    },
+    "nasnet_large": {
+        "imagenet_open_input": {"weights": "imagenet", "include_top": False, "input_shape": (None, None, 3)},
+        "imagenet_top_open_input": {"weights": "imagenet", "input_shape": (None, None, 3)},
+        "imagenet_no_top_no_input_shape": {"weights": "imagenet", "include_top": False},
+        "imagenet_open_rows": {"weights": "imagenet", "include_top": False, "input_shape": (None, 96, 3)},
     },
 }  # fmt: skip
 
