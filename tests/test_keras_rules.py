@@ -34,6 +34,8 @@ CASES: dict[str, dict[str, Any]] = {
     "imagenet_top_10_classes": {"weights": "imagenet", "classes": 10},
     "smaller_than_32": {"include_top": False, "input_shape": (16, 16, 3)},
     "imagenet_top_other_size": {"weights": "imagenet", "input_shape": (96, 96, 3)},
+    # two rules broken at once: Keras's order says which one speaks (its own before obtain_input_shape's)
+    "imagenet_top_10_classes_other_size": {"weights": "imagenet", "classes": 10, "input_shape": (96, 96, 3)},
     "open_input_with_top": {"input_shape": (None, None, 3)},
     "imagenet_one_channel": {"weights": "imagenet", "include_top": False, "input_shape": (96, 96, 1)},
     "two_axes": {"include_top": False, "input_shape": (96, 96)},

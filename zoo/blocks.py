@@ -22,7 +22,7 @@ from typing import Any
 
 from zoo import catalog
 from zoo.errors import KeyPath, Source, SpecError, did_you_mean, format_key, reason, show
-from zoo.expressions import ExpressionError, evaluate
+from zoo.expressions import ExpressionError, evaluate, names_in
 from zoo.keras_rules import KerasRuleError
 
 # Keys that make a spec a family file (everything else is a plain spec's key).
@@ -197,25 +197,25 @@ def expand(
     traced = ExpandedSource(source.label, source.lines, (), variant_text)
     env: dict[str, Any] = {**params, "variant": name, "weights": weights}
     lets = _mapping(data, "let", source)
+    rules = _list(data, "require", source)
+    # keras.applications' order: a constructor checks its own arguments first, then computes from them.
+    # A requirement that reads only arguments `let:` leaves alone is checked before `let:`; the others
+    # once the values they read are final.
+    early = [i for i, rule in enumerate(rules) if _reads(rule) <= set(env) - set(lets)]
     if takes_input_shape:
-        # keras.applications' order: `let:` sees the arguments as given and may rebind them, as Keras's
-        # code does (input_shape: "=obtain_input_shape(input_shape, 224, 32, ...)"); then the input
+        # `let:` sees the arguments as given and may rebind them, as Keras's code does
+        # (input_shape: "=obtain_input_shape(input_shape, 224, 32, ...)"); then the input
         # (input: "=input_tensor or input_shape"); from there on `input_shape` is the model's input.
         env["input_shape"] = _plain_list(params["input_shape"])
+        _require(rules, early, env, traced, variant_text)
         _let(lets, env, traced)
         input_shape = _value(input_shape, env, ("input",), traced)
         env["input_shape"] = _plain_list(input_shape)
     else:
         env["input_shape"] = _plain_list(input_shape)
+        _require(rules, early, env, traced, variant_text)
         _let(lets, env, traced)
-    for i, rule in enumerate(_list(data, "require", source)):
-        path: KeyPath = ("require", i)
-        if not isinstance(rule, dict) or set(rule) != {"that", "message"}:
-            raise traced.error(path, "a requirement is {that: =EXPRESSION, message: TEXT}", received={"require": rule})
-        if not _value(rule["that"], env, (*path, "that"), traced):
-            raise SpecError(reason(_template(str(rule["message"]), env, (*path, "message"), traced))
-                            + (f"\n  {variant_text}" if variant_text else ""),
-                            file=source.label, line=source.line_of(path), key=format_key(path))  # fmt: skip
+    _require(rules, [i for i in range(len(rules)) if i not in early], env, traced, variant_text)
     blocks = _mapping(data, "blocks", source)
     _check_blocks(blocks, data.get("layers"), base)
     defaults = {}
@@ -249,6 +249,36 @@ def expand(
     plain["layers"] = run.out
     source_out = ExpandedSource(source.label, source.lines, tuple(run.prov), variant_text)
     return Expanded(plain, source_out, data.get("family"), params, weights_file)
+
+
+def _reads(rule: Any) -> set[str]:
+    """The names a requirement reads: in its condition and in its message's ``{...}`` templates."""
+    if not isinstance(rule, dict):
+        return set()
+    that, message = rule.get("that"), rule.get("message")
+    texts = [that[1:]] if isinstance(that, str) and that.startswith("=") else []
+    texts += _TEMPLATE.findall(message) if isinstance(message, str) else []
+    out: set[str] = set()
+    for text in texts:
+        try:
+            out |= names_in(text)
+        except SyntaxError:
+            out.add("\0")  # not an expression: checked last, where evaluating it words the error
+    return out
+
+
+def _require(rules: list[Any], which: list[int], env: Mapping[str, Any], source: ExpandedSource,
+             variant_text: str) -> None:  # fmt: skip
+    """Check requirements ``which`` of ``rules``: each false one is its message, Keras's words."""
+    for i in which:
+        rule = rules[i]
+        path: KeyPath = ("require", i)
+        if not isinstance(rule, dict) or set(rule) != {"that", "message"}:
+            raise source.error(path, "a requirement is {that: =EXPRESSION, message: TEXT}", received={"require": rule})
+        if not _value(rule["that"], env, (*path, "that"), source):
+            raise SpecError(reason(_template(str(rule["message"]), env, (*path, "message"), source))
+                            + (f"\n  {variant_text}" if variant_text else ""),
+                            file=source.label, line=source.line_of(path), key=format_key(path))  # fmt: skip
 
 
 def _let(lets: Mapping[str, Any], env: dict[str, Any], source: Source) -> None:
