@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,11 @@ from zoo.catalog import REQUIRED, Arg, Ctx
 from zoo.errors import KeyPath, Source, SpecError, did_you_mean, format_key, show
 
 MAX_SPEC_BYTES = 256 * 1024
+MAX_YAML_DEPTH = 32  # lists, mappings and values inside each other; the shipped specs nest at most 10 deep
+# Integers a spec may write: as many decimal digits as Python converts (0x... has no such limit),
+# so that every number can be shown in a message.
+MAX_INT_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)() or 4300
+MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
 
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}": t for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
@@ -33,9 +40,11 @@ _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}": t for t in ("str", "int", "float", "boo
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that also refuses anchors and aliases (unbounded expansion)."""
+    """SafeLoader that also refuses anchors and aliases (unbounded expansion) and nesting deeper
+    than MAX_YAML_DEPTH (PyYAML's composer recurses once per level)."""
 
     label = "<string>"
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -47,7 +56,15 @@ class _Loader(yaml.SafeLoader):
                 file=self.label,
                 line=event.start_mark.line + 1,
             )
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_YAML_DEPTH:
+            raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings inside "
+                            "each other); a spec needs far fewer", file=self.label,
+                            line=event.start_mark.line + 1)  # fmt: skip
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 @functools.lru_cache(maxsize=128)
@@ -129,7 +146,24 @@ def _plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], loader: Any, lab
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, (*path, i), lines, loader, label) for i, item in enumerate(node.value)]
-    return loader.construct_object(node)
+    line, key = node.start_mark.line + 1, format_key(path) or None
+    try:
+        value = loader.construct_object(node)
+    except (yaml.YAMLError, ValueError, KeyError, TypeError, ArithmeticError) as exc:  # !!int abc, !!bool x
+        if "Exceeds the limit" in str(exc):  # Python's int() refuses more than 4300 decimal digits
+            value = 1 << MAX_INT_BITS
+        else:
+            what = f"YAML value {show(node.value)} is not {_TAG_WORDS[kind]}, as its tag {node.tag!r} says"
+            raise SpecError(what, file=label, line=line, key=key) from None
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise SpecError(f"integer of more than {MAX_INT_DIGITS} digits; a spec needs far fewer",
+                        file=label, line=line, key=key)  # fmt: skip
+    return value
+
+
+_TAG_WORDS = {
+    "str": "a string", "int": "an integer", "float": "a number", "bool": "true or false", "null": "null",
+}  # fmt: skip
 
 
 # ---------------------------------------------------------------- validation
@@ -560,7 +594,7 @@ def _validate(data: Any, source: Source, name: str | None = None,
         weights = overrides.pop("weights", None)
         if name is None:
             name = next(iter(data.get("variants") or {}), None) or data.get("name") or ""
-        expanded = blocks.expand(data, source, name, overrides, weights=weights)
+        expanded = blocks.expand(data, source, name, overrides, weights=weights, plain_keys=tuple(TOP_LEVEL))
         spec = _validate_plain(expanded.data, expanded.source)
         if weights is not None and weights != "imagenet" and not str(weights).endswith((".h5", ".keras")):
             raise SpecError(f"invalid weights. Received: weights={weights!r}. Valid: imagenet, None, "
