@@ -24,6 +24,7 @@ import functools
 import itertools
 import math
 import operator
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -185,7 +186,9 @@ def _parse(text: str) -> ast.expr:
     if len(text) > MAX_EXPRESSION_CHARS:
         raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_CHARS} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():  # "1if x else 2", "'\\d'": Python warns; an expression is refused
+            warnings.simplefilter("error")
+            tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid expression: {exc.msg}") from None
     except (ValueError, MemoryError, RecursionError) as exc:  # a null byte; a parser stack overflow

@@ -624,8 +624,9 @@ def _validate(data: Any, source: Source, name: str | None = None,
     overrides = dict(overrides or {})
     if blocks.is_family(data):
         weights = overrides.pop("weights", None)
-        if name is None:
-            name = next(iter(data.get("variants") or {}), None) or data.get("name") or ""
+        if name is None:  # the first variant (expansion refuses variants: that are not a mapping)
+            variants = data.get("variants")
+            name = (next(iter(variants), None) if isinstance(variants, dict) else None) or data.get("name") or ""
         expanded = blocks.expand(data, source, name, overrides, weights=weights, plain_keys=tuple(TOP_LEVEL))
         spec = _validate_plain(expanded.data, expanded.source)
         if weights is not None and weights != "imagenet" and not str(weights).endswith((".h5", ".keras")):
