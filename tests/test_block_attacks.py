@@ -16,12 +16,11 @@ The file names say the category of the issue each attacks:
 from __future__ import annotations
 
 import re
-import signal
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, time_limit
 
 import zoo
 from zoo import cli
@@ -50,22 +49,11 @@ def check_story(message: str, path: Path) -> None:
         assert want.fullmatch(line), f"line differs:\n{line}\nexpected: {want.pattern}"
 
 
-class Hang(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise Hang("an attack ran for more than 20 s")
-
-
 @pytest.fixture
 def guard():
-    """Turn a hang into a failure (a SIGALRM after 20 s), as tests/test_fuzz.py does."""
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(20)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    """Turn a hang into a failure."""
+    with time_limit(20, "an attack"):
+        yield
 
 
 def test_the_corpus_covers_every_category_of_the_issue():
