@@ -49,10 +49,14 @@ def names_of(data: dict[str, Any]) -> list[str]:
     for key in ("params", "let"):
         if isinstance(data.get(key), dict):
             out += list(data[key])
-    for block in (data.get("blocks") or {}).values():
+    for block in _mapping(data.get("blocks")).values():
         params = block.get("params") if isinstance(block, dict) else None
         out += list(params) if isinstance(params, (list, dict)) else []
     return [n for n in out if isinstance(n, str)]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}  # a mutant's blocks: may be anything
 
 
 def strings(data: Any, want) -> list[tuple]:
@@ -62,7 +66,7 @@ def strings(data: Any, want) -> list[tuple]:
 def items_lists(data: Any) -> list[tuple]:
     """Paths of the lists of items: the top-level layers and every block's layers."""
     out = [("layers",)] if isinstance(data.get("layers"), list) else []
-    for name, block in (data.get("blocks") or {}).items():
+    for name, block in _mapping(data.get("blocks")).items():
         if isinstance(block, dict) and isinstance(block.get("layers"), list):
             out.append(("blocks", name, "layers"))
     return out
@@ -106,7 +110,7 @@ def edit_items(draw: st.DrawFn, data: dict[str, Any], names: list[str]) -> None:
         return
     j = draw(st.integers(0, len(items) - 1))
     kind = draw(st.sampled_from(["drop", "copy", "move", "use", "when", "repeat", "inputs"]))
-    blocks_ = list(data.get("blocks") or {}) or ["nothing"]
+    blocks_ = list(_mapping(data.get("blocks"))) or ["nothing"]
     if kind == "drop":
         del items[j]
     elif kind == "copy":
