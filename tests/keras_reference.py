@@ -8,8 +8,10 @@ model's own name and its input layer's name set aside.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import zoo
@@ -24,7 +26,20 @@ def reference(name: str, **overrides: Any) -> Any:
     import keras
 
     keras.utils.clear_session()
-    return getattr(keras.applications, APPLICATIONS[name])(weights=None, **overrides)
+    return getattr(keras.applications, APPLICATIONS[name])(**{"weights": None, **overrides})
+
+
+@contextlib.contextmanager
+def image_data_format(data_format: str | None) -> Iterator[None]:
+    """Keras's global image data format, as keras.applications' tests set it, restored after."""
+    import keras
+
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format(data_format or previous)
+    try:
+        yield
+    finally:
+        keras.config.set_image_data_format(previous)
 
 
 def layer_table(model: Any) -> list[tuple[Any, ...]]:
@@ -65,10 +80,19 @@ def normalised_json(model: Any) -> dict[str, Any]:
     return config
 
 
-def differences(name: str, **overrides: Any) -> list[str]:
-    """Where zoo's model and keras.applications' differ; empty when they are the same model."""
-    theirs = reference(name, **overrides)
-    ours = zoo.build(name, weights=None, compile=False, **overrides)
+def differences(name: str, data_format: str | None = None, **overrides: Any) -> list[str]:
+    """Where zoo's model and keras.applications' differ; empty when they are the same model.
+
+    ``data_format``: Keras's global image data format while both are built (zoo's family follows it).
+    """
+    with image_data_format(data_format):
+        theirs = reference(name, **overrides)
+        ours = zoo.build(name, compile=False, **{"weights": None, **overrides})
+    return model_differences(ours, theirs)
+
+
+def model_differences(ours: Any, theirs: Any) -> list[str]:
+    """Where two built models differ: their layer tables, then their normalised ``to_json()``."""
     out = []
     a, b = layer_table(ours), layer_table(theirs)
     for i in range(max(len(a), len(b))):

@@ -105,11 +105,11 @@ def test_the_comparison_sees_a_changed_argument():
 @pytest.mark.parametrize(
     ("name", "overrides", "message"),
     [
-        ("resnet50", {"input_shape": (16, 16, 3)}, "Input size must be at least 32x32; Received: input_shape=[16, 16, 3]"),
+        ("resnet50", {"input_shape": (16, 16, 3)}, "Input size must be at least 32x32; Received: input_shape=(16, 16, 3)"),
         ("vgg16", {"pooling": "mean", "include_top": False}, "pooling must be None, 'avg' or 'max'"),
         ("resnet50", {"weights": "imagenet", "input_shape": (96, 96, 3)},
          "When setting `include_top=True` and loading `imagenet` weights, `input_shape` should be (224, 224, 3)"),
-        ("vgg19", {"weights": "imagenet", "classes": 10}, "`classes` should be 1000. Received classes=10"),
+        ("vgg19", {"weights": "imagenet", "classes": 10}, "`classes` should be 1000.  Received classes=10"),
         ("resnet50", {"include_tops": False}, "unknown override for 'resnet50'; did you mean 'include_top'?"),
     ],
 )  # fmt: skip

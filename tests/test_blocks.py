@@ -244,5 +244,5 @@ layers:
     assert s == zoo.summary(spec, engine="keras")
     with pytest.raises(zoo.SpecError, match="the last dimension of the inputs must be defined"):
         zoo.summary(zoo.Spec.from_yaml(text.replace("GlobalAveragePooling2D", "Flatten")), engine="formula")
-    with pytest.raises(zoo.SpecError, match="invalid input shape"):
+    with pytest.raises(zoo.SpecError, match=r"the channel axis \(the last, data_format channels_last\) must be given"):
         zoo.Spec.from_yaml(text.replace("[null, null, 3]", "[8, 8, null]"))

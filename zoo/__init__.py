@@ -78,28 +78,54 @@ def build(
     weights: str | os.PathLike[str] | None = _SPEC_WEIGHTS,
     compile: bool = True,
     strategy: Any = None,
+    input_tensor: Any = None,
     **overrides: Any,
 ) -> Any:
     """Build the Keras model of a spec (compiled per its ``compile:`` unless ``compile=False``).
 
     Args:
-        weights: for a pretrained base: ``"imagenet"`` (Keras's cache), a file path,
-            or ``None`` for the architecture only; by default the spec's own value.
+        weights: a family's model, or a spec's pretrained bases: ``"imagenet"`` (Keras's cache),
+            a file path, or ``None`` for the architecture only; by default the spec's own value.
             ``"seeded"``: every weight of the model drawn from numpy with a seed derived from
             the spec's, the layer's and the weight's names (zoo.fingerprint), the same values
             in every process, on every backend and Keras version.
         strategy: a ``tf.distribute.Strategy`` to build and compile under.
+        input_tensor: as keras.applications takes it: a Keras tensor (``keras.Input(...)`` or a
+            layer's output) the model's graph starts from; the model's inputs are the inputs that
+            tensor comes from. A family's ``input_tensor`` parameter gets its shape.
         overrides: keras.applications' keyword arguments (``include_top=False``,
             ``input_shape=(96, 96, 3)``, ``pooling="avg"``, ``classes``, ...); see :func:`spec`.
+            A family's model follows ``keras.config.image_data_format()``, as keras.applications'
+            do, unless ``data_format=`` says otherwise.
     """
     from zoo import keras_build
 
     seeded = _is_seeded(weights)
-    the_spec = _resolve(name_or_spec, None if seeded else weights, overrides)
+    the_spec = _keras_spec(name_or_spec, None if seeded else weights, overrides, input_tensor)
     if strategy is None:
-        return keras_build.build(the_spec, compile=compile, seeded=seeded)
+        return keras_build.build(the_spec, compile=compile, seeded=seeded, input_tensor=input_tensor)
     with strategy.scope():
-        return keras_build.build(the_spec, compile=compile, seeded=seeded)
+        return keras_build.build(the_spec, compile=compile, seeded=seeded, input_tensor=input_tensor)
+
+
+def _keras_spec(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any], input_tensor: Any = None) -> Spec:
+    """The spec Keras builds for a call: ``input_tensor``'s shape given to the family, and a family's
+    data format from Keras's configuration unless the caller gave one (keras.applications' rule)."""
+    from zoo import keras_build
+
+    overrides = dict(overrides)
+    if input_tensor is not None:
+        shape = keras_build.tensor_shape(input_tensor)
+        if isinstance(name_or_spec, Spec):
+            if tuple(name_or_spec.input) != shape:
+                raise SpecError(f"input_tensor's shape {(None, *shape)} is not the spec's input "
+                                f"{(None, *name_or_spec.input)}", file=name_or_spec.origin.label)  # fmt: skip
+        else:
+            overrides["input_tensor"] = list(shape)
+    if (isinstance(name_or_spec, str) and "data_format" not in overrides
+            and "data_format" in _DEFAULT.parameters(name_or_spec)):  # fmt: skip
+        overrides["data_format"] = keras_build.import_keras().config.image_data_format()
+    return _resolve(name_or_spec, weights, overrides)
 
 
 def run(
@@ -126,7 +152,7 @@ def run(
 
     seeded = _is_seeded(weights)
     return training.run(
-        _resolve(name_or_spec, None if seeded else weights, {}),
+        _keras_spec(name_or_spec, None if seeded else weights, {}),
         seed=seed, epochs=epochs, samples=samples, batch_size=batch_size,
         verbose=verbose, strategy=strategy, fast_path=fast_path, seeded=seeded,
     )  # fmt: skip
@@ -136,16 +162,14 @@ def _is_seeded(weights: Any) -> bool:
     return isinstance(weights, str) and weights == "seeded"
 
 
-def _with_weights(the_spec: Spec, weights: Any) -> Spec:
-    return the_spec if weights is _SPEC_WEIGHTS else the_spec.with_weights(weights)
-
-
 def _resolve(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any]) -> Spec:
-    """The spec to build: a family's weights take part in its rules (ImageNet needs 224x224)."""
-    if isinstance(name_or_spec, str) and weights is not _SPEC_WEIGHTS and _DEFAULT.is_family(name_or_spec):
-        value = None if weights is None else os.fspath(weights)
-        return _as_spec(name_or_spec, {**overrides, "weights": value})
-    return _with_weights(_as_spec(name_or_spec, overrides), weights)
+    """The spec to build: its weights are an override like the others, so a family's rules see them
+    (ImageNet weights with the top need 1000 classes), whatever the family's variants are called."""
+    if weights is _SPEC_WEIGHTS:
+        return _as_spec(name_or_spec, overrides)
+    if isinstance(name_or_spec, str):
+        return _as_spec(name_or_spec, {**overrides, "weights": weights})
+    return _as_spec(name_or_spec, overrides).with_weights(weights)
 
 
 def summary(name_or_spec: str | Spec, engine: str = "keras", **overrides: Any) -> Summary:
@@ -154,12 +178,12 @@ def summary(name_or_spec: str | Spec, engine: str = "keras", **overrides: Any) -
     The Keras engine builds the architecture only (no pretrained weights are
     needed to count them).
     """
-    the_spec = _as_spec(name_or_spec, overrides)
     if engine == "formula":
-        return formula.summarize(the_spec)
+        return formula.summarize(_as_spec(name_or_spec, overrides))
     if engine == "keras":
         from zoo import summaries
 
+        the_spec = _keras_spec(name_or_spec, _SPEC_WEIGHTS, overrides)
         formula.steps(the_spec)  # the spec as written must be valid, weights included
         model = build(the_spec, weights=None, compile=False)
         return summaries.from_keras(model, order=[layer.name for layer in the_spec.layers])

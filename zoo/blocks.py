@@ -28,6 +28,7 @@ from typing import Any
 from zoo import catalog
 from zoo.errors import KeyPath, Source, SpecError, cut, did_you_mean, format_key, reason, show
 from zoo.expressions import Budget, ExpressionError, evaluate
+from zoo.keras_rules import KerasRuleError
 
 # Keys that make a spec a family file (everything else is a plain spec's key).
 FAMILY_KEYS = ("family", "params", "variants", "let", "defaults", "blocks", "require", "weights")
@@ -187,7 +188,7 @@ def expand(
         if key == "input_shape" and not takes_input_shape:
             continue
         if key not in params:
-            valid = ", ".join(["input_shape", *params])
+            valid = ", ".join(dict.fromkeys(["input_shape", *params]))
             near = did_you_mean(key, [*params, "input_shape"])
             what = reason(f"unknown override for {name!r}{near}", received={key: value}, valid=valid)
             raise SpecError(what, file=source.label)
@@ -201,12 +202,18 @@ def expand(
     if plain_keys:
         x.check_keys(data, (), [*plain_keys, *FAMILY_KEYS], "unknown key")
     env: dict[str, Any] = {**params, "variant": name, "weights": weights}
-    if takes_input_shape:  # input: "=input_shape or ([224, 224, 3] if include_top else [None, None, 3])"
+    lets = x.mapping(data, "let")
+    if takes_input_shape:
+        # keras.applications' order: `let:` sees the arguments as given and may rebind them, as Keras's
+        # code does (input_shape: "=obtain_input_shape(input_shape, 224, 32, ...)"); then the input
+        # (input: "=input_tensor or input_shape"); from there on `input_shape` is the model's input.
         env["input_shape"] = _plain_list(params["input_shape"])
+        x.let(lets, env)
         input_shape = x.value(input_shape, env, ("input",))
-    env["input_shape"] = _plain_list(input_shape)
-    for key, value in x.mapping(data, "let").items():
-        env[key] = x.value(value, env, ("let", key)) if not isinstance(value, dict) else value
+        env["input_shape"] = _plain_list(input_shape)
+    else:
+        env["input_shape"] = _plain_list(input_shape)
+        x.let(lets, env)
     x.genv = env
     x.check_requirements(x.sequence(data, "require"), env)
     x.check_blocks(x.mapping(data, "blocks"), data.get("layers"))
@@ -217,7 +224,9 @@ def expand(
     model_input = catalog.MODEL_INPUT
     x.items(layers, ("layers",), {model_input: model_input}, model_input, env, "", top=True)
     weights_file = x.weights_file(data.get("weights"), env, wanted=weights == "imagenet")
-    plain = {k: v for k, v in data.items() if k not in FAMILY_KEYS and k != "layers"}
+    # the plain spec's other keys may be expressions too (data_format: =data_format)
+    plain = {k: x.value(v, env, (k,)) for k, v in data.items()
+             if k not in FAMILY_KEYS and k not in ("layers", "input")}  # fmt: skip
     plain["name"] = name
     if input_shape is not None:
         plain["input"] = _plain_list(input_shape)
@@ -296,10 +305,7 @@ class _Expansion:
     def value(self, value: Any, env: Mapping[str, Any], path: KeyPath) -> Any:
         """A spec value with its expressions (strings starting with '=') evaluated, recursively."""
         if isinstance(value, str) and value.startswith("="):
-            try:
-                return _plain_list(evaluate(value[1:], env, self.budget))
-            except ExpressionError as exc:
-                raise self.expression_error(exc, env, path, "expression", value) from None
+            return _plain_list(self.evaluate(value[1:], env, path, f"expression {value!r}"))
         self.charge(1 + (len(value) if isinstance(value, (list, dict)) else 0), path)
         if isinstance(value, list):
             return [self.value(v, env, (*path, i)) for i, v in enumerate(value)]
@@ -307,11 +313,16 @@ class _Expansion:
             return {k: self.value(v, env, (*path, k)) for k, v in value.items()}
         return value
 
-    def expression_error(self, exc: ExpressionError, env: Mapping[str, Any], path: KeyPath, kind: str,
-                         text: str) -> SpecError:  # fmt: skip
-        near = did_you_mean(exc.name, [n for n in env if not n.startswith("_")]) if exc.name else ""
-        valid = "names: " + ", ".join(sorted(env)) if exc.name else None
-        return self.error(path, f"{exc.what}{near} in {kind} {text!r}", valid=valid)
+    def evaluate(self, text: str, env: Mapping[str, Any], path: KeyPath, where: str) -> Any:
+        """Expression ``text``'s value; an error is at ``path`` and names ``where`` it was written."""
+        try:
+            return evaluate(text, env, self.budget)
+        except KerasRuleError as exc:  # a keras.applications rule the arguments break: Keras's words
+            raise self.error(path, exc.message) from None
+        except ExpressionError as exc:
+            near = did_you_mean(exc.name, [n for n in env if not n.startswith("_")]) if exc.name else ""
+            valid = "names: " + ", ".join(sorted(env)) if exc.name else None
+            raise self.error(path, f"{exc.what}{near} in {where}", valid=valid) from None
 
     def template(self, text: Any, env: Mapping[str, Any], path: KeyPath) -> str:
         """A name template: ``"conv{i}_block"`` with each ``{expression}`` filled in."""
@@ -326,10 +337,7 @@ class _Expansion:
 
         def fill(m: re.Match[str]) -> str:
             nonlocal made
-            try:
-                piece = str(evaluate(m[1], env, self.budget))
-            except ExpressionError as exc:
-                raise self.expression_error(exc, env, path, "template", text) from None
+            piece = str(self.evaluate(m[1], env, path, f"template {text!r}"))
             made += len(piece)
             self.charge(len(piece), path)
             if made > MAX_TEXT_CHARS:
@@ -373,6 +381,11 @@ class _Expansion:
                 )
 
     # ---------------------------------------------------------------- the file's sections
+
+    def let(self, lets: Mapping[str, Any], env: dict[str, Any]) -> None:
+        """``let:``'s values in order, each seeing those before it (a mapping is data, kept as written)."""
+        for key, value in lets.items():
+            env[key] = self.value(value, env, ("let", key)) if not isinstance(value, dict) else value
 
     def check_requirements(self, rules: list[Any], env: Mapping[str, Any]) -> None:
         """``require:``: each ``that`` true, else the error says the rule's message."""

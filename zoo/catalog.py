@@ -365,7 +365,11 @@ COMMON = {
     "inputs": Arg(layer_names, None),
 }
 MODEL_INPUT = "input"  # the name of the model's input in ``inputs:`` lists and in built models
-_CHANNELS_LAST = {"data_format": Arg(one_of("channels_last"), "channels_last")}
+DATA_FORMATS = ("channels_last", "channels_first")
+# Keras's layers default to keras.config.image_data_format(); in zoo a layer's default is its
+# spec's `data_format` (channels_last unless the spec says otherwise), and the Keras builder always
+# passes it, so the global configuration never changes what a spec builds.
+_DATA_FORMAT = {"data_format": Arg(one_of(*DATA_FORMATS), "channels_last")}
 
 
 def _act() -> dict[str, Arg]:
@@ -397,13 +401,13 @@ for _r in (1, 2, 3):
         f"Conv{_r}D", "conv", _r,
         filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
         **_padding(*(("causal",) if _r == 1 else ())), dilation_rate=Arg(ints(1), 1),
-        groups=Arg(positive_int, 1), **_act(), **_init("kernel_initializer"), **_CHANNELS_LAST,
+        groups=Arg(positive_int, 1), **_act(), **_init("kernel_initializer"), **_DATA_FORMAT,
     )  # fmt: skip
     _add(
         f"Conv{_r}DTranspose", "conv_transpose", _r,
         filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
         **_padding(), output_padding=Arg(ints(0, optional=True), None),
-        dilation_rate=Arg(ints(1), 1), **_act(), **_init("kernel_initializer"), **_CHANNELS_LAST,
+        dilation_rate=Arg(ints(1), 1), **_act(), **_init("kernel_initializer"), **_DATA_FORMAT,
     )  # fmt: skip
     for _pool in ("MaxPooling", "AveragePooling"):
         _add(
@@ -411,37 +415,36 @@ for _r in (1, 2, 3):
             # Keras 3 gives MaxPooling a default pool_size of 2 and AveragePooling none
             pool_size=Arg(ints(1), 2 if _pool == "MaxPooling" else REQUIRED),
             strides=Arg(ints(1, optional=True), None),
-            **_padding(), **_CHANNELS_LAST,
+            **_padding(), **_DATA_FORMAT,
         )  # fmt: skip
-        _add(f"Global{_pool}{_r}D", "global_pool", _r, keepdims=Arg(boolean, False), **_CHANNELS_LAST)
+        _add(f"Global{_pool}{_r}D", "global_pool", _r, keepdims=Arg(boolean, False), **_DATA_FORMAT)
     _add(f"UpSampling{_r}D", "upsampling", _r, size=Arg(ints(1, lists=_r > 1), 2),
          **({"interpolation": Arg(one_of("nearest", "bilinear", "bicubic", "lanczos3",
                                         "lanczos5", "area"), "nearest")} if _r == 2 else {}),
-         **({} if _r == 1 else _CHANNELS_LAST))  # fmt: skip
-    _add(f"ZeroPadding{_r}D", "zero_padding", _r, padding=Arg(pairs, 1),
-         **({} if _r == 1 else _CHANNELS_LAST))  # fmt: skip
+         **({} if _r == 1 else _DATA_FORMAT))  # fmt: skip
+    _add(f"ZeroPadding{_r}D", "zero_padding", _r, padding=Arg(pairs, 1), **_DATA_FORMAT)  # 1D: Keras >= 3.5
     _add(f"Cropping{_r}D", "cropping", _r, cropping=Arg(pairs, 0 if _r == 2 else 1),
-         **({} if _r == 1 else _CHANNELS_LAST))  # fmt: skip
+         **({} if _r == 1 else _DATA_FORMAT))  # fmt: skip
 
 for _r in (1, 2):
     _add(
         f"SeparableConv{_r}D", "separable_conv", _r,
         filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
         **_padding(), dilation_rate=Arg(ints(1), 1), depth_multiplier=Arg(positive_int, 1),
-        **_act(), **_init("depthwise_initializer", "pointwise_initializer"), **_CHANNELS_LAST,
+        **_act(), **_init("depthwise_initializer", "pointwise_initializer"), **_DATA_FORMAT,
     )  # fmt: skip
     _add(
         f"DepthwiseConv{_r}D", "depthwise_conv", _r,
         kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1), **_padding(),
         depth_multiplier=Arg(positive_int, 1), dilation_rate=Arg(ints(1), 1),
-        **_act(), **_init("depthwise_initializer"), **_CHANNELS_LAST,
+        **_act(), **_init("depthwise_initializer"), **_DATA_FORMAT,
     )  # fmt: skip
 
 for _merge in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
     _add(_merge, "elementwise", 0)
 _add("Concatenate", "concatenate", 0, axis=Arg(axis, -1))
 
-_add("Flatten", "flatten", 0, **_CHANNELS_LAST)
+_add("Flatten", "flatten", 0, **_DATA_FORMAT)
 _add("Reshape", "reshape", 0, target_shape=Arg(target_shape))
 _add("Dense", "dense", 0, units=Arg(positive_int), **_act(), **_init("kernel_initializer"))
 _add("Dropout", "dropout", 0, rate=Arg(fraction), seed=Arg(int_at_least(0), None),
@@ -501,6 +504,8 @@ for _app in APPLICATIONS:
         # fine-tuning: the base's layers from this one on (in its family file's order) train,
         # the rest stay frozen, and its BatchNormalization layers stay frozen (inference mode)
         trainable_from=Arg(layer_name, None),
+        # the image data format Keras builds it under (keras.config.image_data_format())
+        **_DATA_FORMAT,
     )  # fmt: skip
 
 

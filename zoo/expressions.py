@@ -28,6 +28,8 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from zoo import keras_rules
+
 MAX_EXPRESSION_CHARS = 500
 MAX_INT = 10**15  # far beyond any layer size, far below a number that costs time to build
 MAX_ITEMS = 1000  # one value: its items, nested ones included, and its strings' characters
@@ -143,8 +145,10 @@ def _sum(values: Any, start: float = 0) -> float:
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs, "sqrt": math.sqrt, "ceil": math.ceil, "floor": math.floor, "int": int, "float": float,
     "round": _round, "min": min, "max": max, "sum": _sum, "len": len, "str": str,
+    "tuple": tuple,  # for messages: Keras prints shapes as tuples, "{tuple(input_shape)}"
     "make_divisible": make_divisible, "correct_pad": correct_pad,
     "letter": lambda j: chr(96 + j),  # letter(1) == 'a': EfficientNet's block1a, block1b, ...
+    **keras_rules.FUNCTIONS,  # keras.applications' rules: obtain_input_shape, file_exists
 }  # fmt: skip
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
@@ -282,6 +286,8 @@ class _Evaluator:
             self.budget.touch(*args)
             try:
                 result = FUNCTIONS[node.func.id](*args)
+            except keras_rules.KerasRuleError:  # a keras.applications rule: the caller says Keras's words
+                raise
             except Exception as exc:  # the functions are pure: what they refuse is what they were given
                 what = f"cannot evaluate {node.func.id}(...): {type(exc).__name__}: {exc}"
                 raise ExpressionError(what) from None

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from zoo.catalog import MODEL_INPUT
+from zoo.catalog import MODEL_INPUT, LayerKind
 from zoo.errors import SpecError
 from zoo.spec_format import Layer, Spec
 from zoo.summaries import Row, Summary
@@ -505,7 +505,8 @@ def base_spec(kind: str, shape: Sequence[Any], a: dict[str, Any]) -> Spec:
     from zoo.registry import Registry
 
     return Registry([]).builtin_spec(APPLICATIONS[kind], include_top=False, input_shape=list(shape),
-                                     pooling=a["pooling"], weights=a["weights"])  # fmt: skip
+                                     pooling=a["pooling"], weights=a["weights"],
+                                     data_format=a["data_format"])  # fmt: skip
 
 
 def application(shape: Shape, a: dict[str, Any], rank: int, *, kind: str) -> Step:
@@ -648,7 +649,7 @@ def group(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     current = shape
     for layer in a["layers"]:
         try:
-            step = FAMILIES[layer.catalog.family](current, layer.resolved(), layer.catalog.rank)
+            step = compute(layer.catalog, [current], layer.resolved())
         except Geometry as exc:
             raise Geometry(f"{layer.name}: {exc.what}", **exc.received) from None
         inner.append((layer.name, step))
@@ -687,15 +688,36 @@ MERGE_FAMILIES: dict[str, Callable[[Sequence[Shape], dict[str, Any], int], Step]
 # ------------------------------------------------------------------ the engine
 
 
+def compute(kind: LayerKind, shapes: Sequence[Shape], a: dict[str, Any]) -> Step:
+    """One layer's Step from its kind, its inputs' shapes and its resolved arguments.
+
+    A layer with ``data_format: channels_first`` holds its channels before its spatial axes; its
+    rule is the channels_last one, applied to the shape with the channels moved last, and its
+    output moved back (a pretrained base computes in its own family file's format instead).
+    """
+    if kind.family in MERGE_FAMILIES:
+        return MERGE_FAMILIES[kind.family](shapes, a, kind.rank)
+    if kind.family == "application":
+        return application(shapes[0], a, kind.rank, kind=kind.name)
+    rule = FAMILIES[kind.family]
+    if a.get("data_format") != "channels_first":
+        return rule(shapes[0], a, kind.rank)
+    shape = shapes[0]
+    try:
+        step = rule((*shape[1:], shape[0]), a, kind.rank)
+    except Geometry as exc:  # show the input as the layer sees it
+        if "input_shape" in exc.received:
+            exc.received["input_shape"] = _shown(shape)
+        raise
+    if len(step.shape) == len(shape) and len(shape) > 1:  # the spatial axes remain: channels first again
+        step.shape = (step.shape[-1], *step.shape[:-1])
+    return step
+
+
 def layer_step(spec: Spec, layer: Layer, shapes: Sequence[Shape]) -> Step:
     """One layer's Step from its inputs' shapes, or the SpecError Keras would have raised, worded."""
-    kind = layer.catalog
     try:
-        if kind.family in MERGE_FAMILIES:
-            return MERGE_FAMILIES[kind.family](shapes, layer.resolved(), kind.rank)
-        if kind.family == "application":
-            return application(shapes[0], layer.resolved(), kind.rank, kind=layer.kind)
-        return FAMILIES[kind.family](shapes[0], layer.resolved(), kind.rank)
+        return compute(layer.catalog, shapes, layer.resolved())
     except Geometry as exc:
         raise spec.error(layer, exc.what, **exc.received) from None
 

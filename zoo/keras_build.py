@@ -13,7 +13,9 @@ passed, which lets the property tests catch a catalogue default drifting from Ke
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from zoo import catalog, formula, weights
@@ -34,10 +36,21 @@ def import_keras() -> Any:
 MAX_PARAMS = 400_000_000
 
 
-def build(spec: Spec, *, compile: bool = True, seeded: bool = False) -> Any:
+def tensor_shape(tensor: Any) -> tuple[int | None, ...]:
+    """The shape (without the batch axis) of a Keras tensor given as ``input_tensor``."""
+    keras = import_keras()
+    if not isinstance(tensor, keras.KerasTensor):
+        raise SpecError("input_tensor must be a Keras tensor: keras.Input(...) or a layer's output. "
+                        f"Received: {type(tensor).__name__}")  # fmt: skip
+    return tuple(tensor.shape[1:])
+
+
+def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tensor: Any = None) -> Any:
     """Build (and by default compile) the spec's model; geometry is checked before Keras runs.
 
     ``seeded``: fill every weight with zoo's seeded values (zoo.fingerprint) after building.
+    ``input_tensor``: a Keras tensor the graph starts from, as keras.applications takes it (the
+    model's inputs are then the inputs it comes from, and the layers between are the model's too).
     """
     computed = formula.steps(spec)  # a SpecError with the arithmetic, before Keras is touched
     planned = formula.summarize(spec, computed)
@@ -51,7 +64,16 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False) -> Any:
             file=spec.origin.label,
         )
     keras = import_keras()
-    inputs = keras.Input(shape=spec.input, name=catalog.MODEL_INPUT)
+    if input_tensor is not None:
+        if tensor_shape(input_tensor) != tuple(spec.input):
+            raise SpecError(f"input_tensor's shape {(None, *tensor_shape(input_tensor))} is not the spec's "
+                            f"input {(None, *spec.input)}", file=spec.origin.label)  # fmt: skip
+        if spec.model == "sequential":
+            raise SpecError("input_tensor needs a functional model; this spec builds a keras.Sequential "
+                            "(write model: functional to build it functionally)", file=spec.origin.label)  # fmt: skip
+        inputs = input_tensor
+    else:
+        inputs = keras.Input(shape=spec.input, name=catalog.MODEL_INPUT)
     if spec.model == "sequential":
         model = keras.Sequential([inputs], name=spec.name)
     outputs = {catalog.MODEL_INPUT: inputs}
@@ -72,7 +94,9 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False) -> Any:
         except (ValueError, TypeError) as exc:  # a gap in the formula engine: never a raw Keras error
             raise spec.error(layer, f"Keras rejected this layer: {exc}") from exc
     if spec.model == "functional":
-        model = keras.Model(inputs, outputs[spec.layers[-1].name], name=spec.name)
+        # as keras.applications: the inputs an input_tensor comes from are the model's inputs
+        sources = inputs if input_tensor is None else keras.utils.get_source_inputs(inputs)
+        model = keras.Model(sources, outputs[spec.layers[-1].name], name=spec.name)
     if spec.weights is not None:  # a whole-model family spec: keras.applications' .h5 layout
         known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none
         model.load_weights(weights.resolve(spec.weights, known))
@@ -101,20 +125,35 @@ def layer_class(keras: Any, kind: catalog.LayerKind) -> Any:
     return getattr(importlib.import_module(kind.module), kind.class_name)
 
 
+@contextlib.contextmanager
+def image_data_format(keras: Any, data_format: str) -> Iterator[None]:
+    """Keras's global image data format set to ``data_format`` for the duration (keras.applications'
+    constructors read it), and restored after."""
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format(data_format)
+    try:
+        yield
+    finally:
+        keras.config.set_image_data_format(previous)
+
+
 def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     """The Keras layer (or nested application model) for one spec layer."""
     args = layer.keras_args
+    if "data_format" in layer.catalog.args:  # never Keras's global default: the spec's, always
+        args["data_format"] = layer.resolved()["data_format"]
     trainable = layer.args.get("trainable", True)
     if layer.catalog.family == "application":  # keras.applications' own model, as the tutorial builds it
         resolved = layer.resolved()
         base = formula.base_spec(layer.kind, input_shape, resolved)
         known = weights.WeightsFile.of_spec(base) if resolved["weights"] == "imagenet" else None
-        made = getattr(keras.applications, layer.kind)(
-            include_top=False,
-            weights=weights.resolve(resolved["weights"], known),
-            input_shape=input_shape,
-            pooling=args.get("pooling"),
-        )
+        with image_data_format(keras, resolved["data_format"]):  # keras.applications reads the config
+            made = getattr(keras.applications, layer.kind)(
+                include_top=False,
+                weights=weights.resolve(resolved["weights"], known),
+                input_shape=input_shape,
+                pooling=args.get("pooling"),
+            )
         # Built under Keras's own name, then renamed: EfficientNetV2 looks its block table up by `name`.
         made.name = layer.name
         # The base's own flag first: setting a model's `trainable` sets every layer inside it.

@@ -20,7 +20,8 @@ from zoo import blocks
 from zoo.errors import SpecError, did_you_mean
 from zoo.spec_format import Spec, load_yaml, read_text
 
-_VARIANTS = re.compile(r"^variants:", re.MULTILINE)
+# A family file has one of these keys at its top level (blocks.FAMILY_KEYS); a plain spec, none.
+_FAMILY = re.compile(r"^(?:" + "|".join(blocks.FAMILY_KEYS) + r")\s*:", re.MULTILINE)
 
 
 def builtin_dir() -> Path:
@@ -48,7 +49,7 @@ class Registry:
         self._fixed = None if dirs is None else [Path(d) for d in dirs]
         self._added: list[Path] = []
         self._cache: dict[tuple[Path, str, str], tuple[float, Spec]] = {}
-        self._families: dict[Path, tuple[float, list[str]]] = {}
+        self._families: dict[Path, tuple[float, list[str], bool]] = {}
 
     @property
     def dirs(self) -> list[Path]:
@@ -83,17 +84,22 @@ class Registry:
 
     def _names_in(self, path: Path) -> list[str]:
         """The model names a file defines: its stem, or a family file's variants."""
+        return self._read(path)[0]
+
+    def _read(self, path: Path) -> tuple[list[str], bool]:
+        """A file's model names, and whether it is a family file (with parameters: keras.applications'
+        arguments), whatever its variants are called."""
         mtime = path.stat().st_mtime
         cached = self._families.get(path)
         if cached and cached[0] == mtime:
-            return cached[1]
+            return cached[1], cached[2]
         text = read_text(path)
-        names = [path.stem]
-        if _VARIANTS.search(text):
+        names, family = [path.stem], False
+        if _FAMILY.search(text):
             data, source = load_yaml(text, str(path))
-            names = blocks.model_names(data, source, path.stem)
-        self._families[path] = (mtime, names)
-        return names
+            names, family = blocks.model_names(data, source, path.stem), blocks.is_family(data)
+        self._families[path] = (mtime, names, family)
+        return names, family
 
     def builtin_spec(self, name: str, **overrides: Any) -> Spec:
         """A spec shipped with zoo, whatever folders this registry has (pretrained bases use these)."""
@@ -103,8 +109,18 @@ class Registry:
         """Every model name of the file that defines ``name``, in the file's order."""
         return self._names_in(self.path(name))
 
+    def parameters(self, name: str) -> list[str]:
+        """A family's parameters (keras.applications' arguments and its own); none for a plain spec."""
+        path = self.path(name)
+        if not self._read(path)[1]:
+            return []
+        data, _ = load_yaml(read_text(path), str(path))
+        params = data.get("params") if isinstance(data, dict) else None
+        return list(params) if isinstance(params, dict) else []
+
     def is_family(self, name: str) -> bool:
-        return self._names_in(self.path(name)) != [self.path(name).stem]
+        """Whether ``name`` is a model of a family file (one variant or several)."""
+        return self._read(self.path(name))[1]
 
     def names(self, pattern: str | None = None) -> list[str]:
         """Model names, sorted (a family's variants among them, by name)."""

@@ -263,7 +263,6 @@ def _input_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
         isinstance(v, list)
         and 1 <= len(v) <= 4
         and all(x is None or (isinstance(x, int) and not isinstance(x, bool) and x >= 1) for x in v)
-        and v[-1] is not None
     ):
         return tuple(v)
     raise ctx.error("invalid input shape", v, valid)
@@ -352,6 +351,9 @@ TOP_LEVEL: dict[str, Arg] = {
     "input": Arg(_input_shape),
     # which Keras model class a spec builds; default: sequential for a chain, functional for a graph
     "model": Arg(catalog.one_of(*MODEL_KINDS), None),
+    # the image data format the model is built under, as keras.config.image_data_format() is in
+    # Keras: the default data_format of every layer that takes one (and of a pretrained base)
+    "data_format": Arg(catalog.one_of(*catalog.DATA_FORMATS), "channels_last"),
     "layers": Arg(lambda v, ctx: v),  # validated layer by layer below
     **{section: Arg(lambda v, ctx: v, None) for section in SECTIONS},
 }
@@ -460,7 +462,8 @@ def _family_schema(plain: Mapping[str, Any]) -> dict[str, Any]:
         "additionalProperties": False,
         "required": ["description", "layers"],
         "properties": {**{k: v for k, v in plain.items() if k != "layers"}, **family, "layers": items,
-                       "input": {"oneOf": [plain["input"], expr]}},
+                       "input": {"oneOf": [plain["input"], expr]},
+                       "data_format": {"oneOf": [plain["data_format"], expr]}},
     }
 
 
@@ -476,6 +479,7 @@ class Layer:
     name: str  # the layer's name in the built model
     index: int  # position in the spec's ``layers`` list
     inputs: tuple[str, ...] = ()  # names of the layers it takes (catalog.MODEL_INPUT: the model input)
+    data_format: str = "channels_last"  # its spec's: the default of its own data_format argument
 
     @property
     def keras_args(self) -> dict[str, Any]:
@@ -491,8 +495,10 @@ class Layer:
         return ("layers", self.index, self.kind)
 
     def resolved(self) -> dict[str, Any]:
-        """Arguments with the catalogue's (Keras's) defaults filled in."""
-        return catalog.resolve(self.catalog, self.args)
+        """Arguments with the catalogue's (Keras's) defaults filled in; ``data_format`` defaults to the
+        spec's, as a Keras layer's defaults to ``keras.config.image_data_format()``."""
+        follows = {"data_format": self.data_format} if "data_format" in self.catalog.args else {}
+        return catalog.resolve(self.catalog, {**follows, **self.args})
 
 
 @dataclass(frozen=True)
@@ -509,6 +515,7 @@ class Spec:
     fit: Mapping[str, Any] | None = None
     expect: Mapping[str, Any] = field(default_factory=dict)
     model: str = "sequential"  # the Keras model class it builds: "sequential" or "functional"
+    data_format: str = "channels_last"  # the image data format it is built under
     family: str | None = None  # the family file it is a variant of (resnet for resnet50)
     params: Mapping[str, Any] = field(default_factory=dict, compare=False)  # a family's, resolved
     # a whole-model spec's own weights: None (Keras's initialisers), "imagenet" or a file path
@@ -516,6 +523,9 @@ class Spec:
     weights_file: Mapping[str, Any] | None = field(default=None, compare=False)  # imagenet's file
     origin: Source = field(default_factory=Source, compare=False, repr=False)
     path: Path | None = field(default=None, compare=False, repr=False)
+    # what it was made from (parsed data, source, model name, overrides): a family's model is made
+    # again, its rules applied, when its weights change
+    recipe: Any = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_yaml(
@@ -561,10 +571,20 @@ class Spec:
         return _is_chain(self.layers)
 
     def with_weights(self, weights: str | os.PathLike[str] | None) -> Spec:
-        """The same spec with every pretrained base (or the whole model) loading ``weights`` instead."""
+        """The same spec with every pretrained base (or the whole model) loading ``weights`` instead.
+
+        A family's model is made again with ``weights``, so its rules apply (ImageNet weights with
+        the top need 1000 classes), as keras.applications applies them.
+        """
         value = os.fspath(weights) if weights is not None else None
         if self.family is not None:
-            return dataclasses.replace(self, weights=value)
+            if value == self.weights:
+                return self
+            if self.recipe is None:
+                return dataclasses.replace(self, weights=value)
+            data, source, name, overrides = self.recipe
+            return dataclasses.replace(_validate(data, source, name, {**overrides, "weights": value}),
+                                       path=self.path)  # fmt: skip
         layers = tuple(
             dataclasses.replace(layer, args={**layer.args, "weights": value})
             if "weights" in layer.catalog.args
@@ -621,27 +641,36 @@ def _plain_data(value: Any) -> Any:
 
 def _validate(data: Any, source: Source, name: str | None = None,
               overrides: Mapping[str, Any] | None = None) -> Spec:  # fmt: skip
+    """The Spec of ``data``: a family file's model ``name`` (default: its first), or a plain spec.
+
+    ``overrides`` are a family's parameters (keras.applications' arguments), or for any spec
+    ``input_shape`` and ``weights`` (None, "imagenet" or a file: a family's whole model, a plain
+    spec's pretrained bases).
+    """
     overrides = dict(overrides or {})
+    recipe = (data, source, name, dict(overrides))
+    weights_given = "weights" in overrides
+    weights = overrides.pop("weights", None)
+    if weights is not None:
+        weights = os.fspath(weights)
     if blocks.is_family(data):
-        weights = overrides.pop("weights", None)
         if name is None:  # the first variant (expansion refuses variants: that are not a mapping)
             variants = data.get("variants")
-            name = (next(iter(variants), None) if isinstance(variants, dict) else None) or data.get("name") or ""
+            first = next(iter(variants), None) if isinstance(variants, dict) else None
+            name = first or data.get("name") or ""
         expanded = blocks.expand(data, source, name, overrides, weights=weights, plain_keys=tuple(TOP_LEVEL))
         spec = _validate_plain(expanded.data, expanded.source)
-        if weights is not None and weights != "imagenet" and not str(weights).endswith((".h5", ".keras")):
-            raise SpecError(f"invalid weights. Received: weights={weights!r}. Valid: imagenet, None, "
-                            "or a path to a .h5 weights file", file=source.label)  # fmt: skip
         return dataclasses.replace(spec, family=expanded.family, params=expanded.params,
-                                   weights=weights, weights_file=expanded.weights_file)  # fmt: skip
+                                   weights=weights, weights_file=expanded.weights_file, recipe=recipe)  # fmt: skip
     if isinstance(data, dict) and overrides:
         for key, value in overrides.items():
             if key != "input_shape":
-                raise SpecError(f"unknown override{did_you_mean(key, ['input_shape'])}. Received: "
-                                f"{key}={show(value)}. Valid: input_shape (this spec has no parameters)",
+                raise SpecError(f"unknown override{did_you_mean(key, ['input_shape', 'weights'])}. Received: "
+                                f"{key}={show(value)}. Valid: input_shape, weights (this spec has no parameters)",
                                 file=source.label)  # fmt: skip
         data = {**data, "input": _plain_data(overrides["input_shape"])}
-    return _validate_plain(data, source)
+    spec = dataclasses.replace(_validate_plain(data, source), recipe=recipe)
+    return spec.with_weights(weights) if weights_given else spec
 
 
 def _validate_plain(data: Any, source: Source) -> Spec:
@@ -662,7 +691,13 @@ def _validate_plain(data: Any, source: Source) -> Spec:
     if not isinstance(rawlayers, list) or not rawlayers:
         raise source.error(("layers",), "must be a non-empty list of layers",
                            received={"layers": rawlayers})  # fmt: skip
-    layers = tuple(_layer(entry, i, source) for i, entry in enumerate(rawlayers))
+    data_format = top.get("data_format", "channels_last")
+    channels = 0 if data_format == "channels_first" else -1
+    if top["input"][channels] is None:
+        raise source.error(("input",), f"the channel axis (the {'first' if channels == 0 else 'last'}, "
+                           f"data_format {data_format}) must be given", received={"input": list(top["input"])},
+                           valid="e.g. [null, null, 3] for channels_last, [3, null, null] for channels_first")  # fmt: skip
+    layers = tuple(_layer(entry, i, source, data_format=data_format) for i, entry in enumerate(rawlayers))
     layers = _name_layers(layers, source)
     chain = _is_chain(layers)
     model = top.get("model") or ("sequential" if chain else "functional")
@@ -685,11 +720,13 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         fit=sections.get("fit"),
         expect=sections.get("expect", {}),
         model=model,
+        data_format=data_format,
         origin=source,
     )
 
 
-def _layer(entry: Any, index: int, source: Source, at: KeyPath | None = None) -> Layer:
+def _layer(entry: Any, index: int, source: Source, at: KeyPath | None = None, *,
+           data_format: str = "channels_last") -> Layer:  # fmt: skip
     """One ``{LayerClass: {arguments}}``, validated; ``at`` is its key path (default ``layers[index]``)."""
     path: KeyPath = at or ("layers", index)
     if not isinstance(entry, dict) or len(entry) != 1:
@@ -711,17 +748,17 @@ def _layer(entry: Any, index: int, source: Source, at: KeyPath | None = None) ->
     given = validate_mapping(args, (*path, kind), entry_kind.args, source,
                              rank=entry_kind.rank, what=f"{kind}'s value")  # fmt: skip
     if kind == "Sequential":
-        given["layers"] = _group(given["layers"], (*path, kind, "layers"), source)
-    return Layer(kind=kind, args=given, name=given.get("name") or "", index=index)
+        given["layers"] = _group(given["layers"], (*path, kind, "layers"), source, data_format)
+    return Layer(kind=kind, args=given, name=given.get("name") or "", index=index, data_format=data_format)
 
 
-def _group(entries: Any, path: KeyPath, source: Source) -> tuple[Layer, ...]:
+def _group(entries: Any, path: KeyPath, source: Source, data_format: str) -> tuple[Layer, ...]:
     """The layers of a nested Sequential: a non-empty chain of named, plain layers."""
     if not isinstance(entries, list) or not entries:
         raise source.error(path, "must be a non-empty list of layers", received={"layers": entries})
     inner = []
     for j, entry in enumerate(entries):
-        layer = _layer(entry, j, source, at=(*path, j))
+        layer = _layer(entry, j, source, at=(*path, j), data_format=data_format)
         where = (*path, j, layer.kind)
         if layer.kind in ("Sequential", *catalog.APPLICATIONS) or layer.kind in catalog.MERGES | catalog.OPS:
             raise source.error(where, f"a nested Sequential holds plain one-input layers, not {layer.kind}")

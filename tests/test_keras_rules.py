@@ -1,0 +1,211 @@
+"""keras.applications' argument rules, judged by Keras itself.
+
+For each family file and each way of breaking one of keras.applications' rules, Keras's own
+constructor is called with the arguments: where Keras raises, zoo must refuse the same arguments
+with Keras's words (its message, verbatim, is in zoo's); where Keras accepts them (it builds, or
+would go on to download ImageNet weights), zoo must accept them too. The expectations come from
+Keras, not from zoo. One family also goes through every entry point: ``zoo.spec``,
+``zoo.build``, ``zoo.summary`` (both engines), the command line and the pytest plugin.
+
+Keras's own cases of ``obtain_input_shape`` (``imagenet_utils_test.py``) run against zoo's
+``keras_rules.obtain_input_shape`` and Keras's function side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from keras_reference import APPLICATIONS, image_data_format, reference
+
+import zoo
+from zoo import keras_rules
+
+# One model per family file (the first variant), as the README's test command runs them.
+FIRSTS = [n for i, n in enumerate(APPLICATIONS)
+          if zoo.spec(n).family not in {zoo.spec(m).family for m in list(APPLICATIONS)[:i]}]  # fmt: skip
+
+# Each breaks (at most) one of keras.applications' rules.
+CASES: dict[str, dict[str, Any]] = {
+    "weights_not_a_file": {"weights": "no/such/weights.h5"},
+    "imagenet_top_10_classes": {"weights": "imagenet", "classes": 10},
+    "smaller_than_32": {"include_top": False, "input_shape": (16, 16, 3)},
+    "imagenet_top_other_size": {"weights": "imagenet", "input_shape": (96, 96, 3)},
+    "open_input_with_top": {"input_shape": (None, None, 3)},
+    "imagenet_one_channel": {"weights": "imagenet", "include_top": False, "input_shape": (96, 96, 1)},
+    "two_axes": {"include_top": False, "input_shape": (96, 96)},
+    "channels_first": {"data_format": "channels_first", "include_top": False, "input_shape": (3, 96, 96)},
+    "channels_first_too_small": {"data_format": "channels_first", "include_top": False, "input_shape": (3, 16, 16)},
+    "channels_first_imagenet_four_channels": {"data_format": "channels_first", "weights": "imagenet",
+                                              "include_top": False, "input_shape": (4, 96, 96)},
+}  # fmt: skip
+# Rules of one family (its own arguments).
+FAMILY_CASES: dict[str, dict[str, dict[str, Any]]] = {
+    "mobilenet": {
+        "imagenet_depth_multiplier_2": {"weights": "imagenet", "include_top": False, "depth_multiplier": 2},
+        "imagenet_alpha_0_3": {"weights": "imagenet", "include_top": False, "alpha": 0.3},
+        "imagenet_top_160": {"weights": "imagenet", "input_shape": (160, 160, 3)},
+    },
+    "mobilenet_v2": {
+        "imagenet_alpha_0_3": {"weights": "imagenet", "include_top": False, "alpha": 0.3},
+        "imagenet_top_96": {"weights": "imagenet", "input_shape": (96, 96, 3)},
+    },
+    "mobilenet_v3_small": {
+        "imagenet_alpha_0_5": {"weights": "imagenet", "include_top": False, "alpha": 0.5},
+        "imagenet_minimalistic_0_75": {"weights": "imagenet", "include_top": False, "alpha": 0.75,
+                                       "minimalistic": True},
+    },
+    "nasnet_mobile": {
+        "imagenet_open_input": {"weights": "imagenet", "include_top": False, "input_shape": (None, None, 3)},
+    },
+}  # fmt: skip
+
+
+class WouldDownload(Exception):
+    """Keras accepted the arguments and went on to fetch the ImageNet file."""
+
+
+@contextlib.contextmanager
+def no_downloads() -> Any:
+    from keras.src.utils import file_utils
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise WouldDownload(args[0] if args else kwargs.get("fname"))
+
+    original = file_utils.get_file
+    file_utils.get_file = refuse
+    try:
+        yield
+    finally:
+        file_utils.get_file = original
+
+
+def keras_verdict(name: str, args: dict[str, Any]) -> str | None:
+    """Keras's message for ``args``, or None where keras.applications accepts them."""
+    args = dict(args)
+    data_format = args.pop("data_format", None)
+    with image_data_format(data_format), no_downloads():
+        try:
+            reference(name, **args)
+        except WouldDownload:
+            return None
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def zoo_verdict(name: str, args: dict[str, Any]) -> str | None:
+    try:
+        zoo.spec(name, **args)
+    except zoo.SpecError as exc:
+        return str(exc)
+    return None
+
+
+def rule_cases() -> list[Any]:
+    out = []
+    for name in APPLICATIONS:
+        cases = {**CASES, **FAMILY_CASES.get(name, {})}
+        marks = [] if name in FIRSTS else [pytest.mark.applications]
+        out += [pytest.param(name, args, id=f"{name}-{case}", marks=marks) for case, args in cases.items()]
+    return out
+
+
+@pytest.mark.parametrize(("name", "args"), rule_cases())
+def test_keras_rules_in_keras_words(name, args):
+    want = keras_verdict(name, args)
+    got = zoo_verdict(name, args)
+    if want is None:
+        assert got is None, f"keras.applications accepts {args}; zoo says: {got}"
+    else:
+        assert got is not None, f"keras.applications refuses {args} ({want}); zoo accepts them"
+        assert want in got, f"Keras's words: {want!r}\nzoo's: {got!r}"
+
+
+def test_the_judge_can_fail():
+    """A rule zoo does not have (Keras's weights rule, reworded) is caught by the comparison."""
+    want = keras_verdict("resnet50", CASES["weights_not_a_file"])
+    assert want is not None and "should be either `None`" in want
+    assert want not in want.replace("  Received", " Received")  # one space less is another message
+
+
+ENTRY_ARGS = {"weights": "imagenet", "classes": 10}
+ENTRY_WORDS = "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  Received classes=10"
+
+
+def test_keras_rule_through_every_entry_point(zoo_model, tmp_path):
+    assert ENTRY_WORDS in keras_verdict("resnet50", ENTRY_ARGS)
+    for call in (
+        lambda: zoo.spec("resnet50", **ENTRY_ARGS),
+        lambda: zoo.build("resnet50", **ENTRY_ARGS),
+        lambda: zoo.summary("resnet50", engine="formula", **ENTRY_ARGS),
+        lambda: zoo.summary("resnet50", engine="keras", **ENTRY_ARGS),
+        lambda: zoo_model("resnet50", **ENTRY_ARGS),
+    ):
+        with pytest.raises(zoo.SpecError) as caught:
+            call()
+        assert ENTRY_WORDS in str(caught.value)
+    cli = subprocess.run([sys.executable, "-m", "zoo", "summary", "resnet50", "--engine", "formula",
+                          "--set", "weights=imagenet", "--set", "classes=10"],
+                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert cli.returncode == 2 and ENTRY_WORDS in cli.stderr and "Traceback" not in cli.stderr
+
+
+# ---------------------------------------------------------------- obtain_input_shape, Keras's own cases
+
+
+def keras_obtain(**kwargs: Any) -> Any:
+    from keras.src.applications import imagenet_utils
+
+    try:
+        return imagenet_utils.obtain_input_shape(**kwargs)
+    except ValueError as exc:
+        return ("ValueError", str(exc))
+
+
+def zoo_obtain(**kwargs: Any) -> Any:
+    try:
+        shape = keras_rules.obtain_input_shape(**kwargs)
+    except keras_rules.KerasRuleError as exc:
+        return ("ValueError", exc.message)
+    return tuple(shape)
+
+
+# imagenet_utils_test.py's test_obtain_input_shape, both data formats, plus the refusals' words
+OBTAIN_CASES = [
+    {"input_shape": (224, 224, 3), "default_size": 299, "min_size": 139, "data_format": "channels_last",
+     "require_flatten": True, "weights": "imagenet"},
+    *({"input_shape": shape, "default_size": None, "min_size": 139, "data_format": fmt, "require_flatten": False}
+      for fmt in ("channels_last", "channels_first")
+      for shape in ((100, 100, 3), (3, 100, 100), (100, 3), (3, 100), (100, 100, 5), (5, 100, 100))),
+    {"input_shape": None, "default_size": None, "min_size": 139, "data_format": "channels_first",
+     "require_flatten": True},
+    {"input_shape": (3, 200, 200), "default_size": None, "min_size": 139, "data_format": "channels_first",
+     "require_flatten": True},
+    *({"input_shape": None, "default_size": None, "min_size": 139, "data_format": fmt, "require_flatten": False}
+      for fmt in ("channels_last", "channels_first")),
+    {"input_shape": (150, 150, 3), "default_size": None, "min_size": 139, "data_format": "channels_last",
+     "require_flatten": False},
+    {"input_shape": (3, None, None), "default_size": None, "min_size": 139, "data_format": "channels_first",
+     "require_flatten": False},
+    # beyond Keras's test: the ImageNet rules' words
+    {"input_shape": (96, 96, 1), "default_size": 224, "min_size": 32, "data_format": "channels_last",
+     "require_flatten": False, "weights": "imagenet"},
+    {"input_shape": (1, 96, 96), "default_size": 224, "min_size": 32, "data_format": "channels_first",
+     "require_flatten": False, "weights": "imagenet"},
+    {"input_shape": None, "default_size": 224, "min_size": 32, "data_format": "channels_first",
+     "require_flatten": True, "weights": "imagenet"},
+    {"input_shape": (None, None, 3), "default_size": 224, "min_size": 32, "data_format": "channels_last",
+     "require_flatten": True},
+    {"input_shape": (64, 64, 4), "default_size": 224, "min_size": 32, "data_format": "channels_last",
+     "require_flatten": True},
+]  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore:This model usually expects 1 or 3 input channels")
+@pytest.mark.parametrize("kwargs", OBTAIN_CASES, ids=lambda kw: f"{kw['data_format']}-{kw['input_shape']}")
+def test_obtain_input_shape_as_keras(kwargs):
+    assert zoo_obtain(**kwargs) == keras_obtain(**kwargs)
