@@ -71,6 +71,14 @@ def check(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> None:
 # ---------------------------------------------------------------- strategies
 
 
+def formatted(kind: str, args: dict[str, Any], shape: tuple[int, ...], channels_first: bool):
+    """The same layer with ``data_format: channels_first`` and its input's channels moved first,
+    where the layer takes a data format (Keras computes its shapes on any backend and device)."""
+    if channels_first and "data_format" in catalog.LAYERS[kind].args:
+        return kind, {**args, "data_format": "channels_first"}, (shape[-1], *shape[:-1])
+    return kind, args, shape
+
+
 def per_axis(rank: int, low: int, high: int) -> st.SearchStrategy[Any]:
     """An int, or a list of one int per axis: both argument forms Keras accepts."""
     return st.one_of(st.integers(low, high), st.lists(st.integers(low, high), min_size=rank, max_size=rank))
@@ -105,7 +113,7 @@ def convolutions(draw: st.DrawFn, kinds: tuple[str, ...]) -> tuple[str, dict[str
         args["use_bias"] = draw(st.booleans())
     if draw(st.integers(0, 9)) == 0:
         args["trainable"] = False
-    return kind, args, draw(grid(rank))
+    return formatted(kind, args, draw(grid(rank)), draw(st.booleans()))
 
 
 def _kinds(family: str) -> tuple[str, ...]:
@@ -144,7 +152,7 @@ def poolings(draw: st.DrawFn):
         args["pool_size"] = draw(per_axis(rank, 1, 4))
     if draw(st.booleans()):
         args["strides"] = draw(per_axis(rank, 1, 3))
-    return kind, args, draw(grid(rank))
+    return formatted(kind, args, draw(grid(rank)), draw(st.booleans()))
 
 
 @given(poolings())
@@ -152,15 +160,16 @@ def test_pooling(case):
     check(*case)
 
 
-@given(st.sampled_from(_kinds("global_pool")), st.booleans(), st.data())
-def test_global_pooling(kind, keepdims, data):
-    check(kind, {"keepdims": keepdims}, data.draw(grid(catalog.LAYERS[kind].rank)))
+@given(st.sampled_from(_kinds("global_pool")), st.booleans(), st.booleans(), st.data())
+def test_global_pooling(kind, keepdims, channels_first, data):
+    check(*formatted(kind, {"keepdims": keepdims}, data.draw(grid(catalog.LAYERS[kind].rank)), channels_first))
 
 
 @given(st.sampled_from(_kinds("upsampling")), st.data())
 def test_upsampling(kind, data):
     rank = catalog.LAYERS[kind].rank
-    check(kind, {"size": data.draw(per_axis(rank, 1, 3))}, data.draw(grid(rank)))
+    args = {"size": data.draw(per_axis(rank, 1, 3))}
+    check(*formatted(kind, args, data.draw(grid(rank)), data.draw(st.booleans())))
 
 
 @st.composite
@@ -176,7 +185,7 @@ def amounts(draw: st.DrawFn, rank: int, high: int) -> Any:
 def test_zero_padding_and_cropping(kind, data):
     rank = catalog.LAYERS[kind].rank
     key = "padding" if kind.startswith("Zero") else "cropping"
-    check(kind, {key: data.draw(amounts(rank, 6))}, data.draw(grid(rank)))
+    check(*formatted(kind, {key: data.draw(amounts(rank, 6))}, data.draw(grid(rank)), data.draw(st.booleans())))
 
 
 @given(
@@ -187,6 +196,7 @@ def test_zero_padding_and_cropping(kind, data):
 def test_flatten_and_reshape(shape, target, infer_at):
     shape = tuple(shape)
     check("Flatten", {}, shape)
+    check("Flatten", {"data_format": "channels_first"}, shape)
     if 0 <= infer_at < len(target):
         target[infer_at] = -1
     check("Reshape", {"target_shape": target}, shape)
@@ -229,6 +239,7 @@ def test_dropout_and_activation_keep_the_shape(shape, rate, activation):
     check("Activation", {"activation": activation}, tuple(shape))
 
 
+@pytest.mark.filterwarnings("ignore:This model usually expects 1 or 3 input channels")  # Keras's and zoo's
 @pytest.mark.parametrize(
     ("shape", "pooling"),
     [((224, 224, 3), None), ((32, 32, 3), None), ((31, 40, 3), None), ((75, 50, 1), "avg"),

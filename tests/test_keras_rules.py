@@ -58,8 +58,20 @@ FAMILY_CASES: dict[str, dict[str, dict[str, Any]]] = {
         "imagenet_minimalistic_0_75": {"weights": "imagenet", "include_top": False, "alpha": 0.75,
                                        "minimalistic": True},
     },
+    # validate_activation: activations.get("linear") is activations.get(None), which Keras allows
+    **{name: {"imagenet_top_linear": {"weights": "imagenet", "classifier_activation": "linear"}}
+       for name in ("resnet50_v2", "inception_v3", "inception_resnet_v2", "xception", "densenet121", "convnext_tiny")},
     "nasnet_mobile": {
+        "imagenet_top_linear": {"weights": "imagenet", "classifier_activation": "linear"},
         "imagenet_open_input": {"weights": "imagenet", "include_top": False, "input_shape": (None, None, 3)},
+        "imagenet_top_open_input": {"weights": "imagenet", "input_shape": (None, None, 3)},
+        "imagenet_no_top_no_input_shape": {"weights": "imagenet", "include_top": False},
+    },
+    "nasnet_large": {
+        "imagenet_open_input": {"weights": "imagenet", "include_top": False, "input_shape": (None, None, 3)},
+        "imagenet_top_open_input": {"weights": "imagenet", "input_shape": (None, None, 3)},
+        "imagenet_no_top_no_input_shape": {"weights": "imagenet", "include_top": False},
+        "imagenet_open_rows": {"weights": "imagenet", "include_top": False, "input_shape": (None, 96, 3)},
     },
 }  # fmt: skip
 
@@ -109,7 +121,8 @@ def rule_cases() -> list[Any]:
     out = []
     for name in APPLICATIONS:
         cases = {**CASES, **FAMILY_CASES.get(name, {})}
-        marks = [] if name in FIRSTS else [pytest.mark.applications]
+        # they call keras.applications' constructors, which build a model where the arguments pass
+        marks = [pytest.mark.slow] if name in FIRSTS else [pytest.mark.slow, pytest.mark.applications]
         out += [pytest.param(name, args, id=f"{name}-{case}", marks=marks) for case, args in cases.items()]
     return out
 
@@ -123,6 +136,49 @@ def test_keras_rules_in_keras_words(name, args):
     else:
         assert got is not None, f"keras.applications refuses {args} ({want}); zoo accepts them"
         assert want in got, f"Keras's words: {want!r}\nzoo's: {got!r}"
+
+
+# Rules of keras.applications' inner constructors that its public models cannot reach (they pass a
+# fixed architecture) and zoo's families can (the architecture is a parameter): Keras's own function
+# judges them. Each: zoo's model and arguments, then Keras's function and its arguments.
+INNER_CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
+    "nasnet_mobile-penultimate_filters_1000": (
+        "nasnet_mobile", {"penultimate_filters": 1000},
+        "nasnet.NASNet", {"penultimate_filters": 1000, "num_blocks": 4, "stem_block_filters": 32,
+                          "skip_reduction": False, "default_size": 224}),
+    "nasnet_mobile-imagenet_default_size_300": (
+        "nasnet_mobile", {"weights": "imagenet", "include_top": False, "input_shape": (96, 96, 3), "num_blocks": 1,
+                          "default_size": 300},
+        "nasnet.NASNet", {"weights": "imagenet", "include_top": False, "input_shape": (96, 96, 3), "num_blocks": 1,
+                          "penultimate_filters": 1056, "stem_block_filters": 32, "skip_reduction": False,
+                          "default_size": 300}),
+    "densenet121-imagenet_other_blocks": (
+        "densenet121", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "blocks": [1, 1, 1, 1]},
+        "densenet.DenseNet", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3),
+                              "blocks": [1, 1, 1, 1]}),
+    "convnext_tiny-imagenet_other_depths": (
+        "convnext_tiny", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "depths": [1, 1, 1, 1]},
+        "convnext.ConvNeXt", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3),
+                              "depths": [1, 1, 1, 1], "projection_dims": [96, 192, 384, 768],
+                              "name": "convnext_tiny", "weights_name": "convnext_tiny"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "function", "keras_args"),
+                         [pytest.param(*case, id=case_id) for case_id, case in INNER_CASES.items()])  # fmt: skip
+def test_inner_constructor_rules_in_keras_words(name, args, function, keras_args):
+    import importlib
+
+    import keras
+
+    module, function_name = function.rsplit(".", 1)
+    constructor = getattr(importlib.import_module(f"keras.src.applications.{module}"), function_name)
+    keras.utils.clear_session()
+    with no_downloads(), pytest.raises(ValueError) as refused:  # each case breaks one of Keras's rules
+        constructor(**{"weights": None, **keras_args})
+    got = zoo_verdict(name, args)
+    assert got is not None, f"Keras's {function} refuses {keras_args} ({refused.value}); zoo accepts {args}"
+    assert str(refused.value) in got, f"Keras's words: {str(refused.value)!r}\nzoo's: {got!r}"
 
 
 def test_the_judge_can_fail():

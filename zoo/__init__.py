@@ -25,8 +25,8 @@ from zoo.weights import WeightsError
 
 __all__ = [
     "Layer", "Registry", "Row", "Spec", "SpecError", "Summary", "WeightsError",
-    "RunResult", "add_spec_dir", "build", "default_registry", "explain", "names", "run", "spec",
-    "summary",
+    "RunResult", "add_spec_dir", "build", "decode_predictions", "default_registry", "explain", "names",
+    "preprocess_input", "run", "spec", "summary",
 ]  # fmt: skip
 __version__ = "0.1.0"
 
@@ -188,6 +188,28 @@ def summary(name_or_spec: str | Spec, engine: str = "keras", **overrides: Any) -
         model = build(the_spec, weights=None, compile=False)
         return summaries.from_keras(model, order=[layer.name for layer in the_spec.layers])
     raise SpecError(f"unknown engine. Received: engine={engine!r}. Valid: {', '.join(ENGINES)}")
+
+
+def preprocess_input(name_or_spec: str | Spec, x: Any, data_format: str | None = None) -> Any:
+    """What ``keras.applications.<module>.preprocess_input(x)`` gives for this model's family, on a
+    numpy array (a copy: ``x`` is left as it is). ``data_format``: default Keras's configured one
+    where Keras is in use, else channels_last. No framework is imported."""
+    from zoo import preprocessing
+
+    the_spec = _as_spec(name_or_spec)
+    if the_spec.preprocess is None:
+        raise SpecError(f"{the_spec.name!r} names no preprocessing (only keras.applications' families do: "
+                        "their preprocess: key)", file=the_spec.origin.label)  # fmt: skip
+    return preprocessing.preprocess(x, the_spec.preprocess, data_format)
+
+
+def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[Any, ...]]]:
+    """``keras.applications.imagenet_utils.decode_predictions``: each row's ``top`` ImageNet classes
+    as ``(class_name, description, score)``, from the class index in Keras's cache (it says which
+    file to put where when it is missing and cannot be downloaded)."""
+    from zoo import preprocessing
+
+    return preprocessing.decode(preds, preprocessing.class_index(), top)
 
 
 def explain(name_or_spec: str | Spec, **overrides: Any) -> str:

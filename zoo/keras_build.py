@@ -14,7 +14,9 @@ passed, which lets the property tests catch a catalogue default drifting from Ke
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +36,32 @@ def import_keras() -> Any:
 # A spec must not be able to exhaust memory, yet every keras.applications model must build:
 # ConvNeXtXLarge, the largest, has 350 M parameters (1.3 GiB as float32).
 MAX_PARAMS = 400_000_000
+
+
+def after_tensor_history(keras: Any, spec: Spec, tensor: Any) -> Spec:
+    """The spec with its automatic layer names continued after the layers ``tensor`` comes from.
+
+    zoo names layers as a fresh Keras session would (``conv2d``, ``conv2d_1``, ...). Keras's
+    counters continue after the layers already built for an ``input_tensor`` (a ``conv2d`` before
+    InceptionV3 makes its first convolution ``conv2d_1``); so do zoo's, or the names would collide.
+    """
+    history = keras.Model(keras.utils.get_source_inputs(tensor), tensor, name="zoo_input_tensor_history")
+    taken: dict[str, int] = {}
+    for layer in history.layers:
+        base = re.sub(r"_\d+$", "", layer.name)
+        taken[base] = taken.get(base, 0) + 1
+    renamed = {}
+    for layer in spec.layers:
+        match = re.fullmatch(r"(.*?)(?:_(\d+))?", layer.name)
+        base, n = (match[1], int(match[2] or 0)) if match else (layer.name, 0)
+        if base == catalog.default_name(layer.kind) and taken.get(base):
+            renamed[layer.name] = f"{base}_{n + taken[base]}"
+    if not renamed:
+        return spec
+    layers = tuple(dataclasses.replace(layer, name=renamed.get(layer.name, layer.name),
+                                       inputs=tuple(renamed.get(i, i) for i in layer.inputs))
+                   for layer in spec.layers)  # fmt: skip
+    return dataclasses.replace(spec, layers=layers)
 
 
 def tensor_shape(tensor: Any) -> tuple[int | None, ...]:
@@ -72,6 +100,9 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
             raise SpecError("input_tensor needs a functional model; this spec builds a keras.Sequential "
                             "(write model: functional to build it functionally)", file=spec.origin.label)  # fmt: skip
         inputs = input_tensor
+        named = after_tensor_history(keras, spec, input_tensor)
+        if named is not spec:
+            spec, computed = named, formula.steps(named)
     else:
         inputs = keras.Input(shape=spec.input, name=catalog.MODEL_INPUT)
     if spec.model == "sequential":

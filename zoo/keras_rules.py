@@ -10,6 +10,7 @@ tests run Keras's own cases (``imagenet_utils_test.py``) against both.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 
@@ -44,6 +45,10 @@ def obtain_input_shape(
     input_shape = _shape(input_shape)
     channels_first = data_format == "channels_first"
     if weights != "imagenet" and input_shape and len(input_shape) == 3:
+        channels = input_shape[0] if channels_first else input_shape[-1]
+        if channels not in {1, 3}:  # Keras's warning, in its words
+            warnings.warn("This model usually expects 1 or 3 input channels. However, it was passed an "
+                          f"input_shape with {channels} input channels.", UserWarning, stacklevel=2)  # fmt: skip
         if channels_first:
             default_shape: tuple[Any, ...] = (input_shape[0], default_size, default_size)
         else:

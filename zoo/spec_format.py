@@ -309,7 +309,8 @@ METRICS = (
     "mean_squared_error", "mean_absolute_error", "mse", "mae",
 )  # fmt: skip
 
-MODEL_KINDS = ("sequential", "functional")  # keras.Sequential, or keras.Model(inputs, outputs)
+MODEL_KINDS = ("sequential", "functional")
+PREPROCESS_MODES = ("caffe", "tf", "torch", "none")  # zoo.preprocessing.MODES  # keras.Sequential, or keras.Model(inputs, outputs)
 
 _EXPECT_LAYER = {
     "name": Arg(_string, None),
@@ -354,6 +355,8 @@ TOP_LEVEL: dict[str, Arg] = {
     # the image data format the model is built under, as keras.config.image_data_format() is in
     # Keras: the default data_format of every layer that takes one (and of a pretrained base)
     "data_format": Arg(catalog.one_of(*catalog.DATA_FORMATS), "channels_last"),
+    # how its input images are prepared, as keras.applications' preprocess_input (zoo.preprocess_input)
+    "preprocess": Arg(catalog.one_of(*PREPROCESS_MODES), None),
     "layers": Arg(lambda v, ctx: v),  # validated layer by layer below
     **{section: Arg(lambda v, ctx: v, None) for section in SECTIONS},
 }
@@ -516,6 +519,7 @@ class Spec:
     expect: Mapping[str, Any] = field(default_factory=dict)
     model: str = "sequential"  # the Keras model class it builds: "sequential" or "functional"
     data_format: str = "channels_last"  # the image data format it is built under
+    preprocess: str | None = None  # keras.applications' preprocess_input mode, where it has one
     family: str | None = None  # the family file it is a variant of (resnet for resnet50)
     params: Mapping[str, Any] = field(default_factory=dict, compare=False)  # a family's, resolved
     # a whole-model spec's own weights: None (Keras's initialisers), "imagenet" or a file path
@@ -721,6 +725,7 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         expect=sections.get("expect", {}),
         model=model,
         data_format=data_format,
+        preprocess=top.get("preprocess"),
         origin=source,
     )
 

@@ -147,12 +147,14 @@ def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile | N
         try:
             path = _download(wf)
         except Exception as exc:  # no network, proxy, disk: all end the same way for the user
+            is_model = " " not in model  # a model's weights, or another ImageNet file (the class index)
             raise WeightsError(
-                f"ImageNet weights for {model} are not in Keras's cache and could not be "
+                f"{'ImageNet weights for ' if is_model else 'The '}{model} "
+                f"{'are' if is_model else 'is'} not in Keras's cache and could not be "
                 f"downloaded ({type(exc).__name__}). Put the file {wf.filename} in the folder "
-                f"{path.parent}/ (Keras's cache, $KERAS_HOME/models/; original: {wf.origin}), "
-                f"for example with `zoo weights install {model} FILE`; "
-                "or pass weights=None to build the architecture only, with random weights",
+                f"{path.parent}/ (Keras's cache, $KERAS_HOME/models/; original: {wf.origin})"
+                + (f", for example with `zoo weights install {model} FILE`; "
+                   "or pass weights=None to build the architecture only, with random weights" if is_model else ""),
                 file=str(path),
             ) from None
     _check_hash(path, wf)
