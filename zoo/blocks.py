@@ -27,7 +27,7 @@ from typing import Any
 
 from zoo import catalog
 from zoo.errors import KeyPath, Source, SpecError, cut, did_you_mean, format_key, reason, show
-from zoo.expressions import Budget, ExpressionError, evaluate
+from zoo.expressions import Budget, ExpressionError, evaluate, names_in
 from zoo.keras_rules import KerasRuleError
 
 # Keys that make a spec a family file (everything else is a plain spec's key).
@@ -203,19 +203,26 @@ def expand(
         x.check_keys(data, (), [*plain_keys, *FAMILY_KEYS], "unknown key")
     env: dict[str, Any] = {**params, "variant": name, "weights": weights}
     lets = x.mapping(data, "let")
+    rules = x.sequence(data, "require")
+    # keras.applications' order: a constructor checks its own arguments first, then computes from them.
+    # A requirement that reads only arguments `let:` leaves alone is checked before `let:`; the others
+    # once the values they read are final.
+    early = [i for i, rule in enumerate(rules) if _reads(rule) <= set(env) - set(lets)]
     if takes_input_shape:
-        # keras.applications' order: `let:` sees the arguments as given and may rebind them, as Keras's
-        # code does (input_shape: "=obtain_input_shape(input_shape, 224, 32, ...)"); then the input
+        # `let:` sees the arguments as given and may rebind them, as Keras's code does
+        # (input_shape: "=obtain_input_shape(input_shape, 224, 32, ...)"); then the input
         # (input: "=input_tensor or input_shape"); from there on `input_shape` is the model's input.
         env["input_shape"] = _plain_list(params["input_shape"])
+        x.check_requirements(rules, early, env)
         x.let(lets, env)
         input_shape = x.value(input_shape, env, ("input",))
         env["input_shape"] = _plain_list(input_shape)
     else:
         env["input_shape"] = _plain_list(input_shape)
+        x.check_requirements(rules, early, env)
         x.let(lets, env)
     x.genv = env
-    x.check_requirements(x.sequence(data, "require"), env)
+    x.check_requirements(rules, [i for i in range(len(rules)) if i not in early], env)
     x.check_blocks(x.mapping(data, "blocks"), data.get("layers"))
     x.defaults = x.check_defaults(x.mapping(data, "defaults"), env)
     layers = data.get("layers")
@@ -233,6 +240,22 @@ def expand(
     plain["layers"] = x.out
     source_out = ExpandedSource(source.label, source.lines, tuple(x.prov), x.variant_text)
     return Expanded(plain, source_out, data.get("family"), params, weights_file)
+
+
+def _reads(rule: Any) -> set[str]:
+    """The names a requirement reads: in its condition and in its message's ``{...}`` templates."""
+    if not isinstance(rule, dict):
+        return set()
+    that, message = rule.get("that"), rule.get("message")
+    texts = [that[1:]] if isinstance(that, str) and that.startswith("=") else []
+    texts += _TEMPLATE.findall(message) if isinstance(message, str) else []
+    out: set[str] = set()
+    for text in texts:
+        try:
+            out |= names_in(text)
+        except ExpressionError:
+            out.add("\0")  # not an expression: checked last, where evaluating it words the error
+    return out
 
 
 def _plain_list(value: Any) -> Any:
@@ -387,9 +410,10 @@ class _Expansion:
         for key, value in lets.items():
             env[key] = self.value(value, env, ("let", key)) if not isinstance(value, dict) else value
 
-    def check_requirements(self, rules: list[Any], env: Mapping[str, Any]) -> None:
-        """``require:``: each ``that`` true, else the error says the rule's message."""
-        for i, rule in enumerate(rules):
+    def check_requirements(self, rules: list[Any], which: list[int], env: Mapping[str, Any]) -> None:
+        """Requirements ``which`` of ``require:``: each ``that`` true, else the error is its message."""
+        for i in which:
+            rule = rules[i]
             path: KeyPath = ("require", i)
             form = "{that: =EXPRESSION, message: TEXT}"
             if not isinstance(rule, dict):

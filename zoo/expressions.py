@@ -164,8 +164,9 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 
 
 def names_in(text: str) -> set[str]:
-    """The variable names an expression reads (for did-you-mean and dependency checks)."""
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)} - set(FUNCTIONS)
+    """The variable names an expression reads (for did-you-mean and dependency checks); an
+    ExpressionError where ``text`` is not an expression."""
+    return {n.id for n in ast.walk(_parse(text)) if isinstance(n, ast.Name)} - set(FUNCTIONS)
 
 
 def evaluate(text: str, env: Mapping[str, Any], budget: Budget | None = None) -> Any:

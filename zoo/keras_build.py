@@ -126,7 +126,10 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
             raise spec.error(layer, f"Keras rejected this layer: {exc}") from exc
     if spec.model == "functional":
         # as keras.applications: the inputs an input_tensor comes from are the model's inputs
-        sources = inputs if input_tensor is None else keras.utils.get_source_inputs(inputs)
+        sources = inputs
+        if input_tensor is not None:
+            sources = keras.utils.get_source_inputs(inputs)
+            sources = sources[0] if spec.source_inputs == "first" else sources
         model = keras.Model(sources, outputs[spec.layers[-1].name], name=spec.name)
     if spec.weights is not None:  # a whole-model family spec: keras.applications' .h5 layout
         known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none

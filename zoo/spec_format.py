@@ -355,6 +355,9 @@ TOP_LEVEL: dict[str, Arg] = {
     # the image data format the model is built under, as keras.config.image_data_format() is in
     # Keras: the default data_format of every layer that takes one (and of a pretrained base)
     "data_format": Arg(catalog.one_of(*catalog.DATA_FORMATS), "channels_last"),
+    # a model built on an input_tensor: its inputs are those the tensor comes from, as a list
+    # (keras.applications) or the first of them (ConvNeXt: get_source_inputs(input_tensor)[0])
+    "source_inputs": Arg(catalog.one_of("list", "first"), "list"),
     # how its input images are prepared, as keras.applications' preprocess_input (zoo.preprocess_input)
     "preprocess": Arg(catalog.one_of(*PREPROCESS_MODES), None),
     "layers": Arg(lambda v, ctx: v),  # validated layer by layer below
@@ -520,6 +523,7 @@ class Spec:
     model: str = "sequential"  # the Keras model class it builds: "sequential" or "functional"
     data_format: str = "channels_last"  # the image data format it is built under
     preprocess: str | None = None  # keras.applications' preprocess_input mode, where it has one
+    source_inputs: str = "list"  # built on an input_tensor: its source inputs as a list, or the first
     family: str | None = None  # the family file it is a variant of (resnet for resnet50)
     params: Mapping[str, Any] = field(default_factory=dict, compare=False)  # a family's, resolved
     # a whole-model spec's own weights: None (Keras's initialisers), "imagenet" or a file path
@@ -726,6 +730,7 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         model=model,
         data_format=data_format,
         preprocess=top.get("preprocess"),
+        source_inputs=top.get("source_inputs", "list"),
         origin=source,
     )
 
