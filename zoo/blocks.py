@@ -328,7 +328,7 @@ class _Expansion:
     def value(self, value: Any, env: Mapping[str, Any], path: KeyPath) -> Any:
         """A spec value with its expressions (strings starting with '=') evaluated, recursively."""
         if isinstance(value, str) and value.startswith("="):
-            return _plain_list(self.evaluate(value[1:], env, path, f"expression {value!r}"))
+            return _plain_list(self.evaluate(value[1:], env, path, f"expression {cut(repr(value))}"))
         self.charge(1 + (len(value) if isinstance(value, (list, dict)) else 0), path)
         if isinstance(value, list):
             return [self.value(v, env, (*path, i)) for i, v in enumerate(value)]
@@ -360,7 +360,7 @@ class _Expansion:
 
         def fill(m: re.Match[str]) -> str:
             nonlocal made
-            piece = str(self.evaluate(m[1], env, path, f"template {text!r}"))
+            piece = str(self.evaluate(m[1], env, path, f"template {cut(repr(text))}"))
             made += len(piece)
             self.charge(len(piece), path)
             if made > MAX_TEXT_CHARS:
