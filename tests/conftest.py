@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -88,3 +91,23 @@ def keras_summary():
 def spec_text():
     """A valid spec's YAML, for tests that break it on purpose."""
     return (ROOT / "specs" / "conv2d_stride2.yaml").read_text(encoding="utf-8")
+
+
+class Hang(Exception):
+    """A test ran past its time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int, what: str) -> Iterator[None]:
+    """Turn a hang into a failure: a SIGALRM after ``seconds`` raises Hang inside the block."""
+
+    def alarm(signum, frame):
+        raise Hang(f"{what} took more than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -7,12 +7,12 @@ The default run tries 150 mutants; `pytest -m fuzz` runs 3,000 more.
 
 from __future__ import annotations
 
-import signal
+import contextlib
 from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, time_limit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -93,29 +93,14 @@ def mutants(draw: st.DrawFn) -> str:
     return text
 
 
-class Hang(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise Hang("a spec took more than 60 s to load and build")
-
-
 def load_and_build(text: str) -> None:
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(60)
-    try:
+    with time_limit(60, "a spec's load and build"), contextlib.suppress(zoo.SpecError):
         spec = zoo.Spec.from_yaml(text, "fuzz.yaml")
         planned = zoo.summary(spec, engine="formula")
         # Keras builds of the big family models take seconds each: they are covered by
         # test_applications; here they go through expansion, validation and the formula engine.
         if len(spec.layers) <= 40 or planned.total_params > 10**9:  # the huge ones must be refused
             zoo.build(spec)
-    except zoo.SpecError:
-        pass
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(autouse=True)

@@ -52,17 +52,26 @@ def format_key(path: KeyPath) -> str:
     return out
 
 
+MAX_SHOWN = 300  # characters of one value in a message; a longer one is cut with "..."
+
+
 def show(value: Any) -> str:
-    """A value as the user wrote it in YAML, near enough: lists, not tuples."""
+    """A value as the user wrote it in YAML, near enough: lists, not tuples; cut at MAX_SHOWN."""
     if isinstance(value, tuple):
         value = list(value)
-    if isinstance(value, str):
-        return repr(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    try:
+        return cut(repr(value))
+    except ValueError:  # an integer beyond Python's digit limit for printing
+        return "<a number too long to show>"
+
+
+def cut(text: str) -> str:
+    """``text``, or its first MAX_SHOWN characters ending in "..."."""
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "..."
 
 
 def did_you_mean(word: object, options: Iterable[str]) -> str:

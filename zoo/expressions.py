@@ -4,23 +4,41 @@ An expression is a Python expression parsed with :mod:`ast` and evaluated by
 walking the tree: only literals, names, arithmetic, comparisons, ``and/or/not``,
 conditional expressions, indexing, list literals and calls of the fixed pure
 functions in :data:`FUNCTIONS` are allowed. No attribute access, no imports, no
-lambdas or comprehensions, no user functions; every result is bounded in size,
-so an expression cannot run arbitrary code, loop, or build a huge value.
+lambdas or comprehensions, no user functions, so an expression cannot run
+arbitrary code or loop.
+
+Work is bounded twice. Every value an expression makes is bounded in size
+(:data:`MAX_ITEMS` items or characters, nested ones included, :data:`MAX_DEPTH`
+levels deep). And every evaluation is charged to a :class:`Budget`, one per
+expansion of a family file: one unit per syntax node, plus the size of every
+value an operation walks (comparisons, ``in``, ``+``, ``*``, ``str`` and the other
+functions), charged *before* the operation runs. Sizes alone do not bound work: a
+name template filled thousands of times, or a comparison of two large values
+repeated in every block, stays under every size limit; the budget stops it.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
 import math
 import operator
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from zoo import keras_rules
 
 MAX_EXPRESSION_CHARS = 500
 MAX_INT = 10**15  # far beyond any layer size, far below a number that costs time to build
-MAX_ITEMS = 1000  # strings and lists
+MAX_ITEMS = 1000  # one value: its items, nested ones included, and its strings' characters
+MAX_DEPTH = 32  # lists and mappings in one value, and syntax nodes in one expression (x 4)
+# The work one expansion of a family file may do, in units: one per syntax node evaluated, per
+# item or character an operation walks or a template fills in, and zoo.blocks.STEP_WORK per item
+# the expansion visits. The largest shipped families need far less (README, "The block language").
+MAX_WORK = 1_000_000
+CALL_WORK = 3  # what one evaluation costs before its first node (a template fills one per {...})
 
 
 class ExpressionError(Exception):
@@ -29,6 +47,62 @@ class ExpressionError(Exception):
     def __init__(self, what: str, name: str | None = None) -> None:
         super().__init__(what)
         self.what, self.name = what, name
+
+
+class Budget:
+    """The work one expansion may still do; every operation charges it before it runs."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_WORK if limit is None else limit
+        self.used = 0
+
+    def charge(self, units: int) -> None:
+        self.used += units
+        if self.used > self.limit:
+            raise ExpressionError(
+                f"the spec asks for more than {self.limit:,} units of work (the limit of one expansion); "
+                "something repeats far more, or walks far larger values, than a model needs"
+            )
+
+    def touch(self, *values: Any) -> None:
+        """Charge for walking ``values``: their sizes (the walk that measures them stops at what is left)."""
+        for value in values:
+            self.charge(1 if type(value) in _SCALARS else size_of(value, self.limit - self.used + 1))
+
+
+_SCALARS = (int, float, bool, type(None))
+
+
+def size_of(value: Any, cap: int = MAX_ITEMS) -> int:
+    """Items and characters in ``value``, nested ones included (at least 1 each); the count stops
+    soon after ``cap``, so measuring costs at most about ``cap``. A value nested more than
+    :data:`MAX_DEPTH` levels deep is an error."""
+    if isinstance(value, str):
+        return max(1, len(value))
+    if not isinstance(value, (list, tuple, dict)):
+        return 1
+    total = 0
+    stack = [_items(value)]
+    while stack:
+        for v in stack[-1]:
+            if isinstance(v, str):
+                total += max(1, len(v))
+            elif isinstance(v, (list, tuple, dict)) and v:
+                if len(stack) >= MAX_DEPTH:
+                    raise ExpressionError(f"a value nested more than {MAX_DEPTH} levels deep")
+                stack.append(_items(v))
+                break
+            else:
+                total += 1
+            if total > cap:
+                return total
+        else:
+            stack.pop()
+    return max(total, 1)
+
+
+def _items(value: Any) -> Iterator[Any]:
+    return itertools.chain.from_iterable(value.items()) if isinstance(value, dict) else iter(value)
 
 
 def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -55,12 +129,22 @@ def correct_pad(size: int | list[int], kernel_size: int = 3) -> list[list[int]]:
 
 
 def _round(x: float, digits: int | None = None) -> float:
+    if digits is not None and not -20 <= digits <= 20:  # round(5, -10**9) would build 10**(10**9)
+        raise ValueError(f"round's digits must be between -20 and 20, not {digits}")
     return round(x) if digits is None else round(x, digits)
+
+
+def _sum(values: Any, start: float = 0) -> float:
+    """Python's sum of numbers (a sum of lists copies every prefix: quadratic work)."""
+    values = list(values)
+    if not all(isinstance(v, (int, float)) for v in [*values, start]):
+        raise TypeError("sum adds numbers only")
+    return sum(values, start)
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs, "sqrt": math.sqrt, "ceil": math.ceil, "floor": math.floor, "int": int, "float": float,
-    "round": _round, "min": min, "max": max, "sum": sum, "len": len, "str": str,
+    "round": _round, "min": min, "max": max, "sum": _sum, "len": len, "str": str,
     "tuple": tuple,  # for messages: Keras prints shapes as tuples, "{tuple(input_shape)}"
     "make_divisible": make_divisible, "correct_pad": correct_pad,
     "letter": lambda j: chr(96 + j),  # letter(1) == 'a': EfficientNet's block1a, block1b, ...
@@ -80,104 +164,156 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 
 
 def names_in(text: str) -> set[str]:
-    """The variable names an expression reads (for did-you-mean and dependency checks)."""
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)} - set(FUNCTIONS)
+    """The variable names an expression reads (for did-you-mean and dependency checks); an
+    ExpressionError where ``text`` is not an expression."""
+    return {n.id for n in ast.walk(_parse(text)) if isinstance(n, ast.Name)} - set(FUNCTIONS)
 
 
-def evaluate(text: str, env: Mapping[str, Any]) -> Any:
-    """The value of expression ``text`` (without its leading ``=``) with ``env``'s names."""
-    if len(text) > MAX_EXPRESSION_CHARS:
-        raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_CHARS} characters")
+def evaluate(text: str, env: Mapping[str, Any], budget: Budget | None = None) -> Any:
+    """The value of expression ``text`` (without its leading ``=``) with ``env``'s names.
+
+    ``budget`` is charged for the work (a fresh one of :data:`MAX_WORK` units when not given).
+    """
+    tree = _parse(text)
+    evaluator = _Evaluator(env, budget if budget is not None else Budget())
+    evaluator.budget.charge(CALL_WORK)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"not a valid expression: {exc.msg}") from None
-    try:
-        return _bounded(_eval(tree.body, env))
+        return evaluator.bounded(evaluator.eval(tree))
     except ExpressionError:
         raise
     except (ArithmeticError, TypeError, ValueError, IndexError, KeyError) as exc:
         raise ExpressionError(f"cannot evaluate: {type(exc).__name__}: {exc}") from None
 
 
-def _bounded(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.expr:
+    """The syntax tree of an expression, checked for length and depth (parsed once per text)."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_CHARS} characters")
+    try:
+        with warnings.catch_warnings():  # "1if x else 2", "'\\d'": Python warns; an expression is refused
+            warnings.simplefilter("error")
+            tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ExpressionError(f"not a valid expression: {exc.msg}") from None
+    except (ValueError, MemoryError, RecursionError) as exc:  # a null byte; a parser stack overflow
+        raise ExpressionError(f"not a valid expression: {exc}") from None
+    todo = [(tree, 1)]
+    while todo:
+        node, depth = todo.pop()
+        if depth > 4 * MAX_DEPTH:
+            raise ExpressionError(f"expression is nested more than {4 * MAX_DEPTH} levels deep")
+        todo += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
+    return tree
+
+
+class _Evaluator:
+    """One evaluation: the names it may read and the budget it charges."""
+
+    def __init__(self, env: Mapping[str, Any], budget: Budget) -> None:
+        self.env, self.budget = env, budget
+
+    def bounded(self, value: Any) -> Any:
+        """``value`` if it is of an allowed type and size; the measuring is charged."""
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            if abs(value) > MAX_INT:
+                raise ExpressionError(f"the result is too large (more than {MAX_INT:.0e})")
+            return value
+        if isinstance(value, float):
+            if math.isnan(value) or abs(value) > MAX_INT:
+                raise ExpressionError("the result is too large or not a number")
+            return value
+        if not isinstance(value, (str, list, tuple, dict)):
+            raise ExpressionError(f"a value of type {type(value).__name__} is not allowed")
+        n = size_of(value, MAX_ITEMS)
+        self.budget.charge(min(n, MAX_ITEMS))
+        if n > MAX_ITEMS:
+            raise ExpressionError(f"the result has more than {MAX_ITEMS} items or characters")
         return value
-    if isinstance(value, int) and abs(value) > MAX_INT:
-        raise ExpressionError(f"the result is too large (more than {MAX_INT:.0e})")
-    if isinstance(value, float) and (math.isnan(value) or abs(value) > MAX_INT):
-        raise ExpressionError("the result is too large or not a number")
-    if isinstance(value, (str, list, tuple, dict)) and len(value) > MAX_ITEMS:
-        raise ExpressionError(f"the result has more than {MAX_ITEMS} items or characters")
-    return value
 
-
-def _eval(node: ast.AST, env: Mapping[str, Any]) -> Any:
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, (int, float, str, bool)) or node.value is None:
-            return _bounded(node.value)
-        raise ExpressionError(f"constant {node.value!r} is not allowed")
-    if isinstance(node, ast.Name):
-        if node.id in env:
-            return env[node.id]
-        raise ExpressionError(f"unknown name {node.id!r}", name=node.id)
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        left, right = _eval(node.left, env), _eval(node.right, env)
-        if isinstance(node.op, ast.Pow) and _is_num(left) and _is_num(right) and abs(right) > 64:
-            raise ExpressionError("exponent larger than 64")
-        if isinstance(node.op, ast.Mult) and isinstance(left, (str, list)) != isinstance(right, (str, list)):
-            seq, count = (left, right) if isinstance(left, (str, list)) else (right, left)
-            if isinstance(count, int) and count * len(seq) > MAX_ITEMS:
-                raise ExpressionError(f"the result has more than {MAX_ITEMS} items or characters")
-        return _bounded(_BINARY[type(node.op)](left, right))
-    if isinstance(node, ast.UnaryOp):
-        value = _eval(node.operand, env)
-        if isinstance(node.op, ast.Not):
-            return not value
-        if isinstance(node.op, ast.USub):
-            return -value
-        if isinstance(node.op, ast.UAdd):
-            return +value
-    if isinstance(node, ast.BoolOp):
-        if isinstance(node.op, ast.And):
-            result = True
+    def eval(self, node: ast.AST) -> Any:
+        self.budget.charge(1)
+        ev = self.eval
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, (int, float, str, bool)) or node.value is None:
+                return self.bounded(node.value)
+            raise ExpressionError(f"constant {node.value!r} is not allowed")
+        if isinstance(node, ast.Name):
+            if node.id in self.env:
+                return self.env[node.id]
+            raise ExpressionError(f"unknown name {node.id!r}", name=node.id)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            left, right = ev(node.left), ev(node.right)
+            self.before_binary(node.op, left, right)
+            return self.bounded(_BINARY[type(node.op)](left, right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            return self.bounded(_UNARY[type(node.op)](ev(node.operand)))
+        if isinstance(node, ast.BoolOp):
+            stop = not isinstance(node.op, ast.And)  # `and` stops at a false value, `or` at a true one
+            result = None
             for v in node.values:
-                result = _eval(v, env)
-                if not result:
-                    return result
+                result = ev(v)
+                if bool(result) is stop:
+                    break
             return result
-        result = False
-        for v in node.values:
-            result = _eval(v, env)
-            if result:
-                return result
-        return result
-    if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-        left = _eval(node.left, env)
-        for op, comparator in zip(node.ops, node.comparators):
-            right = _eval(comparator, env)
-            if not _COMPARE[type(op)](left, right):
-                return False
-            left = right
-        return True
-    if isinstance(node, ast.IfExp):
-        return _eval(node.body, env) if _eval(node.test, env) else _eval(node.orelse, env)
-    if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
-        return _eval(node.value, env)[_eval(node.slice, env)]
-    if isinstance(node, (ast.List, ast.Tuple)):
-        if len(node.elts) > MAX_ITEMS:
-            raise ExpressionError(f"a list of more than {MAX_ITEMS} items")
-        return [_eval(e, env) for e in node.elts]
-    if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-            what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-            raise ExpressionError(
-                f"only these functions may be called, with positional arguments: "
-                f"{', '.join(sorted(FUNCTIONS))}. Received: {what}(...)",
-                name=what if isinstance(node.func, ast.Name) else None,
-            )
-        return FUNCTIONS[node.func.id](*(_eval(a, env) for a in node.args))
-    raise ExpressionError(f"{type(node).__name__} is not allowed in an expression: {ast.unparse(node)!r}")
+        if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
+            left = ev(node.left)
+            for op, comparator in zip(node.ops, node.comparators):
+                right = ev(comparator)
+                self.budget.touch(left, right)
+                if not _COMPARE[type(op)](left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.IfExp):
+            return ev(node.body) if ev(node.test) else ev(node.orelse)
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            return ev(node.value)[ev(node.slice)]
+        if isinstance(node, (ast.List, ast.Tuple)):
+            if len(node.elts) > MAX_ITEMS:
+                raise ExpressionError(f"a list of more than {MAX_ITEMS} items")
+            return self.bounded([ev(e) for e in node.elts])
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+                what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+                raise ExpressionError(
+                    f"only these functions may be called, with positional arguments: "
+                    f"{', '.join(sorted(FUNCTIONS))}. Received: {what}(...)",
+                    name=what if isinstance(node.func, ast.Name) else None,
+                )
+            args = [ev(a) for a in node.args]
+            self.budget.touch(*args)
+            try:
+                result = FUNCTIONS[node.func.id](*args)
+            except keras_rules.KerasRuleError:  # a keras.applications rule: the caller says Keras's words
+                raise
+            except Exception as exc:  # the functions are pure: what they refuse is what they were given
+                what = f"cannot evaluate {node.func.id}(...): {type(exc).__name__}: {exc}"
+                raise ExpressionError(what) from None
+            return self.bounded(result)
+        raise ExpressionError(f"{type(node).__name__} is not allowed in an expression: {ast.unparse(node)!r}")
+
+    def before_binary(self, op: ast.operator, left: Any, right: Any) -> None:
+        """Refuse, before it runs, an operation whose result would be too large; charge its walk."""
+        if isinstance(op, ast.Pow) and _is_num(left) and _is_num(right):
+            if abs(right) > 64:
+                raise ExpressionError("exponent larger than 64")
+            if isinstance(left, int) and right > 0 and abs(left).bit_length() * right > 128:
+                raise ExpressionError(f"the result is too large (more than {MAX_INT:.0e})")
+        if isinstance(op, ast.Mod) and isinstance(left, str):
+            raise ExpressionError("'%' formatting of strings is not allowed; write a template: 'conv{i}'")
+        if isinstance(op, ast.Mult) and isinstance(left, (str, list)) != isinstance(right, (str, list)):
+            seq, count = (left, right) if isinstance(left, (str, list)) else (right, left)
+            if isinstance(count, int) and count > 0 and count * size_of(seq, MAX_ITEMS) > MAX_ITEMS:
+                raise ExpressionError(f"the result has more than {MAX_ITEMS} items or characters")
+        self.budget.touch(left, right)
+
+
+_UNARY: dict[type, Callable[[Any], Any]] = {
+    ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos,
+}  # fmt: skip
 
 
 def _is_num(v: Any) -> bool:

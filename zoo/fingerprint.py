@@ -302,21 +302,38 @@ def dumps(fp: Fingerprint) -> str:
     return "\n".join(lines) + "\n"
 
 
-def loads(text: str) -> Fingerprint:
+def loads(text: str, label: str = "<fingerprint>") -> Fingerprint:
+    """A fingerprint from its golden text; a damaged one is a SpecError naming ``label`` and the line."""
     import yaml
 
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 20x faster
+    from zoo.errors import show
+    from zoo.golden import damaged, parse_yaml
+
+    data = parse_yaml(text, label, getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 20x faster
     if not isinstance(data, dict) or data.get("scheme") != SCHEME:
-        raise ValueError(
-            f"not a {SCHEME} fingerprint (scheme: {data.get('scheme') if isinstance(data, dict) else None!r})"
-        )
-    layers = tuple(
-        LayerPrint(
-            str(n), tuple(shape), float(sc), float(mu), float(sd), tuple(at), tuple(float(v) for v in vals)
-        )
-        for n, shape, sc, mu, sd, at, vals in data["layers"]
-    )
-    return Fingerprint(str(data["spec"]), tuple(data["input"]), layers, str(data.get("recorded_on", "")))
+        scheme = data.get("scheme") if isinstance(data, dict) else None
+        raise damaged(label, text, ("scheme",), f"not a {SCHEME} fingerprint (scheme: {scheme!r})")
+    for key, ok in (("spec", lambda v: isinstance(v, str)), ("layers", lambda v: isinstance(v, list)),
+                    ("input", lambda v: isinstance(v, list) and all(_is_count(d) for d in v))):  # fmt: skip
+        if not ok(data.get(key)):
+            what = f"missing or of the wrong type. Received: {data.get(key)!r}"
+            raise damaged(label, text, (key,), what)
+    layers = []
+    for i, row in enumerate(data["layers"]):
+        try:
+            n, shape, sc, mu, sd, at, vals = row
+            if not isinstance(n, str) or not all(_is_count(d) for d in [*shape, *at]):
+                raise TypeError
+            layers.append(LayerPrint(n, tuple(shape), float(sc), float(mu), float(sd), tuple(at),
+                                     tuple(float(v) for v in vals)))  # fmt: skip
+        except (TypeError, ValueError):
+            form = "[name, [shape], scale, mean, std, [indices], [values]]"
+            raise damaged(label, text, ("layers", i), f"a layer is {form}. Received: {show(row)}") from None
+    return Fingerprint(data["spec"], tuple(data["input"]), tuple(layers), str(data.get("recorded_on", "")))
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 def path_for(folder: Any, name: str) -> Any:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from zoo.catalog import MODEL_INPUT
+from zoo.errors import KeyPath, SpecError, format_key, show
 from zoo.spec_format import Spec
 from zoo.summaries import Row, Summary
 
@@ -59,17 +60,104 @@ def dumps(summary: Summary, header: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def loads(text: str) -> Summary:
-    data = yaml.safe_load(text)
+def loads(text: str, label: str = "<golden>") -> Summary:
+    """A golden summary from its text; a damaged one is a SpecError naming ``label`` and the line."""
+    data = parse_yaml(text, label)
+    if not isinstance(data, dict):
+        raise damaged(label, text, (), "a golden summary is a mapping of name, columns, rows and the totals")
+    for key in ("name", "rows", "total_params", "trainable_params", "non_trainable_params"):
+        if key not in data:
+            raise damaged(label, text, (), f"missing {key}:")
+    if not isinstance(data["rows"], list):
+        raise damaged(label, text, ("rows",), "must be a list of rows")
     rows, previous = [], MODEL_INPUT
-    for cells in data["rows"]:
+    for i, cells in enumerate(data["rows"]):
+        if not _is_row(cells):
+            form = f"[{', '.join(GRAPH_COLUMNS)}] (the last only in a graph's golden)"
+            raise damaged(label, text, ("rows", i), f"a row is {form}. Received: {show(cells)}")
         n, t, shape, p, tp, tr = cells[:6]
         connected = tuple(cells[6]) if len(cells) > 6 else (previous,)  # a chain's golden omits it
         rows.append(Row(name=n, type=t, output_shape=tuple(shape), params=p, trainable_params=tp,
                         trainable=tr, connected_to=connected))  # fmt: skip
         previous = n
+    for key in ("name", "total_params", "trainable_params", "non_trainable_params"):
+        if not (isinstance(data[key], str) if key == "name" else _is_count(data[key])):
+            raise damaged(label, text, (key,), f"must be {'a name' if key == 'name' else 'a count'}. "
+                          f"Received: {show(data[key])}")  # fmt: skip
     return Summary(data["name"], tuple(rows), data["total_params"], data["trainable_params"],
                    data["non_trainable_params"])  # fmt: skip
+
+
+def _is_count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _is_row(cells: Any) -> bool:
+    if not isinstance(cells, list) or len(cells) not in (6, 7):
+        return False
+    n, t, shape, p, tp, tr = cells[:6]
+    connected = cells[6] if len(cells) == 7 else []
+    return (isinstance(n, str) and isinstance(t, str) and isinstance(shape, list)
+            and all(d is None or _is_count(d) for d in shape) and _is_count(p) and _is_count(tp)
+            and isinstance(tr, bool) and isinstance(connected, list)
+            and all(isinstance(c, str) for c in connected))  # fmt: skip
+
+
+# ---------------------------------------------------------------- reading goldens, damaged or not
+
+
+def parse_yaml(text: str, label: str, loader: Any = yaml.SafeLoader) -> Any:
+    """A golden's YAML, or a SpecError naming the file and the line where it stops being YAML."""
+    try:
+        return yaml.load(text, Loader=loader)  # a safe loader: SafeLoader or CSafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        line = mark.line + 1 if mark else None
+        raise damaged(label, text, None, f"not valid YAML: {what}", line=line) from None
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, ArithmeticError, RecursionError) as exc:
+        raise damaged(label, text, None, f"not valid YAML: {exc}") from None
+
+
+def damaged(label: str, text: str, where: KeyPath | None, what: str, *, line: int | None = None) -> SpecError:
+    """A golden that cannot be read: the file, the line of ``where``, and how to get a good one back."""
+    name = Path(label).name.split(".")[0]
+    if line is None and where is not None:
+        line = _line_of(text, where)
+    what += f"; the golden is damaged: restore it from version control, or run zoo golden regen {name}"
+    return SpecError(what, file=label, line=line, key=format_key(where or ()) or None)
+
+
+def _line_of(text: str, where: KeyPath) -> int | None:
+    """The line of key path ``where`` in YAML ``text`` (of its nearest ancestor that exists)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in where:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def read(path: Path, parse: Callable[[str, str], Any]) -> Any:
+    """Golden file ``path`` parsed by ``parse(text, label)``; an unreadable file is a SpecError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read golden: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        what = f"not UTF-8 text: byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise damaged(str(path), "", None, what, line=exc.object[: exc.start].count(b"\n") + 1) from None
+    return parse(text, str(path))
 
 
 def expect_problems(spec: Spec, summary: Summary) -> list[str]:
@@ -156,8 +244,8 @@ def regenerate(
         fp_path = fingerprint.path_for(folder, name)
         if fp_path.is_file():
             try:
-                pinned = fingerprint.loads(fp_path.read_text(encoding="utf-8"))
-            except (ValueError, KeyError, TypeError, yaml.YAMLError):
+                pinned = read(fp_path, fingerprint.loads)
+            except SpecError:  # a damaged one is rewritten
                 pinned = None
             if pinned is not None and fingerprint.compare(pinned, fp) is None:
                 continue
@@ -181,15 +269,15 @@ def verify(name: str, folder: Path | None) -> list[str]:
     if folder is not None:
         path = path_for(folder, name)
         if not path.is_file():
-            found.append(f"golden: missing {path}")
+            found.append(f"golden: missing {path}; create it with `zoo golden regen {name}`")
         else:
-            pinned = loads(path.read_text(encoding="utf-8"))
+            pinned = read(path, loads)
             found += [f"golden vs keras: {d}" for d in pinned.diff(keras_s, labels=("golden", "keras"))]
         fp_path = fingerprint.path_for(folder, name)
         if not fp_path.is_file():
-            found.append(f"fingerprint: missing {fp_path}")
+            found.append(f"fingerprint: missing {fp_path}; create it with `zoo golden regen {name}`")
         else:
-            drift = fingerprint.compare(fingerprint.loads(fp_path.read_text(encoding="utf-8")), fp)
+            drift = fingerprint.compare(read(fp_path, fingerprint.loads), fp)
             if drift is not None:
                 found.append(f"fingerprint vs {fingerprint.backend_label()}: {drift}")
     return found

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,11 @@ from zoo.catalog import REQUIRED, Arg, Ctx
 from zoo.errors import KeyPath, Source, SpecError, did_you_mean, format_key, show
 
 MAX_SPEC_BYTES = 256 * 1024
+MAX_YAML_DEPTH = 32  # lists, mappings and values inside each other; the shipped specs nest at most 10 deep
+# Integers a spec may write: as many decimal digits as Python converts (0x... has no such limit),
+# so that every number can be shown in a message.
+MAX_INT_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)() or 4300
+MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
 
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}": t for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
@@ -32,22 +39,57 @@ _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}": t for t in ("str", "int", "float", "boo
 # ---------------------------------------------------------------- YAML, safely
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also refuses anchors and aliases (unbounded expansion)."""
+def _loader_class(libyaml: bool) -> type:
+    """A safe loader that composes in Python, to refuse anchors and aliases (unbounded expansion)
+    and nesting deeper than MAX_YAML_DEPTH (the composer recurses once per level). It scans and
+    parses with libyaml where PyYAML has it (six times faster), else with PyYAML's own code."""
+    if libyaml:
+        from yaml._yaml import CParser
 
-    label = "<string>"
+        parsing: tuple[type, ...] = (CParser,)
+    else:
+        parsing = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
-            raise SpecError(
-                f"YAML anchors and aliases are not allowed in specs; write the value out. "
-                f"Received: {kind} {event.anchor!r}",
-                file=self.label,
-                line=event.start_mark.line + 1,
-            )
-        return super().compose_node(parent, index)
+    class Loader(yaml.composer.Composer, *parsing, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        label = "<string>"
+        depth = 0
+        byte_offsets = libyaml  # libyaml's ReaderError counts UTF-8 bytes, PyYAML's characters
+
+        def __init__(self, text: str) -> None:
+            if libyaml:
+                CParser.__init__(self, text)
+            else:
+                yaml.reader.Reader.__init__(self, text)
+                yaml.scanner.Scanner.__init__(self)
+                yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
+                raise SpecError(
+                    f"YAML anchors and aliases are not allowed in specs; write the value out. "
+                    f"Received: {kind} {event.anchor!r}",
+                    file=self.label,
+                    line=event.start_mark.line + 1,
+                )
+            if self.depth >= MAX_YAML_DEPTH:
+                raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings "
+                                "inside each other); a spec needs far fewer", file=self.label,
+                                line=event.start_mark.line + 1)  # fmt: skip
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return Loader
+
+
+_Loader = _loader_class(yaml.__with_libyaml__)
 
 
 @functools.lru_cache(maxsize=128)
@@ -57,24 +99,30 @@ def load_yaml(text: str, label: str = "<string>") -> tuple[Any, Source]:
     Cached by text and label: a family file is parsed once for all its variants. Callers
     must not change the values they get (expansion and validation build new ones).
     """
+    return _load(text, label, _Loader)
+
+
+def _load(text: str, label: str, loader_class: type) -> tuple[Any, Source]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
         raise SpecError(
             f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be",
             file=label,
         )
+    loader = None
     try:
-        loader = _Loader(text)
-    except yaml.reader.ReaderError as exc:  # raised while reading, before any parsing
-        line = text[: exc.position].count("\n") + 1
+        loader = loader_class(text)  # PyYAML's reader checks the characters here, libyaml's later
+        loader.label = label
+        node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids
+        offset = exc.position
+        if loader_class.byte_offsets:
+            offset = len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
         char = chr(exc.character) if isinstance(exc.character, int) else exc.character
         raise SpecError(
-            f"spec contains a character YAML does not allow: {char!r} (at offset {exc.position})",
+            f"spec contains a character YAML does not allow: {char!r} (at offset {offset})",
             file=label,
-            line=line,
+            line=text[:offset].count("\n") + 1,
         ) from None
-    loader.label = label
-    try:
-        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
@@ -87,7 +135,8 @@ def load_yaml(text: str, label: str = "<string>") -> tuple[Any, Source]:
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", file=label) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise SpecError("spec is empty; it needs at least name, description, input and layers",
                         file=label, line=1)  # fmt: skip
@@ -129,7 +178,24 @@ def _plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], loader: Any, lab
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, (*path, i), lines, loader, label) for i, item in enumerate(node.value)]
-    return loader.construct_object(node)
+    line, key = node.start_mark.line + 1, format_key(path) or None
+    try:
+        value = loader.construct_object(node)
+    except (yaml.YAMLError, ValueError, KeyError, TypeError, ArithmeticError) as exc:  # !!int abc, !!bool x
+        if "Exceeds the limit" in str(exc):  # Python's int() refuses more than 4300 decimal digits
+            value = 1 << MAX_INT_BITS
+        else:
+            what = f"YAML value {show(node.value)} is not {_TAG_WORDS[kind]}, as its tag {node.tag!r} says"
+            raise SpecError(what, file=label, line=line, key=key) from None
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        raise SpecError(f"integer of more than {MAX_INT_DIGITS} digits; a spec needs far fewer",
+                        file=label, line=line, key=key)  # fmt: skip
+    return value
+
+
+_TAG_WORDS = {
+    "str": "a string", "int": "an integer", "float": "a number", "bool": "true or false", "null": "null",
+}  # fmt: skip
 
 
 # ---------------------------------------------------------------- validation
@@ -596,9 +662,11 @@ def _validate(data: Any, source: Source, name: str | None = None,
     if weights is not None:
         weights = os.fspath(weights)
     if blocks.is_family(data):
-        if name is None:
-            name = next(iter(data.get("variants") or {}), None) or data.get("name") or ""
-        expanded = blocks.expand(data, source, name, overrides, weights=weights)
+        if name is None:  # the first variant (expansion refuses variants: that are not a mapping)
+            variants = data.get("variants")
+            first = next(iter(variants), None) if isinstance(variants, dict) else None
+            name = first or data.get("name") or ""
+        expanded = blocks.expand(data, source, name, overrides, weights=weights, plain_keys=tuple(TOP_LEVEL))
         spec = _validate_plain(expanded.data, expanded.source)
         return dataclasses.replace(spec, family=expanded.family, params=expanded.params,
                                    weights=weights, weights_file=expanded.weights_file, recipe=recipe)  # fmt: skip

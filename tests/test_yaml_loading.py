@@ -1,0 +1,50 @@
+"""Spec YAML is scanned and parsed by libyaml where PyYAML has it, else by PyYAML's own code:
+both read every spec the same, and refuse the same mistakes at the same line."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+import zoo
+from zoo import spec_format
+
+LOADERS = {"libyaml": spec_format._loader_class(True), "pyyaml": spec_format._loader_class(False)}
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+def load(text: str, loader: str):
+    return spec_format._load(text, "specs/mine.yaml", LOADERS[loader])
+
+
+def test_the_default_loader_is_libyamls_where_pyyaml_has_it():
+    import yaml
+
+    assert spec_format._Loader.byte_offsets is yaml.__with_libyaml__
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_both_read_every_shipped_spec_the_same_values_and_lines(path):
+    text = path.read_text(encoding="utf-8")
+    (fast, fast_source), (slow, slow_source) = load(text, "libyaml"), load(text, "pyyaml")
+    assert fast == slow
+    assert fast_source.lines == slow_source.lines
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: [unclosed\n", "specs/mine.yaml:2: YAML syntax error"),
+        ("a: {as: ._b{i}}\n", "must be quoted: write {as: \"._block{i}\"}"),
+        ("name: café\n\x00x: 1\n", "mine.yaml:2: spec contains a character YAML does not allow: '\\x00' "
+         "(at offset 11)"),
+        ("name: &a mine\ndescription: *a\n", "specs/mine.yaml:1: YAML anchors and aliases are not allowed"),
+        ("a: " + "[" * 40 + "]" * 40 + "\n", "specs/mine.yaml:1: YAML nested more than 32 levels deep"),
+        ("a:\n  b: !!int four\n", "specs/mine.yaml:2: a.b: YAML value 'four' is not an integer"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("loader", sorted(LOADERS))
+def test_both_refuse_the_same_mistakes_at_the_same_line(text, message, loader):
+    with pytest.raises(zoo.SpecError) as exc:
+        load(text, loader)
+    assert message in str(exc.value)
