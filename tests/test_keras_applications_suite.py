@@ -105,13 +105,14 @@ def skip_if_invalid_image_data_format_for_model(ctor: str, image_data_format: st
         pytest.skip(f"{ctor} does not support channels first")
 
 
-def same_model(ctor: str, ours, **kwargs) -> None:
-    """keras.applications' model with the same arguments, in the same process, is zoo's."""
+def same_model(ctor: str, ours, **kwargs):
+    """keras.applications' model with the same arguments, in the same process, is zoo's (returned)."""
     import keras
 
     keras.utils.clear_session()  # Keras's automatic names start afresh, as zoo's do
     theirs = keras_app(ctor)(**kwargs)
     assert model_differences(ours, theirs) == []
+    return theirs
 
 
 @pytest.mark.filterwarnings("ignore:This model usually expects 1 or 3 input channels")  # Keras's and zoo's
@@ -156,11 +157,16 @@ def test_application_base(ctor, last_dim, module, image_data_format, fresh_sessi
     with keras_reference.image_data_format(image_data_format):
         # The ImageNet file, made: keras.applications' model, saved where Keras caches it
         keras.utils.set_random_seed(7)
-        theirs = keras_app(ctor)(weights=None)
-        imagenet_file(name, theirs, monkeypatch)
+        path = imagenet_file(name, keras_app(ctor)(weights=None), monkeypatch)
 
-        # Can be instantiated with default arguments
+        # Can be instantiated with default arguments; keras.applications loads the same file (its
+        # downloader answers with it), and its model with ImageNet weights is zoo's (EfficientNet's
+        # has an extra rescaling layer then)
         model = app(ctor)(weights="imagenet")
+        from keras.src.utils import file_utils
+
+        monkeypatch.setattr(file_utils, "get_file", lambda *args, **kwargs: str(path))
+        theirs = same_model(ctor, model, weights="imagenet")
 
         # Can run a correct inference on a test image
         if image_data_format == "channels_first":
