@@ -62,9 +62,9 @@ LARGE_LAYERS = 40
 
 def is_large(name: str) -> bool:
     """More than LARGE_LAYERS Keras layers, counting those inside a pretrained base."""
-    from zoo import formula
+    from zoo import arith
 
-    return sum(1 + len(step.inner) for _, _, step in formula.steps(zoo.spec(name))) > LARGE_LAYERS
+    return sum(1 + len(step.inner) for _, _, step in arith.steps(zoo.spec(name))) > LARGE_LAYERS
 
 
 def model_params(names: list[str]) -> list:

@@ -19,7 +19,7 @@ import pytest
 from keras_reference import APPLICATIONS, differences, layer_table, normalised_json, reference
 
 import zoo
-from zoo import weights
+from zoo.keras import weights
 
 ZOO_APPLICATIONS = [n for n in APPLICATIONS if n in zoo.names()]
 # One model per family file, for the checks that need not run on every variant.
@@ -72,7 +72,7 @@ def test_without_the_top_the_input_size_is_left_open_as_keras_does():
                                                       "needs one: pass input_shape=...")):  # fmt: skip
         import dataclasses
 
-        from zoo import training
+        from zoo.keras import training
 
         training.dummy_data(dataclasses.replace(spec, data={"classes": 1000}), 2, 0)
 

@@ -8,7 +8,9 @@ import pytest
 from conftest import GOLDENS
 
 import zoo
-from zoo import cli, fingerprint, golden
+from zoo import cli
+from zoo.keras import fingerprint
+from zoo import golden
 
 SUMMARY = (GOLDENS / "conv1d.yml").read_text(encoding="utf-8")
 PRINT = (GOLDENS / "conv1d.fingerprint.yml").read_text(encoding="utf-8")

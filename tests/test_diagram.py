@@ -25,7 +25,7 @@ from conftest import ROOT
 import zoo
 from zoo import diagram
 from zoo.cli import main, parser
-from zoo.summaries import format_shape
+from zoo.arith.summary import format_shape
 
 DOT = shutil.which("dot")
 needs_dot = pytest.mark.skipif(DOT is None, reason="Graphviz's dot program is not installed")

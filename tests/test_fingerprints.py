@@ -18,8 +18,9 @@ import pytest
 from conftest import GOLDENS, ROOT, model_params
 
 import zoo
-from zoo import catalog, fingerprint
-from zoo.fingerprint import Fingerprint, LayerPrint
+from zoo.spec import catalog
+from zoo.keras import fingerprint
+from zoo.keras.fingerprint import Fingerprint, LayerPrint
 
 pytestmark = pytest.mark.backend
 
@@ -106,12 +107,12 @@ def test_unnamed_weights_are_seeded_by_position_not_by_keras_s_session_counter()
     """ConvNeXt's LayerScale gamma has no name: Keras calls it variable, variable_1, ... per process."""
     import keras
 
-    from zoo import keras_build
+    from zoo.keras import builder
 
     def gamma_after(builds: int):
         for _ in range(builds):
             keras.Variable(np.zeros(2))  # moves the counter
-        model = keras.Sequential([keras.Input((4,)), keras_build.layer_class(keras, catalog.LAYERS["LayerScale"])(
+        model = keras.Sequential([keras.Input((4,)), builder.layer_class(keras, catalog.LAYERS["LayerScale"])(
             init_values=1e-6, projection_dim=4, name="scale")])  # fmt: skip
         fingerprint.seed_model(model, "t")
         return np.asarray(model.weights[0])
@@ -139,7 +140,8 @@ def test_seeded_weights_reach_inside_a_nested_base():
 
 _CHILD = """
 import json, sys
-from zoo import catalog, fingerprint
+from zoo.spec import catalog
+from zoo.keras import fingerprint
 fp = fingerprint.take(sys.argv[1])
 print(json.dumps([[lp.name, list(lp.numbers())] for lp in fp.layers]))
 """

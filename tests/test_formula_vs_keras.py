@@ -18,7 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import zoo
-from zoo import catalog, formula
+from zoo.spec import catalog
+from zoo.spec.errors import Source
+from zoo import arith
 
 
 def keras_layer(kind: str, args: dict[str, Any]) -> Any:
@@ -27,7 +29,7 @@ def keras_layer(kind: str, args: dict[str, Any]) -> Any:
     def tuples(v: Any) -> Any:
         return tuple(tuples(x) for x in v) if isinstance(v, list) else v
 
-    from zoo.keras_build import layer_class
+    from zoo.keras.builder import layer_class
 
     return layer_class(keras, catalog.LAYERS[kind])(**{k: tuples(v) for k, v in args.items()})
 
@@ -48,7 +50,7 @@ def formula_answer(kind: str, args: dict[str, Any], shape: tuple[int, ...]):
     """The same triple from zoo (validation, then the formula engine), or None on a SpecError."""
     data = {"name": "prop", "description": "property test", "input": list(shape), "layers": [{kind: args}]}
     try:
-        row = formula.summarize(zoo.Spec.from_dict(data)).rows[0]
+        row = arith.summarize(zoo.Spec.from_dict(data)).rows[0]
     except zoo.SpecError:
         return None
     return row.output_shape, row.params, row.trainable_params
@@ -275,7 +277,7 @@ def test_catalogue_defaults_are_keras_defaults(kind):
 
     import keras
 
-    from zoo.keras_build import layer_class
+    from zoo.keras.builder import layer_class
 
     signature = inspect.signature(layer_class(keras, catalog.LAYERS[kind]).__init__)
     entry = catalog.LAYERS[kind]
@@ -288,7 +290,7 @@ def test_catalogue_defaults_are_keras_defaults(kind):
         if keras_default is None or isinstance(keras_default, (str, bool, float)):
             assert arg.default == keras_default or (name == "data_format" and keras_default is None)
         else:  # ints and tuples: compare after the same normalisation
-            probe = catalog.Ctx(zoo.errors.Source(), (name,), entry.rank)
+            probe = catalog.Ctx(Source(), (name,), entry.rank)
             as_list = (
                 [list(x) if isinstance(x, tuple) else x for x in keras_default]
                 if isinstance(keras_default, tuple)
@@ -375,7 +377,7 @@ def test_layer_scale(shape, projection_dim, init_values):
     """LayerScale has no compute_output_shape: Keras's answer comes from a symbolic call."""
     import keras
 
-    from zoo.keras_build import layer_class
+    from zoo.keras.builder import layer_class
 
     args = {"projection_dim": projection_dim, "init_values": init_values}
     try:
@@ -393,15 +395,15 @@ def test_layer_scale(shape, projection_dim, init_values):
 def test_custom_scale_layer_against_keras():
     import keras
 
-    from zoo.keras_build import layer_class
+    from zoo.keras.builder import layer_class
 
     layer = layer_class(keras, catalog.LAYERS["CustomScaleLayer"])(scale=0.17)
     want = tuple(layer([keras.Input((5, 5, 4)), keras.Input((5, 5, 4))]).shape)
     spec = zoo.Spec.from_dict({"name": "m", "description": "m", "input": [5, 5, 4], "layers": [
         {"Conv2D": {"name": "c", "filters": 4, "kernel_size": 1}},
         {"CustomScaleLayer": {"scale": 0.17, "inputs": ["input", "c"]}}]})  # fmt: skip
-    assert formula.summarize(spec).rows[-1].output_shape == want
-    assert formula.summarize(spec) == zoo.summary(spec, engine="keras")
+    assert arith.summarize(spec).rows[-1].output_shape == want
+    assert arith.summarize(spec) == zoo.summary(spec, engine="keras")
 
 
 def test_every_allowed_name_is_known_to_keras():
@@ -411,7 +413,7 @@ def test_every_allowed_name_is_known_to_keras():
         keras.activations.get(name)
     for name in catalog.INITIALIZERS:
         keras.initializers.get(name)
-    from zoo.spec_format import LOSSES, METRICS, OPTIMIZERS
+    from zoo.spec.model import LOSSES, METRICS, OPTIMIZERS
 
     for name in OPTIMIZERS:
         keras.optimizers.get(name)

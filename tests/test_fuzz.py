@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zoo
-from zoo import weights
+from zoo.keras import weights
 
 TEXTS = {p.stem: p.read_text() for p in sorted((ROOT / "specs").glob("*.yaml"))}
 SCALARS = st.one_of(

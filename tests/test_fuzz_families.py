@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from test_fuzz import VALUES, get, paths
 
 import zoo
-from zoo import blocks
+from zoo.spec import family
 
 _TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "specs").glob("*.yaml"))}
-FAMILIES = {stem: data for stem, text in _TEXTS.items() if blocks.is_family(data := yaml.safe_load(text))}
+FAMILIES = {stem: data for stem, text in _TEXTS.items() if family.is_family(data := yaml.safe_load(text))}
 TIME_BOUND = 20  # seconds a mutant may take, wall clock, on a busy machine (each takes well under one)
 
 NUMBERS = ["0", "-1", "1", "2.5", "10**15", "1e308", "999999", "True", "None", "''", "'x' * 999"]

@@ -35,7 +35,9 @@ import keras_reference
 from keras_reference import APPLICATIONS, model_differences
 
 import zoo
-from zoo import catalog, preprocessing, weights
+from zoo.spec import catalog
+from zoo.keras import preprocessing
+from zoo.keras import weights
 
 # Keras's MODEL_LIST: (constructor, last_dim, module), with zoo's name for the constructor
 MODEL_LIST = [

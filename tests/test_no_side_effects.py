@@ -8,7 +8,7 @@ import pytest
 from conftest import GOLDENS, ROOT
 
 import zoo
-from zoo import weights
+from zoo.keras import weights
 from zoo.cli import main
 
 

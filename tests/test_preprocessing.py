@@ -19,7 +19,8 @@ import pytest
 from keras_reference import APPLICATIONS
 
 import zoo
-from zoo import preprocessing, weights
+from zoo.keras import preprocessing
+from zoo.keras import weights
 
 # keras.applications' module of each constructor
 MODULES = {

@@ -9,7 +9,7 @@ import pytest
 from conftest import GOLDENS, ROOT
 
 import zoo
-from zoo import golden
+from zoo import arith, golden
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def regen():
 
 
 def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
-    from zoo import fingerprint
+    from zoo.keras import fingerprint
 
     written, refused = regen.regenerate(["conv1d", "worked_example"], tmp_path)
     assert refused == {}
@@ -114,16 +114,16 @@ def test_an_interrupted_regeneration_leaves_every_golden_old_or_new(regen, tmp_p
 
 
 def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path, monkeypatch):
-    from zoo import formula
+    from zoo import arith
 
-    real = formula.summarize
+    real = arith.summarize
 
     def off_by_one(spec, *computed):
         s = real(spec, *computed)
         first = type(s.rows[0])(**{**s.rows[0].__dict__, "params": s.rows[0].params + 1})
         return type(s).from_rows(s.name, (first, *s.rows[1:]))
 
-    monkeypatch.setattr(formula, "summarize", off_by_one)
+    monkeypatch.setattr(arith, "summarize", off_by_one)
     written, refused = regen.regenerate(["conv2d"], tmp_path)
     assert written == [] and list(tmp_path.iterdir()) == []
     assert refused["conv2d"][0] == (

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 import zoo
-from zoo import training
+from zoo.keras import training
 
 pytestmark = pytest.mark.backend
 
@@ -143,7 +143,7 @@ def test_same_seed_same_result_in_two_processes_different_seed_different():
 STRATEGY = """
 import json
 import numpy as np
-from zoo import training
+from zoo.keras import training
 training.split_cpu_for_jax(2)   # JAX reads it when it starts; TensorFlow splits its CPU below
 import keras, zoo
 strategy = training.data_parallel(2)
@@ -198,7 +198,7 @@ def test_cli_run_prints_summary_progress_and_predictions(capsys):
 def test_cli_weights_path_and_install(tmp_path, monkeypatch, capsys):
     import dataclasses
 
-    from zoo import weights
+    from zoo.keras import weights
     from zoo.cli import main
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))

@@ -10,7 +10,8 @@ import pytest
 from test_applications import FIRSTS
 
 import zoo
-from zoo import catalog, training
+from zoo.spec import catalog
+from zoo.keras import training
 
 HEAD = """\
 name: base_as_a_layer

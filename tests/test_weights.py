@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import weights
-from zoo.weights import WeightsError
+from zoo.keras import weights
+from zoo.keras.weights import WeightsError
 
 NOTOP = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 

@@ -7,20 +7,20 @@ import pytest
 from conftest import ROOT
 
 import zoo
-from zoo import spec_format
+from zoo.spec import loading
 
-LOADERS = {"libyaml": spec_format._loader_class(True), "pyyaml": spec_format._loader_class(False)}
+LOADERS = {"libyaml": loading.loader_class(True), "pyyaml": loading.loader_class(False)}
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 
 def load(text: str, loader: str):
-    return spec_format._load(text, "specs/mine.yaml", LOADERS[loader])
+    return loading.parse(text, "specs/mine.yaml", LOADERS[loader])
 
 
 def test_the_default_loader_is_libyamls_where_pyyaml_has_it():
     import yaml
 
-    assert spec_format._Loader.byte_offsets is yaml.__with_libyaml__
+    assert loading.DEFAULT_LOADER.byte_offsets is yaml.__with_libyaml__
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)

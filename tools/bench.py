@@ -120,7 +120,7 @@ def bench_fit_spec(name: str, samples: int, epochs: int) -> dict[str, float]:
     import keras
 
     import zoo
-    from zoo import training
+    from zoo.keras import introspect, training
 
     spec = zoo.spec(name, weights=None) if zoo.default_registry().is_family(name) else zoo.spec(name)
     chosen = training.plan(spec.with_weights(None))
@@ -133,7 +133,7 @@ def bench_fit_spec(name: str, samples: int, epochs: int) -> dict[str, float]:
         base = model.get_layer(chosen.base.name)
         prefix = keras.Model(base.inputs, base.get_layer(chosen.cut).output)
     else:
-        prefix = keras.Model(model.inputs, training.outer_output(model.get_layer(chosen.prefix[-1].name)))
+        prefix = keras.Model(model.inputs, introspect.outer_output(model.get_layer(chosen.prefix[-1].name)))
     x, _ = training.dummy_data(spec, samples, seed=0)
     start = time.perf_counter()
     prefix.predict(x, batch_size=32, verbose=0)
@@ -146,7 +146,7 @@ def bench_build(name: str, repeat: int) -> tuple[float, float]:
     import keras
 
     import zoo
-    from zoo.catalog import APPLICATIONS
+    from zoo.spec.catalog import APPLICATIONS
 
     make = getattr(keras.applications, {v: k for k, v in APPLICATIONS.items()}[name])
     times: dict[str, list[float]] = {"zoo": [], "keras": []}

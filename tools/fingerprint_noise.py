@@ -36,7 +36,7 @@ def deviation(golden, got) -> tuple[float, str]:
 
 def main(argv: list[str]) -> int:
     import zoo
-    from zoo import fingerprint
+    from zoo.keras import fingerprint
 
     goldens = ROOT / "tests" / "goldens"
     names = argv or zoo.names()

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from zoo.cli import main  # noqa: E402
-from zoo.golden import regenerate  # noqa: E402,F401  (re-exported for scripts and tests)
+from zoo.golden.check import regenerate  # noqa: E402,F401  (re-exported for scripts and tests)
 
 GOLDENS = ROOT / "tests" / "goldens"
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from zoo import formula
-from zoo.errors import SpecError
-from zoo.registry import Registry
-from zoo.spec_format import Layer, Spec
-from zoo.summaries import Row, Summary
-from zoo.training import RunResult
-from zoo.weights import WeightsError
+from zoo import arith
+from zoo.spec.errors import SpecError
+from zoo.spec.registry import Registry
+from zoo.spec.model import Layer, Spec
+from zoo.arith.summary import Row, Summary
+from zoo.keras.training import RunResult
+from zoo.keras.weights import WeightsError
 
 __all__ = [
     "Layer", "Registry", "Row", "Spec", "SpecError", "Summary", "WeightsError",
@@ -98,24 +98,24 @@ def build(
             A family's model follows ``keras.config.image_data_format()``, as keras.applications'
             do, unless ``data_format=`` says otherwise.
     """
-    from zoo import keras_build
+    from zoo.keras import builder
 
     seeded = _is_seeded(weights)
     the_spec = _keras_spec(name_or_spec, None if seeded else weights, overrides, input_tensor)
     if strategy is None:
-        return keras_build.build(the_spec, compile=compile, seeded=seeded, input_tensor=input_tensor)
+        return builder.build(the_spec, compile=compile, seeded=seeded, input_tensor=input_tensor)
     with strategy.scope():
-        return keras_build.build(the_spec, compile=compile, seeded=seeded, input_tensor=input_tensor)
+        return builder.build(the_spec, compile=compile, seeded=seeded, input_tensor=input_tensor)
 
 
 def _keras_spec(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any], input_tensor: Any = None) -> Spec:
     """The spec Keras builds for a call: ``input_tensor``'s shape given to the family, and a family's
     data format from Keras's configuration unless the caller gave one (keras.applications' rule)."""
-    from zoo import keras_build
+    from zoo.keras import builder
 
     overrides = dict(overrides)
     if input_tensor is not None:
-        shape = keras_build.tensor_shape(input_tensor)
+        shape = builder.tensor_shape(input_tensor)
         if isinstance(name_or_spec, Spec):
             if tuple(name_or_spec.input) != shape:
                 raise SpecError(f"input_tensor's shape {(None, *shape)} is not the spec's input "
@@ -124,7 +124,7 @@ def _keras_spec(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any
             overrides["input_tensor"] = list(shape)
     if (isinstance(name_or_spec, str) and "data_format" not in overrides
             and "data_format" in _DEFAULT.parameters(name_or_spec)):  # fmt: skip
-        overrides["data_format"] = keras_build.import_keras().config.image_data_format()
+        overrides["data_format"] = builder.import_keras().config.image_data_format()
     return _resolve(name_or_spec, weights, overrides)
 
 
@@ -148,7 +148,7 @@ def run(
     which was done and why. The same ``seed`` gives the same result in any process.
     ``weights="seeded"`` starts from zoo's seeded weights (see :func:`build`).
     """
-    from zoo import training
+    from zoo.keras import training
 
     seeded = _is_seeded(weights)
     return training.run(
@@ -179,14 +179,14 @@ def summary(name_or_spec: str | Spec, engine: str = "keras", **overrides: Any) -
     needed to count them).
     """
     if engine == "formula":
-        return formula.summarize(_as_spec(name_or_spec, overrides))
+        return arith.summarize(_as_spec(name_or_spec, overrides))
     if engine == "keras":
-        from zoo import summaries
+        from zoo.keras import introspect
 
         the_spec = _keras_spec(name_or_spec, _SPEC_WEIGHTS, overrides)
-        formula.steps(the_spec)  # the spec as written must be valid, weights included
+        arith.steps(the_spec)  # the spec as written must be valid, weights included
         model = build(the_spec, weights=None, compile=False)
-        return summaries.from_keras(model, order=[layer.name for layer in the_spec.layers])
+        return introspect.summary_of(model, order=[layer.name for layer in the_spec.layers])
     raise SpecError(f"unknown engine. Received: engine={engine!r}. Valid: {', '.join(ENGINES)}")
 
 
@@ -194,7 +194,7 @@ def preprocess_input(name_or_spec: str | Spec, x: Any, data_format: str | None =
     """What ``keras.applications.<module>.preprocess_input(x)`` gives for this model's family, on a
     numpy array (a copy: ``x`` is left as it is). ``data_format``: default Keras's configured one
     where Keras is in use, else channels_last. No framework is imported."""
-    from zoo import preprocessing
+    from zoo.keras import preprocessing
 
     the_spec = _as_spec(name_or_spec)
     if the_spec.preprocess is None:
@@ -207,11 +207,11 @@ def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[Any, ...]]]:
     """``keras.applications.imagenet_utils.decode_predictions``: each row's ``top`` ImageNet classes
     as ``(class_name, description, score)``, from the class index in Keras's cache (it says which
     file to put where when it is missing and cannot be downloaded)."""
-    from zoo import preprocessing
+    from zoo.keras import preprocessing
 
     return preprocessing.decode(preds, preprocessing.class_index(), top)
 
 
 def explain(name_or_spec: str | Spec, **overrides: Any) -> str:
     """Every layer's output size and parameter count, worked out with the numbers filled in."""
-    return formula.explain(_as_spec(name_or_spec, overrides))
+    return arith.explain(_as_spec(name_or_spec, overrides))

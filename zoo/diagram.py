@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import zoo
-from zoo import formula
-from zoo.blocks import ExpandedSource, Use
-from zoo.catalog import MODEL_INPUT
-from zoo.errors import SpecError, show
-from zoo.spec_format import Spec
-from zoo.summaries import Row, Shape, format_shape
+from zoo import arith
+from zoo.spec.family import ExpandedSource, Use
+from zoo.spec.catalog import MODEL_INPUT
+from zoo.spec.errors import SpecError, show
+from zoo.spec.model import Spec
+from zoo.arith.summary import Row, Shape, format_shape
 
 DETAILS = ("layers", "blocks", "stages")
 FORMATS = ("svg", "png", "dot")
@@ -134,8 +134,8 @@ def build(name_or_spec: str | Spec, *, detail: str = "layers", arithmetic: bool 
     if detail not in DETAILS:
         raise SpecError(f"unknown detail. Received: {detail!r}. Valid: {', '.join(DETAILS)}")
     spec = zoo._as_spec(name_or_spec, overrides)
-    computed = formula.steps(spec)
-    summary = formula.summarize(spec, computed)  # what zoo.summary(name, engine="formula") returns
+    computed = arith.steps(spec)
+    summary = arith.summarize(spec, computed)  # what zoo.summary(name, engine="formula") returns
     uses = chains(spec)
     # how many uses deep each row is collapsed: 0 draws the layer itself
     depth = [{"layers": 0, "blocks": len(c), "stages": min(1, len(c))}[detail] for c in uses]

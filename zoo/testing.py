@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import zoo
-from zoo import golden, summaries
-from zoo.errors import SpecError
-from zoo.summaries import Summary
+from zoo import golden
+from zoo.spec.errors import SpecError
+from zoo.arith.summary import Summary
 
 
 def parametrize_models(pattern: str = "*", argname: str = "model_name") -> Any:
@@ -35,7 +35,9 @@ def golden_text(model_or_summary: Any) -> str:
     if isinstance(model_or_summary, Summary):
         summary = model_or_summary
     else:
-        summary = summaries.from_keras(model_or_summary)
+        from zoo.keras import introspect
+
+        summary = introspect.summary_of(model_or_summary)
     header = (
         f"Golden summary of Keras model {summary.name!r}, pinned with zoo's zoo_golden fixture.\n"
         "Regenerate deliberately: pytest --force-regen"

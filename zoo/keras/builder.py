@@ -20,9 +20,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from zoo import catalog, formula, weights
-from zoo.errors import SpecError
-from zoo.spec_format import Layer, Spec
+from zoo.spec import catalog
+from zoo import arith
+from zoo.keras import weights
+from zoo.spec.errors import SpecError
+from zoo.spec.model import Layer, Spec
 
 
 def import_keras() -> Any:
@@ -80,8 +82,8 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
     ``input_tensor``: a Keras tensor the graph starts from, as keras.applications takes it (the
     model's inputs are then the inputs it comes from, and the layers between are the model's too).
     """
-    computed = formula.steps(spec)  # a SpecError with the arithmetic, before Keras is touched
-    planned = formula.summarize(spec, computed)
+    computed = arith.steps(spec)  # a SpecError with the arithmetic, before Keras is touched
+    planned = arith.summarize(spec, computed)
     if planned.total_params > MAX_PARAMS:
         biggest = max(planned.rows, key=lambda r: r.params)
         raise SpecError(
@@ -102,7 +104,7 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
         inputs = input_tensor
         named = after_tensor_history(keras, spec, input_tensor)
         if named is not spec:
-            spec, computed = named, formula.steps(named)
+            spec, computed = named, arith.steps(named)
     else:
         inputs = keras.Input(shape=spec.input, name=catalog.MODEL_INPUT)
     if spec.model == "sequential":
@@ -135,7 +137,7 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
         known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none
         model.load_weights(weights.resolve(spec.weights, known))
     if seeded:
-        from zoo import fingerprint
+        from zoo.keras import fingerprint
 
         fingerprint.seed_model(model, spec.name)
     if compile and spec.compile:
@@ -179,7 +181,7 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     trainable = layer.args.get("trainable", True)
     if layer.catalog.family == "application":  # keras.applications' own model, as the tutorial builds it
         resolved = layer.resolved()
-        base = formula.base_spec(layer.kind, input_shape, resolved)
+        base = arith.base_spec(layer.kind, input_shape, resolved)
         known = weights.WeightsFile.of_spec(base) if resolved["weights"] == "imagenet" else None
         with image_data_format(keras, resolved["data_format"]):  # keras.applications reads the config
             made = getattr(keras.applications, layer.kind)(
@@ -192,7 +194,7 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
         made.name = layer.name
         # The base's own flag first: setting a model's `trainable` sets every layer inside it.
         made.trainable = trainable
-        trains = formula.fine_tuned_layers(base, resolved["trainable_from"])
+        trains = arith.fine_tuned_layers(base, resolved["trainable_from"])
         if trains is not None:
             for inner in made.layers:
                 inner.trainable = inner.name in trains

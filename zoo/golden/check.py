@@ -23,10 +23,10 @@ from typing import Any
 
 import yaml
 
-from zoo.catalog import MODEL_INPUT
-from zoo.errors import KeyPath, SpecError, format_key, show
-from zoo.spec_format import Spec
-from zoo.summaries import Row, Summary
+from zoo.spec.catalog import MODEL_INPUT
+from zoo.spec.errors import KeyPath, SpecError, format_key, show
+from zoo.spec.model import Spec
+from zoo.arith.summary import Row, Summary
 
 COLUMNS = ("name", "type", "output_shape", "params", "trainable_params", "trainable")
 GRAPH_COLUMNS = (*COLUMNS, "connected_to")  # only where the model is not a plain chain
@@ -198,13 +198,14 @@ def _witnesses(name: str) -> tuple[Summary, list[str], Any]:
     expect:, and the spec's fingerprint (zoo.fingerprint, seeded weights). Where the fingerprint
     runs at the spec's own input, one seeded model serves both (weights do not change a summary)."""
     import zoo  # the API builds the models; golden itself stays framework-free
-    from zoo import fingerprint, summaries
+    from zoo.keras import fingerprint
+    from zoo.keras import introspect
 
     spec = zoo.spec(name)
     formula_s = zoo.summary(spec, engine="formula")  # the spec as written must be valid
     if fingerprint.input_shape_for(name) == tuple(spec.input):
         model = zoo.build(spec, weights="seeded", compile=False)
-        keras_s = summaries.from_keras(model, order=[layer.name for layer in spec.layers])
+        keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
         fp = fingerprint.of_model(model, name, spec.input)
     else:
         keras_s, fp = zoo.summary(spec, engine="keras"), fingerprint.take(name)
@@ -228,7 +229,7 @@ def regenerate(
     A fingerprint within tolerance of its golden is left as it is: the golden records the
     numbers it was made with, not the last backend's rounding.
     """
-    from zoo import fingerprint
+    from zoo.keras import fingerprint
 
     texts: dict[Path, str] = {}
     refused = {}
@@ -263,7 +264,7 @@ def regenerate(
 def verify(name: str, folder: Path | None) -> list[str]:
     """Formula vs Keras vs expect vs the goldens in ``folder`` (summary and fingerprint):
     every disagreement, as lines."""
-    from zoo import fingerprint
+    from zoo.keras import fingerprint
 
     keras_s, found, fp = _witnesses(name)
     if folder is not None:

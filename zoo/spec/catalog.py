@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zoo.errors import KeyPath, Source, did_you_mean, show
+from zoo.spec.errors import KeyPath, Source, did_you_mean, show
 
 REQUIRED: Any = object()  # marks an argument without a default
 
@@ -546,3 +546,52 @@ def snake_case(class_name: str) -> str:
     name = re.sub(r"\W+", "", class_name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# ---------------------------------------------------------------- mappings of arguments
+
+
+def validate_mapping(
+    value: Any,
+    path: KeyPath,
+    args: Mapping[str, Arg],
+    source: Source,
+    *,
+    rank: int = 0,
+    what: str = "section",
+) -> dict[str, Any]:
+    """Check a mapping against ``args``: unknown keys, missing keys, each value's check.
+
+    Returns only the keys that were given, normalised.
+    """
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise source.error(path, f"{what} must be a mapping of arguments",
+                           received={str(path[-1]) if path else "spec": value})  # fmt: skip
+    for key in value:
+        if key not in args:
+            raise source.error(
+                (*path, key),
+                "unknown argument" + did_you_mean(key, args),
+                received={key: value[key]},
+                valid=", ".join(args),
+            )
+    missing = [k for k, a in args.items() if a.default is REQUIRED and k not in value]
+    if missing:
+        raise source.error(path, f"missing required {'key' if len(missing) == 1 else 'keys'} "
+                           + ", ".join(repr(m) for m in missing))  # fmt: skip
+    return {k: args[k].check(v, Ctx(source, (*path, k), rank)) for k, v in value.items()}
+
+
+def object_schema(args: Mapping[str, Arg], rank: int = 0, *, nullable: bool = False) -> dict[str, Any]:
+    """The JSON Schema of a mapping validated by :func:`validate_mapping` against ``args``."""
+    out: dict[str, Any] = {
+        "type": ["object", "null"] if nullable else "object",
+        "additionalProperties": False,
+        "properties": {k: json_of(a.check, rank) for k, a in args.items()},
+    }
+    required = [k for k, a in args.items() if a.default is REQUIRED]
+    if required:
+        out["required"] = required
+    return out

@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from zoo import blocks
-from zoo.errors import SpecError, did_you_mean
-from zoo.spec_format import Spec, load_yaml, read_text
+from zoo.spec import family
+from zoo.spec.errors import SpecError, did_you_mean
+from zoo.spec.files import read_text
+from zoo.spec.loading import load_yaml
+from zoo.spec.model import Spec
 
-# A family file has one of these keys at its top level (blocks.FAMILY_KEYS); a plain spec, none.
-_FAMILY = re.compile(r"^(?:" + "|".join(blocks.FAMILY_KEYS) + r")\s*:", re.MULTILINE)
+# A family file has one of these keys at its top level (family.FAMILY_KEYS); a plain spec, none.
+_FAMILY = re.compile(r"^(?:" + "|".join(family.FAMILY_KEYS) + r")\s*:", re.MULTILINE)
 
 
 def builtin_dir() -> Path:
@@ -94,12 +96,12 @@ class Registry:
         if cached and cached[0] == mtime:
             return cached[1], cached[2]
         text = read_text(path)
-        names, family = [path.stem], False
+        names, is_family = [path.stem], False
         if _FAMILY.search(text):
             data, source = load_yaml(text, str(path))
-            names, family = blocks.model_names(data, source, path.stem), blocks.is_family(data)
-        self._families[path] = (mtime, names, family)
-        return names, family
+            names, is_family = family.model_names(data, source, path.stem), family.is_family(data)
+        self._families[path] = (mtime, names, is_family)
+        return names, is_family
 
     def builtin_spec(self, name: str, **overrides: Any) -> Spec:
         """A spec shipped with zoo, whatever folders this registry has (pretrained bases use these)."""

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from zoo.catalog import MODEL_INPUT, LayerKind
-from zoo.errors import SpecError
-from zoo.spec_format import Layer, Spec
-from zoo.summaries import Row, Summary
+from zoo.spec.catalog import MODEL_INPUT, LayerKind
+from zoo.spec.errors import SpecError
+from zoo.spec.model import Layer, Spec
+from zoo.arith.summary import Row, Summary
 
 Shape = tuple[int, ...]
 
@@ -501,8 +501,8 @@ def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 def base_spec(kind: str, shape: Sequence[Any], a: dict[str, Any]) -> Spec:
     """The zoo spec of a pretrained base layer: its family file without the top, at ``shape``."""
-    from zoo.catalog import APPLICATIONS
-    from zoo.registry import Registry
+    from zoo.spec.catalog import APPLICATIONS
+    from zoo.spec.registry import Registry
 
     return Registry([]).builtin_spec(APPLICATIONS[kind], include_top=False, input_shape=list(shape),
                                      pooling=a["pooling"], weights=a["weights"],
@@ -558,7 +558,7 @@ def fine_tuned_layers(base: Spec, trainable_from: str | None) -> set[str] | None
         return None
     names = [layer.name for layer in base.layers]
     if trainable_from not in names:
-        from zoo.errors import did_you_mean
+        from zoo.spec.errors import did_you_mean
 
         raise Geometry(f"trainable_from names no layer of {base.name}{did_you_mean(trainable_from, names)}",
                        trainable_from=trainable_from)  # fmt: skip

@@ -1,237 +1,28 @@
-"""Specs: safe YAML loading with line marks, validation against the catalogue, the ``Spec`` type.
+"""The ``Spec`` type and the validation that makes one: a plain spec's data checked against the
+catalogue, its layers named as a fresh Keras session names them and connected into a graph.
 
-Loading refuses what PyYAML would let through silently or dangerously:
-duplicate keys (PyYAML keeps the last), tags that construct objects, anchors
-and aliases (billion-laughs expansion), and files over a size cap. Every value
-keeps the line it came from so that any later error, including the formula
-engine's geometry errors, can point at it.
+A family file is expanded first (:mod:`zoo.spec.family`); what reaches validation is always a
+plain spec's data, each value with its line (:mod:`zoo.spec.loading`), so every error points at
+the file, the line and the key.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
 import os
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from zoo import blocks, catalog
-from zoo.catalog import REQUIRED, Arg, Ctx
-from zoo.errors import KeyPath, Source, SpecError, did_you_mean, format_key, show
-
-MAX_SPEC_BYTES = 256 * 1024
-MAX_YAML_DEPTH = 32  # lists, mappings and values inside each other; the shipped specs nest at most 10 deep
-# Integers a spec may write: as many decimal digits as Python converts (0x... has no such limit),
-# so that every number can be shown in a message.
-MAX_INT_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)() or 4300
-MAX_INT_BITS = int(MAX_INT_DIGITS * math.log2(10))
-
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}": t for t in ("str", "int", "float", "bool", "null", "seq", "map")}
-
-
-# ---------------------------------------------------------------- YAML, safely
-
-
-def _loader_class(libyaml: bool) -> type:
-    """A safe loader that composes in Python, to refuse anchors and aliases (unbounded expansion)
-    and nesting deeper than MAX_YAML_DEPTH (the composer recurses once per level). It scans and
-    parses with libyaml where PyYAML has it (six times faster), else with PyYAML's own code."""
-    if libyaml:
-        from yaml._yaml import CParser
-
-        parsing: tuple[type, ...] = (CParser,)
-    else:
-        parsing = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
-
-    class Loader(yaml.composer.Composer, *parsing, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
-        label = "<string>"
-        depth = 0
-        byte_offsets = libyaml  # libyaml's ReaderError counts UTF-8 bytes, PyYAML's characters
-
-        def __init__(self, text: str) -> None:
-            if libyaml:
-                CParser.__init__(self, text)
-            else:
-                yaml.reader.Reader.__init__(self, text)
-                yaml.scanner.Scanner.__init__(self)
-                yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            event = self.peek_event()
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                kind = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
-                raise SpecError(
-                    f"YAML anchors and aliases are not allowed in specs; write the value out. "
-                    f"Received: {kind} {event.anchor!r}",
-                    file=self.label,
-                    line=event.start_mark.line + 1,
-                )
-            if self.depth >= MAX_YAML_DEPTH:
-                raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings "
-                                "inside each other); a spec needs far fewer", file=self.label,
-                                line=event.start_mark.line + 1)  # fmt: skip
-            self.depth += 1
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
-
-    return Loader
-
-
-_Loader = _loader_class(yaml.__with_libyaml__)
-
-
-@functools.lru_cache(maxsize=128)
-def load_yaml(text: str, label: str = "<string>") -> tuple[Any, Source]:
-    """Parse ``text`` into plain Python values and the line of every key path.
-
-    Cached by text and label: a family file is parsed once for all its variants. Callers
-    must not change the values they get (expansion and validation build new ones).
-    """
-    return _load(text, label, _Loader)
-
-
-def _load(text: str, label: str, loader_class: type) -> tuple[Any, Source]:
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
-        raise SpecError(
-            f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be",
-            file=label,
-        )
-    loader = None
-    try:
-        loader = loader_class(text)  # PyYAML's reader checks the characters here, libyaml's later
-        loader.label = label
-        node = loader.get_single_node()
-    except yaml.reader.ReaderError as exc:  # a character YAML forbids
-        offset = exc.position
-        if loader_class.byte_offsets:
-            offset = len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
-        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
-        raise SpecError(
-            f"spec contains a character YAML does not allow: {char!r} (at offset {offset})",
-            file=label,
-            line=text[:offset].count("\n") + 1,
-        ) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
-        if "flow" in what:  # {as: ._block{i}}: YAML's flow style stops at brackets and commas
-            what += ("; in flow style ({...}) a value containing ',', '[', ']', '{' or '}' must be "
-                     'quoted: write {as: "._block{i}"}, {filters: "=max(1, f)"}')  # fmt: skip
-        raise SpecError(
-            f"YAML syntax error: {what}", file=label, line=mark.line + 1 if mark else None
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", file=label) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if node is None:
-        raise SpecError("spec is empty; it needs at least name, description, input and layers",
-                        file=label, line=1)  # fmt: skip
-    lines: dict[KeyPath, int] = {}
-    value = _plain(node, (), lines, loader, label)
-    return value, Source(label, lines)
-
-
-def _plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], loader: Any, label: str) -> Any:
-    lines.setdefault(path, node.start_mark.line + 1)
-    kind = _PLAIN_TAGS.get(node.tag)
-    if kind is None:
-        hint = "; quote it to make it a string" if node.tag.endswith(":timestamp") else ""
-        raise SpecError(
-            f"YAML tag {node.tag!r} is not allowed in specs{hint}; "
-            "only plain strings, numbers, booleans, null, lists and mappings are",
-            file=label,
-            line=node.start_mark.line + 1,
-        )
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = _plain(key_node, (*path, "<key>"), {}, loader, label)
-            line = key_node.start_mark.line + 1
-            if not isinstance(key, str):
-                raise SpecError(f"keys must be strings. Received: {show(key)}",
-                                file=label, line=line, key=format_key(path))  # fmt: skip
-            if key in out:
-                raise SpecError(
-                    f"duplicate key {key!r} (first on line {first_line[key]}, again on line {line})",
-                    file=label,
-                    line=line,
-                    key=format_key((*path, key)),
-                )
-            first_line[key] = line
-            lines[(*path, key)] = line
-            out[key] = _plain(value_node, (*path, key), lines, loader, label)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, (*path, i), lines, loader, label) for i, item in enumerate(node.value)]
-    line, key = node.start_mark.line + 1, format_key(path) or None
-    try:
-        value = loader.construct_object(node)
-    except (yaml.YAMLError, ValueError, KeyError, TypeError, ArithmeticError) as exc:  # !!int abc, !!bool x
-        if "Exceeds the limit" in str(exc):  # Python's int() refuses more than 4300 decimal digits
-            value = 1 << MAX_INT_BITS
-        else:
-            what = f"YAML value {show(node.value)} is not {_TAG_WORDS[kind]}, as its tag {node.tag!r} says"
-            raise SpecError(what, file=label, line=line, key=key) from None
-    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise SpecError(f"integer of more than {MAX_INT_DIGITS} digits; a spec needs far fewer",
-                        file=label, line=line, key=key)  # fmt: skip
-    return value
-
-
-_TAG_WORDS = {
-    "str": "a string", "int": "an integer", "float": "a number", "bool": "true or false", "null": "null",
-}  # fmt: skip
-
+from zoo.spec import catalog, family
+from zoo.spec.catalog import Arg, Ctx, object_schema, validate_mapping
+from zoo.spec.errors import KeyPath, Source, SpecError, did_you_mean, show
+from zoo.spec.files import read_text
+from zoo.spec.loading import load_yaml
 
 # ---------------------------------------------------------------- validation
-
-
-def validate_mapping(
-    value: Any,
-    path: KeyPath,
-    args: Mapping[str, Arg],
-    source: Source,
-    *,
-    rank: int = 0,
-    what: str = "section",
-) -> dict[str, Any]:
-    """Check a mapping against ``args``: unknown keys, missing keys, each value's check.
-
-    Returns only the keys that were given, normalised.
-    """
-    if value is None:
-        value = {}
-    if not isinstance(value, dict):
-        raise source.error(path, f"{what} must be a mapping of arguments",
-                           received={str(path[-1]) if path else "spec": value})  # fmt: skip
-    for key in value:
-        if key not in args:
-            raise source.error(
-                (*path, key),
-                "unknown argument" + did_you_mean(key, args),
-                received={key: value[key]},
-                valid=", ".join(args),
-            )
-    missing = [k for k, a in args.items() if a.default is REQUIRED and k not in value]
-    if missing:
-        raise source.error(path, f"missing required {'key' if len(missing) == 1 else 'keys'} "
-                           + ", ".join(repr(m) for m in missing))  # fmt: skip
-    return {k: args[k].check(v, Ctx(source, (*path, k), rank)) for k, v in value.items()}
 
 
 @catalog.described({"type": "string", "minLength": 1, "pattern": "\\S"})
@@ -363,114 +154,6 @@ TOP_LEVEL: dict[str, Arg] = {
     "layers": Arg(lambda v, ctx: v),  # validated layer by layer below
     **{section: Arg(lambda v, ctx: v, None) for section in SECTIONS},
 }
-
-
-def object_schema(args: Mapping[str, Arg], rank: int = 0, *, nullable: bool = False) -> dict[str, Any]:
-    """The JSON Schema of a mapping validated by :func:`validate_mapping` against ``args``."""
-    out: dict[str, Any] = {
-        "type": ["object", "null"] if nullable else "object",
-        "additionalProperties": False,
-        "properties": {k: catalog.json_of(a.check, rank) for k, a in args.items()},
-    }
-    required = [k for k, a in args.items() if a.default is REQUIRED]
-    if required:
-        out["required"] = required
-    return out
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the spec format, generated from the same rules the validator applies.
-
-    Geometry (does the kernel fit the input?) is beyond a schema: the formula engine checks it.
-    """
-    layer_kinds = {
-        name: object_schema(kind.args, kind.rank, nullable=True) for name, kind in catalog.LAYERS.items()
-    }
-    properties: dict[str, Any] = {
-        key: catalog.json_of(arg.check)
-        for key, arg in TOP_LEVEL.items()
-        if key not in SECTIONS and key != "layers"
-    }
-    properties["layers"] = {
-        "type": "array",
-        "minItems": 1,
-        "items": {
-            "type": "object",
-            "minProperties": 1,
-            "maxProperties": 1,
-            "additionalProperties": False,
-            "properties": layer_kinds,
-        },
-    }
-    for section, args in SECTIONS.items():
-        properties[section] = object_schema(args)
-    plain = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [k for k, a in TOP_LEVEL.items() if a.default is REQUIRED],
-        "properties": properties,
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "zoo model spec",
-        "description": "A Keras model as YAML: zoo's spec format (generated by `zoo schema`). A file "
-        "with any of the keys " + ", ".join(blocks.FAMILY_KEYS) + " is a family file: its layers may "
-        "hold expressions ('=...') and block uses, checked when zoo expands it.",
-        "type": "object",
-        "if": {"anyOf": [{"required": [k]} for k in blocks.FAMILY_KEYS]},
-        "then": _family_schema(properties),
-        "else": plain,
-    }
-
-
-def _family_schema(plain: Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON Schema of a family file: its structure; values may be expressions (``=...``)."""
-    expr = {"type": "string", "pattern": "^="}
-    name = {"type": "string", "minLength": 1}
-    use = {
-        "type": "object",
-        "required": ["use"],
-        "properties": {
-            "use": name, "as": name, "repeat": {"oneOf": [{"type": "integer", "minimum": 1}, expr]},
-            "inputs": {"type": "array", "items": name, "minItems": 1}, "when": {"oneOf": [{"type": "boolean"}, expr]},
-        },
-    }  # fmt: skip
-    layer = {
-        "type": "object", "minProperties": 1, "maxProperties": 1,
-        "propertyNames": {"enum": sorted(catalog.LAYERS)},
-        "additionalProperties": {"type": ["object", "null"]},
-    }  # fmt: skip
-    items = {"type": "array", "minItems": 1, "items": {"oneOf": [use, layer]}}
-    block = {
-        "type": "object", "required": ["layers"], "additionalProperties": False,
-        "properties": {"description": {"type": "string"}, "params": {"type": ["array", "object"]},
-                       "inputs": {"type": "array", "items": name}, "layers": items},
-    }  # fmt: skip
-    family = {
-        "family": plain["name"],
-        "params": {"type": "object"},
-        "variants": {"type": "object", "minProperties": 1,
-                     "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
-                     "additionalProperties": {"type": ["object", "null"]}},
-        "let": {"type": "object"},
-        "defaults": {"type": "object", "propertyNames": {"enum": sorted(catalog.LAYERS)},
-                     "additionalProperties": {"type": "object"}},
-        "blocks": {"type": "object", "additionalProperties": block},
-        "require": {"type": "array", "items": {"type": "object", "required": ["that", "message"],
-                                               "additionalProperties": False,
-                                               "properties": {"that": {"oneOf": [expr, {"type": "boolean"}]},
-                                                              "message": {"type": "string"}}}},
-        "weights": {"type": "object", "required": ["file"], "additionalProperties": False,
-                    "properties": {"file": name, "hash": {"type": ["string", "null"]}, "origin": name}},
-    }  # fmt: skip
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["description", "layers"],
-        "properties": {**{k: v for k, v in plain.items() if k != "layers"}, **family, "layers": items,
-                       "input": {"oneOf": [plain["input"], expr]},
-                       "data_format": {"oneOf": [plain["data_format"], expr]}},
-    }
 
 
 # ---------------------------------------------------------------- the Spec type
@@ -611,33 +294,6 @@ def _is_chain(layers: tuple[Layer, ...]) -> bool:
     return True
 
 
-def read_text(path: str | os.PathLike[str]) -> str:
-    """A spec file's text: size-capped, UTF-8, with clear errors."""
-    path = Path(path)
-    label = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_SPEC_BYTES:
-            raise SpecError(
-                f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be. "
-                f"Received: {size} bytes",
-                file=label,
-            )
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SpecError(f"cannot read spec: {exc.strerror}", file=label) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SpecError(
-            f"spec is not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start}",
-            file=label,
-            line=line,
-        ) from None
-    return text
-
-
 def _plain_data(value: Any) -> Any:
     """Tuples to lists, so Python-built specs validate exactly like parsed YAML."""
     if isinstance(value, Mapping):
@@ -661,12 +317,12 @@ def _validate(data: Any, source: Source, name: str | None = None,
     weights = overrides.pop("weights", None)
     if weights is not None:
         weights = os.fspath(weights)
-    if blocks.is_family(data):
+    if family.is_family(data):
         if name is None:  # the first variant (expansion refuses variants: that are not a mapping)
             variants = data.get("variants")
             first = next(iter(variants), None) if isinstance(variants, dict) else None
             name = first or data.get("name") or ""
-        expanded = blocks.expand(data, source, name, overrides, weights=weights, plain_keys=tuple(TOP_LEVEL))
+        expanded = family.expand(data, source, name, overrides, weights=weights, plain_keys=tuple(TOP_LEVEL))
         spec = _validate_plain(expanded.data, expanded.source)
         return dataclasses.replace(spec, family=expanded.family, params=expanded.params,
                                    weights=weights, weights_file=expanded.weights_file, recipe=recipe)  # fmt: skip

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoo import formula, keras_build
-from zoo.catalog import MODEL_INPUT
-from zoo.errors import SpecError
-from zoo.spec_format import Layer, Spec
+from zoo import arith
+from zoo.keras import builder, introspect
+from zoo.spec.catalog import MODEL_INPUT
+from zoo.spec.errors import SpecError
+from zoo.spec.model import Layer, Spec
 
 log = logging.getLogger("zoo")
 
@@ -81,7 +82,7 @@ def plan(spec: Spec) -> Plan:
         return Plan((), "the model is a graph; the fast path handles chains of layers only")
     prefix: list[Layer] = []
     has_base = False
-    for layer, shapes, step in formula.steps(spec):
+    for layer, shapes, step in arith.steps(spec):
         frozen = not layer.resolved()["trainable"]
         if layer.kind in RANDOM_IN_TRAINING or (step.params and not frozen):
             break
@@ -112,7 +113,7 @@ def _cut_plan(spec: Spec, prefix: list[Layer], base_layer: Layer) -> Plan:
     if prefix:
         return Plan((), f"{name} is fine-tuned from {start} on, but only a base that takes the model's "
                         "input is cut inside; plain fit")  # fmt: skip
-    base = formula.base_spec(base_layer.kind, list(spec.input), base_layer.resolved())
+    base = arith.base_spec(base_layer.kind, list(spec.input), base_layer.resolved())
     names = [layer.name for layer in base.layers]
     trained = set(names[names.index(start):])
     feeding = {ref for layer in base.layers if layer.name in trained for ref in layer.inputs} - trained
@@ -132,7 +133,7 @@ def _random_inside(layer: Layer, input_shape: tuple[Any, ...]) -> list[str]:
     stochastic-depth Dropout), read from the base's family file."""
     if layer.catalog.family != "application":
         return []
-    base = formula.base_spec(layer.kind, [None if not isinstance(d, int) else d for d in input_shape],
+    base = arith.base_spec(layer.kind, [None if not isinstance(d, int) else d for d in input_shape],
                              layer.resolved())  # fmt: skip
     return [inner.name for inner in base.layers
             if inner.kind in RANDOM_IN_TRAINING and inner.args.get("rate", 0) > 0]  # fmt: skip
@@ -156,7 +157,7 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
     if size > MAX_DATA_BYTES:
         raise SpecError(f"dummy data of {samples} samples of {spec.input} would take "
                         f"{size / 2**30:.1f} GiB; use fewer samples", file=spec.origin.label)  # fmt: skip
-    output = formula.summarize(spec).rows[-1].output_shape
+    output = arith.summarize(spec).rows[-1].output_shape
     _check_labels(spec, output)
     rng = np.random.default_rng(seed)
     x = rng.random((samples, *spec.input), dtype=np.float32)
@@ -214,7 +215,7 @@ def run(
     chosen = plan(spec) if fast_path else Plan((), "the fast path was turned off")
     notes = []
 
-    keras = keras_build.import_keras()
+    keras = builder.import_keras()
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":  # JAX is deterministic on the CPU as it is
         import tensorflow as tf
@@ -224,13 +225,13 @@ def run(
     clock = _Clock()
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        model = keras_build.build(spec, compile=True, seeded=seeded)
+        model = builder.build(spec, compile=True, seeded=seeded)
         clock.lap("build")
         if chosen.fast:
             notes.append(f"frozen-base fast path: {chosen.reason}; the frozen outputs are computed once "
                          f"for {samples} samples and the head trains on them")  # fmt: skip
             head, features = _split(keras, model, spec, chosen, x, batch_size)
-            keras_build.compile_model(head, spec)
+            builder.compile_model(head, spec)
         else:
             notes.append(f"plain fit: {chosen.reason}")
     for note in notes:
@@ -253,7 +254,7 @@ def _split(keras: Any, model: Any, spec: Spec, chosen: Plan, x: Any, batch_size:
         h = keras.Model(inner, base.output, name=f"{base.name}_trained_part")(head_in)  # shares base's layers
         rest = spec.layers[1:]
     else:
-        last = outer_output(model.get_layer(chosen.prefix[-1].name))
+        last = introspect.outer_output(model.get_layer(chosen.prefix[-1].name))
         features = keras.Model(model.inputs, last).predict(x, batch_size=batch_size, verbose=0)
         head_in = keras.Input(shape=features.shape[1:], name="features")
         h = head_in
@@ -261,12 +262,6 @@ def _split(keras: Any, model: Any, spec: Spec, chosen: Plan, x: Any, batch_size:
     for layer in rest:
         h = model.get_layer(layer.name)(h)
     return keras.Model(head_in, h, name=f"{spec.name}_head"), features
-
-
-def outer_output(layer: Any) -> Any:
-    """A layer's output in the model that called it last: for a nested base (ResNet50 as a layer),
-    ``layer.output`` is the output of its own inner graph, not of its call in the outer model."""
-    return layer._inbound_nodes[-1].output_tensors[0]
 
 
 class _Clock:
@@ -290,7 +285,7 @@ def data_parallel(devices: int) -> Any:
     logical CPUs. Call it before anything else starts the backend."""
     if devices < 1:
         raise SpecError(f"devices must be >= 1. Received: devices={devices}")
-    keras = keras_build.import_keras()
+    keras = builder.import_keras()
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return mirrored_strategy(devices)
@@ -303,7 +298,7 @@ def jax_data_parallel(devices: int) -> Any:
     """``keras.distribution.DataParallel`` over ``devices`` JAX devices (GPUs, else logical CPUs)."""
     import jax
 
-    keras = keras_build.import_keras()
+    keras = builder.import_keras()
     try:
         accelerators = [d for d in jax.devices() if d.platform != "cpu"]
     except RuntimeError:
@@ -337,7 +332,7 @@ def mirrored_strategy(devices: int) -> Any:
     """
     if devices < 1:
         raise SpecError(f"devices must be >= 1. Received: devices={devices}")
-    keras_build.import_keras()
+    builder.import_keras()
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")

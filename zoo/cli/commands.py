@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import zoo
-from zoo import summaries
-from zoo.errors import SpecError
+from zoo.arith.summary import render
+from zoo.spec.errors import SpecError
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
 
@@ -90,8 +90,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def expanded_text(spec: zoo.Spec) -> str:
     """The flat layer list of a spec, each line saying which block, instance and line it came from."""
-    from zoo.blocks import ExpandedSource
-    from zoo.errors import format_key
+    from zoo.spec.family import ExpandedSource
+    from zoo.spec.errors import format_key
 
     source = spec.origin
     lines = [f"# {spec.name}: {len(spec.layers)} layers, input {list(spec.input)}"]
@@ -141,12 +141,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
         print(f"# {name}: {spec.description}")
         if spec.source:
             print(f"# {spec.source}")
-        print(summaries.render(s), end="")
+        print(render(s), end="")
     return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from zoo.spec_format import json_schema
+    from zoo.spec.schema import json_schema
 
     print(json.dumps(json_schema(), indent=2))
     return EXIT_OK
@@ -272,7 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The tutorial cell: summary, Keras's progress bar, prediction shape and first rows."""
     import logging
 
-    from zoo import training
+    from zoo.keras import training
 
     if args.devices:
         training.split_cpu_for_jax(args.devices)  # read by JAX (if it is the backend) when it starts
@@ -282,7 +282,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.weights != "spec":
         spec = spec.with_weights(None if args.weights in ("none", "seeded") else args.weights)
     # the formula engine's table (equal to Keras's, as the tests check): run builds the model once
-    print(summaries.render(zoo.summary(spec, engine="formula")), end="")
+    print(render(zoo.summary(spec, engine="formula")), end="")
     result = zoo.run(
         spec, seed=args.seed, epochs=args.epochs, samples=args.samples,
         verbose=0 if args.quiet else "auto", strategy=strategy,
@@ -298,7 +298,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
-    from zoo import weights
+    from zoo.keras import weights
 
     wf = weights.known(args.model, args.top)
     if args.action == "path":

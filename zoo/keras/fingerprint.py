@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from zoo.keras import introspect
+
 # The seeding scheme's version: part of every seed, recorded in every golden. Change it only
 # together with every fingerprint golden.
 SCHEME = "zoo-seeded-v1"
@@ -306,8 +308,8 @@ def loads(text: str, label: str = "<fingerprint>") -> Fingerprint:
     """A fingerprint from its golden text; a damaged one is a SpecError naming ``label`` and the line."""
     import yaml
 
-    from zoo.errors import show
-    from zoo.golden import damaged, parse_yaml
+    from zoo.spec.errors import show
+    from zoo.golden.check import damaged, parse_yaml
 
     data = parse_yaml(text, label, getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 20x faster
     if not isinstance(data, dict) or data.get("scheme") != SCHEME:
@@ -350,12 +352,12 @@ def input_shape_for(name: str) -> tuple[int, ...]:
     costs more than ``MAX_MACS`` per item; then the largest square size in ``SIZES`` that is
     valid for it and within budget."""
     import zoo
-    from zoo import formula
-    from zoo.errors import SpecError
+    from zoo import arith
+    from zoo.spec.errors import SpecError
 
     spec = zoo.spec(name)
     shape = tuple(spec.input)
-    if None not in shape and (formula.summarize(spec).macs or 0) <= MAX_MACS:
+    if None not in shape and (arith.summarize(spec).macs or 0) <= MAX_MACS:
         return shape
     if len(shape) != 3:
         raise SpecError(f"spec {name!r}: no fingerprint size for input {list(shape)}")
@@ -368,18 +370,9 @@ def input_shape_for(name: str) -> tuple[int, ...]:
             smaller = zoo.spec(name, input_shape=candidate)
         except SpecError:
             continue
-        if (formula.summarize(smaller).macs or 0) <= MAX_MACS:
+        if (arith.summarize(smaller).macs or 0) <= MAX_MACS:
             return candidate
     raise SpecError(f"spec {name!r}: no input size in {SIZES} is both valid and within {MAX_MACS:,} MACs")
-
-
-def layer_outputs(model: Any) -> list[tuple[str, Any]]:
-    """(name, symbolic output) of every layer of the model, as its summary lists them."""
-    from zoo.training import outer_output
-
-    return [
-        (layer.name, outer_output(layer)) for layer in model.layers if type(layer).__name__ != "InputLayer"
-    ]
 
 
 def backend_label() -> str:
@@ -413,7 +406,7 @@ def of_model(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
 
     full_precision()
     x = fixed_input(spec, input_shape)
-    named = layer_outputs(model)
+    named = introspect.layer_outputs(model)
     probe = keras.Model(model.inputs[0], [out for _, out in named])
     outputs = probe(x, training=False)
     if not isinstance(outputs, (list, tuple)):

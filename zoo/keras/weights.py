@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import SpecError
+from zoo.spec.errors import SpecError
 
 
 class WeightsError(SpecError):
@@ -50,11 +50,11 @@ class WeightsFile:
 def known(model: str, include_top: bool = False) -> WeightsFile:
     """The ImageNet file keras.applications uses for ``model`` (a zoo name: vgg16, resnet50, ...),
     with or without its top, read from the model's family file (its file name and Keras's hash)."""
-    from zoo.catalog import APPLICATIONS
-    from zoo.registry import Registry
+    from zoo.spec.catalog import APPLICATIONS
+    from zoo.spec.registry import Registry
 
     if model not in APPLICATIONS.values():
-        from zoo.errors import did_you_mean
+        from zoo.spec.errors import did_you_mean
 
         raise WeightsError(f"no ImageNet weights are known for {model!r}: it is not a keras.applications "
                            f"model{did_you_mean(model, APPLICATIONS.values())}. "

@@ -5,13 +5,12 @@ Comparing two engines is ``==`` on summaries. Only the table's columns take part
 the formula engine's extras (MACs, receptive field, effective stride) ride along
 with ``compare=False`` because Keras has no opinion on them.
 
-This module never imports Keras: :func:`from_keras` reads the attributes of a
-model it is given.
+This module never imports Keras; ``zoo.keras.introspect.summary_of`` reads a built model
+into the same types.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -188,51 +187,3 @@ def render(summary: Summary, *, title: str | None = None) -> str:
     if has_extras and summary.macs is not None:
         out.append(f"MACs per sample: {summary.macs:,}")
     return "\n".join(out) + "\n"
-
-
-def _connected_to(layer: Any) -> tuple[str, ...]:
-    """The names of the layers whose outputs ``layer`` took, from its latest call in the graph."""
-    nodes = getattr(layer, "_inbound_nodes", None) or []
-    if not nodes:
-        return ()
-    tensors = nodes[-1].input_tensors
-    return tuple(t._keras_history[0].name for t in tensors)
-
-
-def from_keras(model: Any, order: Iterable[str] | None = None) -> Summary:
-    """Read a built Keras model into a Summary, one row per top-level layer.
-
-    The input layer is left out, as in Keras's own summary of a Sequential model;
-    a nested model (the VGG16 base) is one row. Totals come from the model's own
-    weight lists, not from the rows, so the "rows add up" invariant can be tested.
-    ``order`` lists layer names in the order rows should take (a spec's definition
-    order; Keras keeps a graph's layers in an order of its own).
-    """
-    # A functional model's operations are its layers plus the operations in its graph
-    # (ConvNeXt's `inputs + x`), as Keras's own summary lists them.
-    everything = getattr(model, "operations", None) or model.layers
-    layers = [layer for layer in everything if type(layer).__name__ != "InputLayer"]
-    if order is not None:
-        rank = {name: i for i, name in enumerate(order)}
-        layers.sort(key=lambda layer: rank.get(layer.name, len(rank)))
-    rows = []
-    for layer in layers:
-        rows.append(
-            Row(
-                name=layer.name,
-                type=type(layer).__name__,
-                output_shape=tuple(layer.output.shape),
-                params=layer.count_params() if hasattr(layer, "count_params") else 0,
-                trainable=bool(getattr(layer, "trainable", True)),
-                trainable_params=_count(getattr(layer, "trainable_weights", ())),
-                connected_to=_connected_to(layer),
-            )
-        )
-    trainable = _count(model.trainable_weights)
-    non_trainable = _count(model.non_trainable_weights)
-    return Summary(model.name, tuple(rows), trainable + non_trainable, trainable, non_trainable)
-
-
-def _count(weights: Iterable[Any]) -> int:
-    unique = {id(w): w for w in weights}.values()
-    return sum(math.prod(w.shape) for w in unique)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import SpecError
+from zoo.spec.errors import SpecError
 
 MODES = ("caffe", "tf", "torch", "none")
 DATA_FORMATS = ("channels_last", "channels_first")
@@ -92,7 +92,7 @@ def class_index() -> dict[str, list[str]]:
     """ImageNet's class index from Keras's cache (``$KERAS_HOME/models/imagenet_class_index.json``),
     checked against Keras's md5; fetched by Keras's downloader where there is a network, else an
     error that says which file to put where."""
-    from zoo import weights
+    from zoo.keras import weights
 
     wf = weights.WeightsFile("imagenet class index", CLASS_INDEX_FILE, CLASS_INDEX_MD5, CLASS_INDEX_URL)
     path = weights.resolve("imagenet", wf)

@@ -1,0 +1,1 @@
+from zoo.golden.check import *  # noqa: F401,F403

@@ -1,0 +1,73 @@
+"""Every use of Keras's internals, in one place: reading a built model (its summary rows, the
+layers a layer was called on, a nested layer's output in the model that called it).
+
+Keras has no public API for some of what zoo reads (a layer's inbound nodes); a Keras release that
+moves them breaks this module alone, and its tests say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from zoo.arith.summary import Row, Summary
+
+
+def _connected_to(layer: Any) -> tuple[str, ...]:
+    """The names of the layers whose outputs ``layer`` took, from its latest call in the graph."""
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    if not nodes:
+        return ()
+    tensors = nodes[-1].input_tensors
+    return tuple(t._keras_history[0].name for t in tensors)
+
+
+def summary_of(model: Any, order: Iterable[str] | None = None) -> Summary:
+    """Read a built Keras model into a Summary, one row per top-level layer.
+
+    The input layer is left out, as in Keras's own summary of a Sequential model;
+    a nested model (the VGG16 base) is one row. Totals come from the model's own
+    weight lists, not from the rows, so the "rows add up" invariant can be tested.
+    ``order`` lists layer names in the order rows should take (a spec's definition
+    order; Keras keeps a graph's layers in an order of its own).
+    """
+    # A functional model's operations are its layers plus the operations in its graph
+    # (ConvNeXt's `inputs + x`), as Keras's own summary lists them.
+    everything = getattr(model, "operations", None) or model.layers
+    layers = [layer for layer in everything if type(layer).__name__ != "InputLayer"]
+    if order is not None:
+        rank = {name: i for i, name in enumerate(order)}
+        layers.sort(key=lambda layer: rank.get(layer.name, len(rank)))
+    rows = []
+    for layer in layers:
+        rows.append(
+            Row(
+                name=layer.name,
+                type=type(layer).__name__,
+                output_shape=tuple(layer.output.shape),
+                params=layer.count_params() if hasattr(layer, "count_params") else 0,
+                trainable=bool(getattr(layer, "trainable", True)),
+                trainable_params=_count(getattr(layer, "trainable_weights", ())),
+                connected_to=_connected_to(layer),
+            )
+        )
+    trainable = _count(model.trainable_weights)
+    non_trainable = _count(model.non_trainable_weights)
+    return Summary(model.name, tuple(rows), trainable + non_trainable, trainable, non_trainable)
+
+
+def _count(weights: Iterable[Any]) -> int:
+    unique = {id(w): w for w in weights}.values()
+    return sum(math.prod(w.shape) for w in unique)
+
+
+def outer_output(layer: Any) -> Any:
+    """A layer's output in the model that called it last: for a nested base (ResNet50 as a layer),
+    ``layer.output`` is the output of its own inner graph, not of its call in the outer model."""
+    return layer._inbound_nodes[-1].output_tensors[0]
+
+
+def layer_outputs(model: Any) -> list[tuple[str, Any]]:
+    """(name, symbolic output) of every layer of the model, as its summary lists them."""
+    return [(layer.name, outer_output(layer)) for layer in model.layers if type(layer).__name__ != "InputLayer"]
