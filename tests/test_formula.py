@@ -179,3 +179,26 @@ layers:
     assert s.row("squeeze").receptive_field is None and s.row("excite").receptive_field is None
     assert s.row("scale").receptive_field == (3, 3) and s.row("after").receptive_field == (5, 5)
     assert "excite was pooled over the whole grid" in zoo.explain(spec)
+
+
+def test_a_nested_sequential_has_the_receptive_field_of_its_layers_flat():
+    """One recurrence for every path: [UpSampling2D, Conv2D 3x3] inside a nested Sequential sees what the
+    same layers see written flat (2 input positions at stride 1/2; a second recurrence gave 5 at 2)."""
+    from fractions import Fraction
+
+    layers = [{"UpSampling2D": {"name": "up"}}, {"Conv2D": {"name": "conv", "filters": 2, "kernel_size": 3}}]
+    flat = arith.summarize(spec_of(*layers, input=(8, 8, 1))).rows[-1]
+    nested = arith.summarize(spec_of({"Sequential": {"name": "group", "layers": layers}}, input=(8, 8, 1))).rows[-1]
+    assert (flat.receptive_field, flat.effective_stride) == ((2, 2), (Fraction(1, 2), Fraction(1, 2)))
+    assert (nested.receptive_field, nested.effective_stride) == (flat.receptive_field, flat.effective_stride)
+    assert nested.output_shape == flat.output_shape and nested.params == flat.params
+
+
+def test_every_base_s_family_file_is_the_registry_s():
+    """A base layer is computed from the family file the catalogue names; it is the one the registry finds."""
+    from zoo.spec import catalog
+
+    registry = zoo.default_registry()
+    assert sorted(catalog.BASE_FILES) == sorted(catalog.APPLICATIONS.values())
+    for name, stem in catalog.BASE_FILES.items():
+        assert registry.path(name).stem == stem, name

@@ -118,8 +118,8 @@ def convolutions(draw: st.DrawFn, kinds: tuple[str, ...]) -> tuple[str, dict[str
     return formatted(kind, args, draw(grid(rank)), draw(st.booleans()))
 
 
-def _kinds(family: str) -> tuple[str, ...]:
-    return tuple(k for k, v in catalog.LAYERS.items() if v.family == family)
+def _kinds(rule: str) -> tuple[str, ...]:
+    return tuple(k for k, v in catalog.LAYERS.items() if v.rule == rule)
 
 
 # ---------------------------------------------------------------- one test per family

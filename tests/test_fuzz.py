@@ -111,7 +111,7 @@ def offline(monkeypatch, tmp_path):
     def no_network(wf):
         raise OSError("offline")
 
-    monkeypatch.setattr(weights, "_download", no_network)
+    monkeypatch.setattr(weights, "download", no_network)
 
 
 @settings(max_examples=150)

@@ -26,7 +26,7 @@ def snapshot(*folders):
 def test_bad_input_changes_nothing_on_disk(tmp_path, monkeypatch, capsys):
     home, user = tmp_path / "keras_home", tmp_path / "user_specs"
     (home / "models").mkdir(parents=True)
-    corrupt = home / "models" / weights.known("vgg16").filename
+    corrupt = home / "models" / weights.imagenet_file("vgg16").filename
     corrupt.write_bytes(b"corrupt")
     user.mkdir()
     (user / "broken.yaml").write_text(
@@ -40,7 +40,7 @@ def test_bad_input_changes_nothing_on_disk(tmp_path, monkeypatch, capsys):
     golden_copy.mkdir()
     (golden_copy / "conv1d.yml").write_text((GOLDENS / "conv1d.yml").read_text().replace("993", "994"))
     monkeypatch.setenv("KERAS_HOME", str(home))
-    monkeypatch.setattr(weights, "_download", lambda wf: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(weights, "download", lambda wf: (_ for _ in ()).throw(OSError("offline")))
     before = snapshot(ROOT / "specs", GOLDENS, tmp_path)
 
     registry = zoo.Registry([user])

@@ -9,7 +9,7 @@ import pytest
 from conftest import GOLDENS, ROOT
 
 import zoo
-from zoo import arith, golden
+from zoo import golden
 
 
 @pytest.fixture(scope="module")

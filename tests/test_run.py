@@ -203,14 +203,14 @@ def test_cli_weights_path_and_install(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     assert main(["weights", "path", "vgg16"]) == 0
-    expected = tmp_path / "home" / "models" / weights.known("vgg16").filename
+    expected = tmp_path / "home" / "models" / weights.imagenet_file("vgg16").filename
     assert capsys.readouterr().out.strip() == str(expected)
     made = tmp_path / "made.h5"
     made.write_bytes(b"pretend weights")
     assert main(["weights", "install", "vgg16", str(made)]) == 2  # wrong hash: refused
     assert "does not match" in capsys.readouterr().err and not expected.exists()
-    trusted = dataclasses.replace(weights.known("vgg16"), file_hash=weights.md5sum(made))
-    monkeypatch.setattr(weights, "known", lambda model, include_top=False: trusted)
+    trusted = dataclasses.replace(weights.imagenet_file("vgg16"), file_hash=weights.md5sum(made))
+    monkeypatch.setattr(weights, "imagenet_file", lambda model, include_top=False: trusted)
     assert main(["weights", "install", "vgg16", str(made)]) == 0
     assert expected.read_bytes() == b"pretend weights"
 

@@ -28,7 +28,7 @@ def keras_home(tmp_path, monkeypatch):
     def offline(wf):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(weights, "_download", offline)
+    monkeypatch.setattr(weights, "download", offline)
     return home
 
 
@@ -49,8 +49,8 @@ def made_weights(tmp_path_factory):
 
 def _trust(monkeypatch, path):
     """Make zoo expect the hash of a test-made file, as it expects Keras's for the real one."""
-    trusted = dataclasses.replace(weights.known("vgg16"), file_hash=weights.md5sum(path))
-    monkeypatch.setattr(weights, "known", lambda model, include_top=False: trusted)
+    trusted = dataclasses.replace(weights.imagenet_file("vgg16"), file_hash=weights.md5sum(path))
+    monkeypatch.setattr(weights, "imagenet_file", lambda model, include_top=False: trusted)
     original = weights.WeightsFile.of_spec.__func__
     monkeypatch.setattr(weights.WeightsFile, "of_spec", classmethod(
         lambda cls, spec: trusted if original(cls, spec).filename == trusted.filename else original(cls, spec)))
@@ -117,6 +117,6 @@ def test_zoo_offline_skips_the_download(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setenv("ZOO_OFFLINE", "1")
     with pytest.raises(OSError, match="ZOO_OFFLINE is set"):
-        weights._download(weights.known("vgg16"))
+        weights.download(weights.imagenet_file("vgg16"))
     with pytest.raises(WeightsError, match=r"could not be downloaded \(OSError\)"):
         weights.resolve("imagenet")

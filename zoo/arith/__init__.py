@@ -1,3 +1,13 @@
-"""The arithmetic: every layer's shape, parameters, MACs and receptive field, in plain Python."""
+"""The arithmetic: every layer's output shape, parameters, MACs and receptive field, in plain Python.
 
-from zoo.arith.engine import *  # noqa: F401,F403  (split below)
+Never imports a framework and never asks one for an answer; see :mod:`zoo.arith.engine`.
+"""
+
+from zoo.arith.engine import compute, explain, layer_step, steps, summarize
+from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, size_or_none
+from zoo.arith.summary import Row, Summary, render
+
+__all__ = [
+    "UNKNOWN", "GeometryError", "Row", "Shape", "Step", "Summary", "compute", "explain", "layer_step", "render",
+    "size_or_none", "steps", "summarize",
+]  # fmt: skip

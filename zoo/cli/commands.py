@@ -300,7 +300,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_weights(args: argparse.Namespace) -> int:
     from zoo.keras import weights
 
-    wf = weights.known(args.model, args.top)
+    wf = weights.imagenet_file(args.model, args.top)
     if args.action == "path":
         print(weights.cache_path(wf))
         return EXIT_OK

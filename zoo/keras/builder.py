@@ -179,9 +179,9 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     if "data_format" in layer.catalog.args:  # never Keras's global default: the spec's, always
         args["data_format"] = layer.resolved()["data_format"]
     trainable = layer.args.get("trainable", True)
-    if layer.catalog.family == "application":  # keras.applications' own model, as the tutorial builds it
+    if layer.catalog.rule == "application":  # keras.applications' own model, as the tutorial builds it
         resolved = layer.resolved()
-        base = arith.base_spec(layer.kind, input_shape, resolved)
+        base = layer.base(input_shape)
         known = weights.WeightsFile.of_spec(base) if resolved["weights"] == "imagenet" else None
         with image_data_format(keras, resolved["data_format"]):  # keras.applications reads the config
             made = getattr(keras.applications, layer.kind)(
@@ -194,7 +194,7 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
         made.name = layer.name
         # The base's own flag first: setting a model's `trainable` sets every layer inside it.
         made.trainable = trainable
-        trains = arith.fine_tuned_layers(base, resolved["trainable_from"])
+        trains = base.fine_tuned(resolved["trainable_from"])
         if trains is not None:
             for inner in made.layers:
                 inner.trainable = inner.name in trains

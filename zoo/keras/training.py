@@ -113,7 +113,7 @@ def _cut_plan(spec: Spec, prefix: list[Layer], base_layer: Layer) -> Plan:
     if prefix:
         return Plan((), f"{name} is fine-tuned from {start} on, but only a base that takes the model's "
                         "input is cut inside; plain fit")  # fmt: skip
-    base = arith.base_spec(base_layer.kind, list(spec.input), base_layer.resolved())
+    base = base_layer.base(spec.input)
     names = [layer.name for layer in base.layers]
     trained = set(names[names.index(start):])
     feeding = {ref for layer in base.layers if layer.name in trained for ref in layer.inputs} - trained
@@ -131,10 +131,9 @@ def _cut_plan(spec: Spec, prefix: list[Layer], base_layer: Layer) -> Plan:
 def _random_inside(layer: Layer, input_shape: tuple[Any, ...]) -> list[str]:
     """The layers of a pretrained base that are random at training time (EfficientNet's
     stochastic-depth Dropout), read from the base's family file."""
-    if layer.catalog.family != "application":
+    if layer.catalog.rule != "application":
         return []
-    base = arith.base_spec(layer.kind, [None if not isinstance(d, int) else d for d in input_shape],
-                             layer.resolved())  # fmt: skip
+    base = layer.base([d if isinstance(d, int) else None for d in input_shape])
     return [inner.name for inner in base.layers
             if inner.kind in RANDOM_IN_TRAINING and inner.args.get("rate", 0) > 0]  # fmt: skip
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.spec.errors import SpecError
+from zoo.spec.catalog import APPLICATIONS
+from zoo.spec.errors import SpecError, did_you_mean
+from zoo.spec.files import copy_atomic
+from zoo.spec.model import builtin_model
 
 
 class WeightsError(SpecError):
@@ -47,19 +49,14 @@ class WeightsFile:
         return cls(spec.name, known["file"], known.get("hash"), origin + known["file"] if origin.endswith("/") else origin)
 
 
-def known(model: str, include_top: bool = False) -> WeightsFile:
+def imagenet_file(model: str, include_top: bool = False) -> WeightsFile:
     """The ImageNet file keras.applications uses for ``model`` (a zoo name: vgg16, resnet50, ...),
     with or without its top, read from the model's family file (its file name and Keras's hash)."""
-    from zoo.spec.catalog import APPLICATIONS
-    from zoo.spec.registry import Registry
-
     if model not in APPLICATIONS.values():
-        from zoo.spec.errors import did_you_mean
-
         raise WeightsError(f"no ImageNet weights are known for {model!r}: it is not a keras.applications "
                            f"model{did_you_mean(model, APPLICATIONS.values())}. "
                            f"Valid: {', '.join(APPLICATIONS.values())}")  # fmt: skip
-    return WeightsFile.of_spec(Registry([]).builtin_spec(model, include_top=include_top, weights="imagenet"))
+    return WeightsFile.of_spec(builtin_model(model, include_top=include_top, weights="imagenet"))
 
 
 def keras_home() -> Path:
@@ -72,7 +69,7 @@ def keras_home() -> Path:
 
 def cache_path(model: str | WeightsFile = "vgg16", include_top: bool = False) -> Path:
     """Where Keras keeps (and zoo looks for) a model's ImageNet file."""
-    wf = model if isinstance(model, WeightsFile) else known(model, include_top)
+    wf = model if isinstance(model, WeightsFile) else imagenet_file(model, include_top)
     return keras_home() / "models" / wf.filename
 
 
@@ -105,7 +102,7 @@ def _check_hash(path: Path, wf: WeightsFile) -> None:
 DOWNLOAD_TIMEOUT_S = 60  # per socket operation: a silent firewall must not hang a build
 
 
-def _download(wf: WeightsFile) -> Path:
+def download(wf: WeightsFile) -> Path:
     """Keras's own download into its cache (the real path, where a network exists).
 
     ``ZOO_OFFLINE=1`` skips the attempt, for machines known to have no network.
@@ -140,12 +137,12 @@ def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile | N
         return str(path)
     if model is None:
         raise WeightsError("no ImageNet weights are known for this model; pass weights=None or a file path")
-    wf = model if isinstance(model, WeightsFile) else known(model)
+    wf = model if isinstance(model, WeightsFile) else imagenet_file(model)
     path = cache_path(wf)
     model = wf.model
     if not path.is_file():
         try:
-            path = _download(wf)
+            path = download(wf)
         except Exception as exc:  # no network, proxy, disk: all end the same way for the user
             is_model = " " not in model  # a model's weights, or another ImageNet file (the class index)
             raise WeightsError(
@@ -163,18 +160,10 @@ def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile | N
 
 def install(model: str, source: str | os.PathLike[str], include_top: bool = False) -> Path:
     """Copy a weights file obtained elsewhere into Keras's cache, after checking its hash."""
-    wf, src = known(model, include_top), Path(source)
+    wf, src = imagenet_file(model, include_top), Path(source)
     if not src.is_file():
         raise WeightsError("weights file not found", file=str(src))
     _check_hash(src, wf)
     target = cache_path(wf)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{wf.filename}.")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    copy_atomic(src, target)
     return target

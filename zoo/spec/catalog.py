@@ -327,7 +327,7 @@ class LayerKind:
     """One layer class a spec may name."""
 
     name: str  # the Keras class (or application) name, as written in specs
-    family: str  # which formula computes it
+    rule: str  # the arithmetic that computes it (zoo.arith.rules.RULES, or the engine's own)
     rank: int  # number of spatial axes; 0 where there are none
     args: Mapping[str, Arg]
     # where Keras keeps the class: keras.layers, or (for the two layer classes that live in
@@ -391,9 +391,9 @@ def _padding(*extra: str) -> dict[str, Arg]:
 LAYERS: dict[str, LayerKind] = {}
 
 
-def _add(name: str, family: str, rank: int, module: str = "keras.layers", keras_class: str | None = None,
+def _add(name: str, rule: str, rank: int, module: str = "keras.layers", keras_class: str | None = None,
          **args: Arg) -> None:  # fmt: skip
-    LAYERS[name] = LayerKind(name, family, rank, {**args, **COMMON}, module, keras_class)
+    LAYERS[name] = LayerKind(name, rule, rank, {**args, **COMMON}, module, keras_class)
 
 
 for _r in (1, 2, 3):
@@ -466,7 +466,7 @@ _add("CustomScaleLayer", "elementwise", 0, module="keras.src.applications.incept
 for _op in ("Add", "Multiply"):
     _add(f"ops.{_op.lower()}", "op", 0, module="keras.src.ops.numpy", keras_class=_op,
          operand=Arg(optional(number), None))  # fmt: skip
-OPS = frozenset(k for k, v in LAYERS.items() if v.family == "op")
+OPS = frozenset(k for k, v in LAYERS.items() if v.rule == "op")
 # A nested keras.Sequential, one row in the summary (ConvNeXt's stem and downsampling blocks);
 # its `layers` are validated like a spec's, each named.
 _add("Sequential", "group", 0, module="keras",
@@ -496,6 +496,18 @@ APPLICATIONS: dict[str, str] = {
     **{f"ConvNeXt{k}": f"convnext_{k.lower()}" for k in ("Tiny", "Small", "Base", "Large", "XLarge")},
     "NASNetMobile": "nasnet_mobile", "NASNetLarge": "nasnet_large",
 }  # fmt: skip
+# The family file (in specs/) that describes each of them: what a base layer is computed from.
+BASE_FILES: dict[str, str] = {
+    "vgg16": "vgg", "vgg19": "vgg", "resnet50": "resnet", "resnet101": "resnet", "resnet152": "resnet",
+    "resnet50_v2": "resnet_v2", "resnet101_v2": "resnet_v2", "resnet152_v2": "resnet_v2",
+    "mobilenet": "mobilenet", "mobilenet_v2": "mobilenet_v2", "mobilenet_v3_small": "mobilenet_v3",
+    "mobilenet_v3_large": "mobilenet_v3", "densenet121": "densenet", "densenet169": "densenet",
+    "densenet201": "densenet", "inception_v3": "inception_v3", "inception_resnet_v2": "inception_resnet_v2",
+    "xception": "xception", "nasnet_mobile": "nasnet", "nasnet_large": "nasnet",
+    **{f"efficientnet_b{k}": "efficientnet" for k in range(8)},
+    **{f"efficientnet_v2_{k}": "efficientnet_v2" for k in ("b0", "b1", "b2", "b3", "s", "m", "l")},
+    **{f"convnext_{k}": "convnext" for k in ("tiny", "small", "base", "large", "xlarge")},
+}  # fmt: skip
 for _app in APPLICATIONS:
     _add(
         _app, "application", 2, module="keras.applications", keras_class="Functional",
@@ -509,7 +521,7 @@ for _app in APPLICATIONS:
     )  # fmt: skip
 
 
-MERGES = frozenset(k for k, v in LAYERS.items() if v.family in ("elementwise", "concatenate"))
+MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in ("elementwise", "concatenate"))
 
 
 def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:

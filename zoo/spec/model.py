@@ -9,9 +9,10 @@ the file, the line and the key.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from zoo.spec import catalog, family
 from zoo.spec.catalog import Arg, Ctx, object_schema, validate_mapping
 from zoo.spec.errors import KeyPath, Source, SpecError, did_you_mean, show
-from zoo.spec.files import read_text
+from zoo.spec.files import builtin_dir, read_text
 from zoo.spec.loading import load_yaml
 
 # ---------------------------------------------------------------- validation
@@ -183,6 +184,12 @@ class Layer:
     def path(self) -> KeyPath:
         return ("layers", self.index, self.kind)
 
+    def base(self, shape: Sequence[int | None]) -> Spec:
+        """A pretrained base layer's own spec: its family file without the top, at input ``shape``
+        (what both witnesses compute it from; no architecture is described twice)."""
+        a = self.resolved()
+        return base_spec(self.kind, tuple(shape), a["pooling"], a["weights"], a["data_format"])
+
     def resolved(self) -> dict[str, Any]:
         """Arguments with the catalogue's (Keras's) defaults filled in; ``data_format`` defaults to the
         spec's, as a Keras layer's defaults to ``keras.config.image_data_format()``."""
@@ -260,6 +267,20 @@ class Spec:
     def is_chain(self) -> bool:
         """True when every layer takes the previous one's output (it could be a Sequential model)."""
         return _is_chain(self.layers)
+
+    def fine_tuned(self, trainable_from: str | None) -> set[str] | None:
+        """The layers of this (base) model that train when it is fine-tuned from ``trainable_from``:
+        that layer and every later one in the file's order, BatchNormalization excepted (the Keras
+        transfer-learning guide keeps it in inference mode). None: no fine-tuning. Both witnesses
+        and zoo.run count and train by this one rule."""
+        if trainable_from is None:
+            return None
+        names = [layer.name for layer in self.layers]
+        if trainable_from not in names:
+            raise SpecError(f"trainable_from names no layer of {self.name}{did_you_mean(trainable_from, names)}. "
+                            f"Received: trainable_from={trainable_from!r}")  # fmt: skip
+        later = self.layers[names.index(trainable_from) :]
+        return {layer.name for layer in later if layer.kind != "BatchNormalization"}
 
     def with_weights(self, weights: str | os.PathLike[str] | None) -> Spec:
         """The same spec with every pretrained base (or the whole model) loading ``weights`` instead.
@@ -510,3 +531,24 @@ def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
                 f"so every other layer must feed a later one (inputs: [..., {layer.name}])",
             )
     return tuple(out)
+
+
+def builtin_model(name: str, **overrides: Any) -> Spec:
+    """A keras.applications model from zoo's own family file of it (``resnet50`` from specs/resnet.yaml)."""
+    if name not in catalog.BASE_FILES:
+        raise SpecError(f"{name!r} is not a keras.applications model{did_you_mean(name, catalog.BASE_FILES)}. "
+                        f"Valid: {', '.join(catalog.BASE_FILES)}")  # fmt: skip
+    frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}  # hashable
+    return _builtin(name, tuple(sorted(frozen.items())))
+
+
+@functools.lru_cache(maxsize=256)
+def _builtin(name: str, overrides: tuple[tuple[str, Any], ...]) -> Spec:
+    return Spec.from_file(builtin_dir() / f"{catalog.BASE_FILES[name]}.yaml", name=name, **dict(overrides))
+
+
+def base_spec(kind: str, shape: tuple[int | None, ...], pooling: str | None, weights: str | None,
+              data_format: str) -> Spec:  # fmt: skip
+    """The spec of pretrained base ``kind`` (ResNet50) without the top, at input ``shape``."""
+    return builtin_model(catalog.APPLICATIONS[kind], include_top=False, input_shape=list(shape), pooling=pooling,
+                         weights=weights, data_format=data_format)  # fmt: skip
