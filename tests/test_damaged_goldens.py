@@ -9,8 +9,8 @@ from conftest import GOLDENS
 
 import zoo
 from zoo import cli
-from zoo.keras import fingerprint
-from zoo import golden
+from zoo.golden import fingerprints
+from zoo.golden import summaries
 
 SUMMARY = (GOLDENS / "conv1d.yml").read_text(encoding="utf-8")
 PRINT = (GOLDENS / "conv1d.fingerprint.yml").read_text(encoding="utf-8")
@@ -35,7 +35,7 @@ LAYER = "a layer is [name, [shape], scale, mean, std, [indices], [values]]"
 def test_a_damaged_summary_golden_names_file_line_and_the_way_back(old, new, message):
     assert old in SUMMARY
     with pytest.raises(zoo.SpecError) as exc:
-        golden.loads(SUMMARY.replace(old, new), "g/conv1d.yml")
+        summaries.loads(SUMMARY.replace(old, new), "g/conv1d.yml")
     assert str(exc.value).startswith("g/conv1d.yml:" + message.removeprefix("s.yml:"))
     assert str(exc.value).endswith(WAY_BACK)
 
@@ -48,14 +48,14 @@ def test_a_damaged_summary_golden_names_file_line_and_the_way_back(old, new, mes
         (lambda t: re.sub(r"(\[flatten, \[2, 992\]), [0-9.e-]+", r"\1, x", t),
          f"f.yml:12: layers[2]: {LAYER}"),
         (lambda t: t.replace("[dense, [2, 1], ", "[dense, [2, -1], "), f"f.yml:13: layers[3]: {LAYER}"),
-        (lambda t: t[:700], "f.yml:12: not valid YAML: while parsing a flow sequence"),
+        (lambda t: t[:702], "f.yml:12: not valid YAML: while parsing a flow sequence"),
         (lambda t: t.replace("input: [2, 64, 1]", "input: 6"), "f.yml:7: input: missing or of the wrong"),
         (lambda t: "just text\n", "f.yml:1: scheme: not a zoo-seeded-v1 fingerprint (scheme: None)"),
     ],
 )  # fmt: skip
 def test_a_damaged_fingerprint_names_file_line_and_the_way_back(damage, message):
     with pytest.raises(zoo.SpecError) as exc:
-        fingerprint.loads(damage(PRINT), "g/conv1d.fingerprint.yml")
+        fingerprints.loads(damage(PRINT), "g/conv1d.fingerprint.yml")
     assert str(exc.value).startswith("g/conv1d.fingerprint.yml:" + message.removeprefix("f.yml:"))
     assert str(exc.value).endswith(WAY_BACK)
 

@@ -20,6 +20,8 @@ from conftest import GOLDENS, ROOT, model_params
 import zoo
 from zoo.spec import catalog
 from zoo.keras import fingerprint
+from zoo.golden import fingerprints
+from zoo.keras import seeding
 from zoo.keras.fingerprint import Fingerprint, LayerPrint
 
 pytestmark = pytest.mark.backend
@@ -29,32 +31,32 @@ NAMES = zoo.names()
 
 @pytest.mark.parametrize("name", model_params(NAMES))
 def test_fingerprint_matches_its_golden(name):
-    path = fingerprint.path_for(GOLDENS, name)
+    path = fingerprints.KIND.path(GOLDENS, name)
     assert path.is_file(), f"no fingerprint golden for {name}: run `zoo golden regen {name}`"
-    drift = fingerprint.compare(fingerprint.loads(path.read_text(encoding="utf-8")), fingerprint.take(name))
+    drift = fingerprints.compare(fingerprints.loads(path.read_text(encoding="utf-8")), fingerprint.take(zoo.spec(name)))
     assert drift is None, f"{name} on {fingerprint.backend_label()}: {drift}"
 
 
 def test_every_fingerprint_golden_belongs_to_a_spec_and_records_its_input():
     for path in GOLDENS.glob("*.fingerprint.yml"):
-        fp = fingerprint.loads(path.read_text(encoding="utf-8"))
+        fp = fingerprints.loads(path.read_text(encoding="utf-8"))
         assert fp.spec == path.name.removesuffix(".fingerprint.yml") and fp.spec in NAMES
-        assert fp.input_shape[0] == fingerprint.BATCH
+        assert fp.input_shape[0] == seeding.BATCH
 
 
 # --- seeded weights ------------------------------------------------------------------------------
 
 
 def test_seeded_values_have_the_documented_distribution():
-    kernel = fingerprint.seeded_values("s", "conv", "Conv2D", "kernel", (3, 3, 64, 128))
+    kernel = seeding.seeded_values("s", "conv", "Conv2D", "kernel", (3, 3, 64, 128))
     assert kernel.dtype == np.float32
     assert abs(kernel.std() * math.sqrt(3 * 3 * 64) - 1) < 0.02  # variance 1/fan-in
     assert abs(kernel.mean()) < 0.01
-    variance = fingerprint.seeded_values("s", "bn", "BatchNormalization", "moving_variance", (1000,))
+    variance = seeding.seeded_values("s", "bn", "BatchNormalization", "moving_variance", (1000,))
     assert variance.min() >= 0.5 and variance.max() <= 1.5  # positive, as BatchNormalization needs
-    gamma = fingerprint.seeded_values("s", "bn", "BatchNormalization", "gamma", (1000,))
+    gamma = seeding.seeded_values("s", "bn", "BatchNormalization", "gamma", (1000,))
     assert gamma.min() >= 0.25 and gamma.max() <= 0.75
-    bias = fingerprint.seeded_values("s", "conv", "Conv2D", "bias", (1000,))
+    bias = seeding.seeded_values("s", "conv", "Conv2D", "bias", (1000,))
     assert 0.08 < bias.std() < 0.12
 
 
@@ -71,20 +73,20 @@ def test_seeded_values_have_the_documented_distribution():
     ],
 )
 def test_fan_in_follows_keras_kernel_layouts(layer_class, weight, shape, fan_in):
-    assert fingerprint.fan_in(layer_class, weight, shape) == fan_in
+    assert seeding.fan_in(layer_class, weight, shape) == fan_in
 
 
 def test_seeds_depend_on_spec_layer_and_weight_names_only():
-    a = fingerprint.seeded_values("spec", "block1/conv", "Conv2D", "kernel", (3, 3, 3, 4))
+    a = seeding.seeded_values("spec", "block1/conv", "Conv2D", "kernel", (3, 3, 3, 4))
     assert np.array_equal(
-        a, fingerprint.seeded_values("spec", "block1/conv", "Conv2D", "kernel", (3, 3, 3, 4))
+        a, seeding.seeded_values("spec", "block1/conv", "Conv2D", "kernel", (3, 3, 3, 4))
     )
     for other in (
         ("spec2", "block1/conv", "kernel"),
         ("spec", "block2/conv", "kernel"),
         ("spec", "block1/conv", "bias"),
     ):
-        b = fingerprint.seeded_values(other[0], other[1], "Conv2D", other[2], (3, 3, 3, 4))
+        b = seeding.seeded_values(other[0], other[1], "Conv2D", other[2], (3, 3, 3, 4))
         assert not np.array_equal(a, b), other
 
 
@@ -114,25 +116,25 @@ def test_unnamed_weights_are_seeded_by_position_not_by_keras_s_session_counter()
             keras.Variable(np.zeros(2))  # moves the counter
         model = keras.Sequential([keras.Input((4,)), builder.layer_class(keras, catalog.LAYERS["LayerScale"])(
             init_values=1e-6, projection_dim=4, name="scale")])  # fmt: skip
-        fingerprint.seed_model(model, "t")
+        seeding.seed_model(model, "t")
         return np.asarray(model.weights[0])
 
     assert np.array_equal(gamma_after(0), gamma_after(3))
     assert np.array_equal(
-        gamma_after(0), fingerprint.seeded_values("t", "scale", "LayerScale", "weight_0", (4,))
+        gamma_after(0), seeding.seeded_values("t", "scale", "LayerScale", "weight_0", (4,))
     )
 
 
 def test_seeded_deep_models_keep_activations_of_order_one():
     """The reason gamma is about 0.5: with 1, ResNet152's activations reached 1.9e3."""
-    golden = fingerprint.loads(fingerprint.path_for(GOLDENS, "resnet152").read_text(encoding="utf-8"))
+    golden = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "resnet152").read_text(encoding="utf-8"))
     assert max(lp.scale for lp in golden.layers) < 20
 
 
 def test_seeded_weights_reach_inside_a_nested_base():
     model = zoo.build("vgg16_transfer", weights="seeded", compile=False, input_shape=(32, 32, 3))
     conv = model.get_layer("vgg16").get_layer("block1_conv1")
-    expected = fingerprint.seeded_values(
+    expected = seeding.seeded_values(
         "vgg16_transfer", "vgg16/block1_conv1", "Conv2D", "kernel", conv.kernel.shape
     )
     assert np.array_equal(np.asarray(conv.kernel), expected)
@@ -140,9 +142,9 @@ def test_seeded_weights_reach_inside_a_nested_base():
 
 _CHILD = """
 import json, sys
-from zoo.spec import catalog
+import zoo
 from zoo.keras import fingerprint
-fp = fingerprint.take(sys.argv[1])
+fp = fingerprint.take(zoo.spec(sys.argv[1]))
 print(json.dumps([[lp.name, list(lp.numbers())] for lp in fp.layers]))
 """
 
@@ -164,7 +166,7 @@ def test_the_same_fingerprint_in_two_processes():
     ]
     first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
     assert first == second
-    here = fingerprint.take("residual_block")
+    here = fingerprint.take(zoo.spec("residual_block"))
     assert [[lp.name, list(lp.numbers())] for lp in here.layers] == first
 
 
@@ -182,15 +184,15 @@ def _lp(name: str, scale: float, values: tuple[float, ...] = (0.0, 0.5)) -> Laye
 def test_compare_is_relative_to_the_layer_scale_not_element_wise():
     golden = _fp(_lp("a", 100.0, (1e-7, 50.0)))
     # 1e-7 -> 2e-7 doubles a near-zero value, but is 1e-9 of the layer's scale: agreement
-    assert fingerprint.compare(golden, _fp(_lp("a", 100.0, (2e-7, 50.0)))) is None
-    drift = fingerprint.compare(golden, _fp(_lp("a", 100.0, (1e-7, 50.1))))
+    assert fingerprints.compare(golden, _fp(_lp("a", 100.0, (2e-7, 50.0)))) is None
+    drift = fingerprints.compare(golden, _fp(_lp("a", 100.0, (1e-7, 50.1))))
     assert drift is not None and drift.what == "value at 1" and drift.deviation == pytest.approx(1e-3)
 
 
 def test_compare_names_the_first_diverging_layer_and_the_worst():
     golden = _fp(_lp("a", 1.0), _lp("b", 1.0), _lp("c", 1.0))
     got = _fp(_lp("a", 1.0), _lp("b", 1.0, (0.0, 0.51)), _lp("c", 1.0, (0.3, 0.5)))
-    drift = fingerprint.compare(golden, got)
+    drift = fingerprints.compare(golden, got)
     assert (drift.layer, drift.index) == ("b", 1)
     assert drift.worst == ("c", pytest.approx(0.3))
     assert "'b'" in str(drift) and "'c'" in str(drift)
@@ -199,19 +201,19 @@ def test_compare_names_the_first_diverging_layer_and_the_worst():
 def test_compare_reports_shapes_layers_and_nan():
     golden = _fp(_lp("a", 1.0))
     wrong_shape = _fp(dataclasses.replace(_lp("a", 1.0), shape=(2, 5)))
-    assert fingerprint.compare(golden, wrong_shape).what == "shape"
-    assert fingerprint.compare(golden, _fp(_lp("z", 1.0))).what == "layer"
-    assert fingerprint.compare(golden, _fp(_lp("a", 1.0), _lp("extra", 1.0))).what == "layer"
-    assert fingerprint.compare(golden, _fp(_lp("a", 1.0, (float("nan"), 0.5)))).deviation == math.inf
+    assert fingerprints.compare(golden, wrong_shape).what == "shape"
+    assert fingerprints.compare(golden, _fp(_lp("z", 1.0))).what == "layer"
+    assert fingerprints.compare(golden, _fp(_lp("a", 1.0), _lp("extra", 1.0))).what == "layer"
+    assert fingerprints.compare(golden, _fp(_lp("a", 1.0, (float("nan"), 0.5)))).deviation == math.inf
 
 
 def test_golden_text_round_trips_and_rejects_another_scheme():
-    fp = fingerprint.take("conv2d_same")
-    text = fingerprint.dumps(fp)
-    back = fingerprint.loads(text)
-    assert fingerprint.compare(back, fp, tol=1e-7) is None
+    fp = fingerprint.take(zoo.spec("conv2d_same"))
+    text = fingerprints.dumps(fp)
+    back = fingerprints.loads(text)
+    assert fingerprints.compare(back, fp, tol=1e-7) is None
     with pytest.raises(ValueError, match="scheme"):
-        fingerprint.loads(text.replace(fingerprint.SCHEME, "other-v0"))
+        fingerprints.loads(text.replace(seeding.SCHEME, "other-v0"))
 
 
 # --- a simulated framework change is caught, at its layer ---------------------------------------
@@ -228,11 +230,11 @@ def test_a_changed_upsampling_interpolation_is_caught_at_that_layer(monkeypatch)
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.layers.UpSampling2D, "__init__", bilinear)
-    golden = fingerprint.loads(fingerprint.path_for(GOLDENS, "unet_small").read_text(encoding="utf-8"))
-    drift = fingerprint.compare(golden, fingerprint.take("unet_small"))
+    golden = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "unet_small").read_text(encoding="utf-8"))
+    drift = fingerprints.compare(golden, fingerprint.take(zoo.spec("unet_small")))
     first_up = next(layer.name for layer in zoo.spec("unet_small").layers if layer.kind == "UpSampling2D")
     assert drift is not None and drift.layer == first_up, drift
-    assert drift.deviation > 100 * fingerprint.TOLERANCE  # far outside the noise, not at its edge
+    assert drift.deviation > 100 * fingerprints.TOLERANCE  # far outside the noise, not at its edge
     # the summary golden cannot see it: shapes and parameters are the same
     assert zoo.summary("unet_small", engine="keras") == zoo.summary("unet_small", engine="formula")
 
@@ -247,8 +249,8 @@ def test_a_changed_batchnorm_epsilon_is_caught_at_the_first_batchnorm(monkeypatc
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.layers.BatchNormalization, "__init__", eps)
-    golden = fingerprint.loads(fingerprint.path_for(GOLDENS, "mobilenet_block").read_text(encoding="utf-8"))
-    drift = fingerprint.compare(golden, fingerprint.take("mobilenet_block"))
+    golden = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "mobilenet_block").read_text(encoding="utf-8"))
+    drift = fingerprints.compare(golden, fingerprint.take(zoo.spec("mobilenet_block")))
     spec = zoo.spec("mobilenet_block")
     first_bn = next(layer.name for layer in spec.layers if layer.kind == "BatchNormalization")
     assert drift is not None and drift.layer == first_bn, drift
@@ -258,9 +260,9 @@ def test_a_changed_batchnorm_epsilon_is_caught_at_the_first_batchnorm(monkeypatc
 
 
 def _copy_goldens(tmp_path, name):
-    for path in (GOLDENS / f"{name}.yml", fingerprint.path_for(GOLDENS, name)):
+    for path in (GOLDENS / f"{name}.yml", fingerprints.KIND.path(GOLDENS, name)):
         (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    return fingerprint.path_for(tmp_path, name)
+    return fingerprints.KIND.path(tmp_path, name)
 
 
 def test_zoo_check_names_the_layer_whose_numbers_drifted(tmp_path, capsys):
@@ -268,11 +270,11 @@ def test_zoo_check_names_the_layer_whose_numbers_drifted(tmp_path, capsys):
 
     path = _copy_goldens(tmp_path, "maxpooling2d")
     assert main(["check", "maxpooling2d", "--goldens", str(tmp_path)]) == 0
-    golden = fingerprint.loads(path.read_text(encoding="utf-8"))
+    golden = fingerprints.loads(path.read_text(encoding="utf-8"))
     third = golden.layers[2]
     moved = dataclasses.replace(third, values=(third.values[0] + 0.01 * third.scale, *third.values[1:]))
     layers = (*golden.layers[:2], moved, *golden.layers[3:])
-    path.write_text(fingerprint.dumps(dataclasses.replace(golden, layers=layers)), encoding="utf-8")
+    path.write_text(fingerprints.dumps(dataclasses.replace(golden, layers=layers)), encoding="utf-8")
     capsys.readouterr()
     assert main(["check", "maxpooling2d", "--goldens", str(tmp_path)]) != 0
     out = capsys.readouterr().out
@@ -284,9 +286,9 @@ def test_regen_writes_fingerprints_and_refuses_non_finite_ones(tmp_path, monkeyp
     from zoo.cli import main
 
     assert main(["golden", "regen", "conv2d_same", "--goldens", str(tmp_path)]) == 0
-    written = fingerprint.loads(fingerprint.path_for(tmp_path, "conv2d_same").read_text(encoding="utf-8"))
-    pinned = fingerprint.loads(fingerprint.path_for(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
-    assert fingerprint.compare(pinned, written) is None
+    written = fingerprints.loads(fingerprints.KIND.path(tmp_path, "conv2d_same").read_text(encoding="utf-8"))
+    pinned = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
+    assert fingerprints.compare(pinned, written) is None
 
     real_of_model = fingerprint.of_model
 
@@ -322,8 +324,8 @@ def test_run_starts_from_the_seeded_weights_whatever_its_seed():
 def test_the_plugin_s_zoo_model_builds_seeded_models(zoo_model):
     """Other projects' suites get the same numbers: zoo_model passes weights="seeded" through."""
     model = zoo_model("conv2d_same", weights="seeded", compile=False)
-    golden = fingerprint.loads(fingerprint.path_for(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
+    golden = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
     assert (
-        fingerprint.compare(golden, fingerprint.of_model(model, "conv2d_same", zoo.spec("conv2d_same").input))
+        fingerprints.compare(golden, fingerprint.of_model(model, "conv2d_same", zoo.spec("conv2d_same").input))
         is None
     )

@@ -10,7 +10,7 @@ import pytest
 from conftest import GOLDENS, model_params
 
 import zoo
-from zoo import golden
+from zoo.golden import summaries
 
 pytestmark = pytest.mark.backend
 
@@ -20,7 +20,7 @@ PARAMS = model_params(NAMES)
 
 @pytest.mark.parametrize("name", PARAMS)
 def test_keras_matches_what_the_tutorial_printed(name, keras_summary):
-    problems = golden.expect_problems(zoo.spec(name), keras_summary(name))
+    problems = summaries.expect_problems(zoo.spec(name), keras_summary(name))
     assert not problems, "\n".join(problems)
 
 
@@ -35,9 +35,9 @@ def test_formula_engine_equals_keras_row_by_row(name, keras_summary):
 def test_golden(name, keras_summary, file_regression):
     """The golden pins Keras's table; --force-regen rewrites it only if the checks above pass."""
     spec, keras = zoo.spec(name), keras_summary(name)
-    problems = golden.problems(spec, keras, zoo.summary(spec, engine="formula"))
+    problems = summaries.problems(spec, keras, zoo.summary(spec, engine="formula"))
     assert not problems, "refusing to pin this summary:\n" + "\n".join(problems)
-    file_regression.check(golden.dumps(keras), fullpath=GOLDENS / f"{name}.yml")
+    file_regression.check(summaries.dumps(keras), fullpath=GOLDENS / f"{name}.yml")
 
 
 @pytest.mark.parametrize("name", PARAMS)
@@ -55,7 +55,7 @@ def test_every_golden_belongs_to_a_spec():
 
 def test_golden_text_round_trips(keras_summary):
     s = keras_summary("maxpooling2d")
-    assert golden.loads(golden.dumps(s)) == s
+    assert summaries.loads(summaries.dumps(s)) == s
 
 
 def test_vgg16_transfer_pins_the_published_counts(keras_summary):

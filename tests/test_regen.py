@@ -9,7 +9,9 @@ import pytest
 from conftest import GOLDENS, ROOT
 
 import zoo
-from zoo import golden
+from zoo.spec import registry
+from zoo.spec import files
+from zoo.golden import summaries
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +23,14 @@ def regen():
 
 
 def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
-    from zoo.keras import fingerprint
+    from zoo.golden import fingerprints
 
     written, refused = regen.regenerate(["conv1d", "worked_example"], tmp_path)
     assert refused == {}
     for name in ("conv1d", "worked_example"):
         assert (tmp_path / f"{name}.yml").read_text() == (GOLDENS / f"{name}.yml").read_text()
-        ours, shipped = (fingerprint.loads(fingerprint.path_for(d, name).read_text()) for d in (tmp_path, GOLDENS))
-        assert fingerprint.compare(shipped, ours) is None
+        ours, shipped = (fingerprints.loads(fingerprints.KIND.path(d, name).read_text()) for d in (tmp_path, GOLDENS))
+        assert fingerprints.compare(shipped, ours) is None
     assert len(written) == 4  # a summary and a fingerprint each
     assert regen.regenerate(["conv1d"], tmp_path) == ([], {})  # unchanged: nothing rewritten
 
@@ -37,8 +39,8 @@ def test_a_summary_that_contradicts_expect_is_refused_and_nothing_is_written(reg
     (tmp_path / "conv1d.yml").write_text("old\n")
     wrong = zoo.spec("conv1d")
     wrong = type(wrong)(**{**wrong.__dict__, "expect": {**wrong.expect, "total_params": 1120}})
-    real_spec = zoo.spec
-    monkeypatch.setattr(zoo, "spec", lambda name: wrong if name == "conv1d" else real_spec(name))
+    real_spec = registry.DEFAULT.spec
+    monkeypatch.setattr(registry.DEFAULT, "spec", lambda name: wrong if name == "conv1d" else real_spec(name))
     written, refused = regen.regenerate(["worked_example", "conv1d"], tmp_path)
     assert written == []
     assert refused == {"conv1d": ["expect: total_params: expect says 1,120, summary has 1,121"]}
@@ -60,7 +62,7 @@ def test_formula_keras_disagreement_is_refused(keras_summary):
         formula.trainable_params + 1,
         0,
     )
-    found = golden.problems(spec, keras, bad)
+    found = summaries.problems(spec, keras, bad)
     assert found[0].startswith(
         "formula vs keras: row 0: formula: conv2d (Conv2D) (None, 62, 62, 32) params=897"
     )
@@ -76,7 +78,7 @@ def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        golden.write_atomic(target, "new golden\n" * 1000)
+        files.write_atomic(target, "new golden\n" * 1000)
     assert target.read_text() == "old golden\n"
     assert [p.name for p in tmp_path.iterdir()] == ["conv1d.yml"]  # no temporary file left behind
 

@@ -37,6 +37,7 @@ def deviation(golden, got) -> tuple[float, str]:
 def main(argv: list[str]) -> int:
     import zoo
     from zoo.keras import fingerprint
+    from zoo.golden import fingerprints
 
     goldens = ROOT / "tests" / "goldens"
     names = argv or zoo.names()
@@ -44,13 +45,13 @@ def main(argv: list[str]) -> int:
     overall = 0.0
     for name in names:
         start = time.perf_counter()
-        golden = fingerprint.loads(fingerprint.path_for(goldens, name).read_text(encoding="utf-8"))
-        got = fingerprint.take(name)
+        golden = fingerprints.loads(fingerprints.KIND.path(goldens, name).read_text(encoding="utf-8"))
+        got = fingerprint.take(zoo.spec(name))
         d, where = deviation(golden, got)
         overall = max(overall, d)
         print(f"{name:28s} {len(got.layers):5d} layers  max deviation {d:9.2e} at {where:30s} "
               f"({golden.recorded_on}; {time.perf_counter() - start:.1f} s)", flush=True)  # fmt: skip
-    print(f"largest over all specs: {overall:.2e} of a layer's scale (tolerance {fingerprint.TOLERANCE:g})")
+    print(f"largest over all specs: {overall:.2e} of a layer's scale (tolerance {fingerprints.TOLERANCE:g})")
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from zoo import arith
 from zoo.spec.errors import SpecError
+from zoo.spec import registry
 from zoo.spec.registry import Registry
 from zoo.spec.model import Layer, Spec
 from zoo.arith.summary import Row, Summary
@@ -32,7 +33,7 @@ __version__ = "0.1.0"
 
 
 ENGINES = ("keras", "formula")
-_DEFAULT = Registry()
+_DEFAULT = registry.DEFAULT
 _SPEC_WEIGHTS: Any = object()  # "whatever the spec says"
 
 

@@ -133,7 +133,9 @@ def build(name_or_spec: str | Spec, *, detail: str = "layers", arithmetic: bool 
     """The diagram of a spec (by name, with keyword ``overrides`` as for :func:`zoo.summary`)."""
     if detail not in DETAILS:
         raise SpecError(f"unknown detail. Received: {detail!r}. Valid: {', '.join(DETAILS)}")
-    spec = zoo._as_spec(name_or_spec, overrides)
+    if isinstance(name_or_spec, Spec) and overrides:
+        raise SpecError(f"overrides ({', '.join(overrides)}) apply to specs given by name")
+    spec = name_or_spec if isinstance(name_or_spec, Spec) else zoo.spec(name_or_spec, **overrides)
     computed = arith.steps(spec)
     summary = arith.summarize(spec, computed)  # what zoo.summary(name, engine="formula") returns
     uses = chains(spec)

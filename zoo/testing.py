@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import zoo
-from zoo import golden
+from zoo.golden import summaries
 from zoo.spec.errors import SpecError
 from zoo.arith.summary import Summary
 
@@ -42,4 +42,4 @@ def golden_text(model_or_summary: Any) -> str:
         f"Golden summary of Keras model {summary.name!r}, pinned with zoo's zoo_golden fixture.\n"
         "Regenerate deliberately: pytest --force-regen"
     )
-    return golden.dumps(summary, header=header)
+    return summaries.dumps(summary, header=header)

@@ -216,7 +216,7 @@ class _Progress:
 def cmd_check(args: argparse.Namespace) -> int:
     """Formula vs Keras vs expect vs goldens (summary and fingerprint), one line per spec; the
     differing rows below."""
-    from zoo import golden
+    from zoo.golden import check
 
     folder = _golden_folder(args, required=args.command == "golden")
     status = EXIT_OK
@@ -225,7 +225,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         for name in names:
             progress.start(name)
-            found = golden.verify(name, folder)
+            found = check.verify(name, folder)
             progress.say(f"{'ok  ' if not found else 'FAIL'} {name}")
             for line in found:
                 progress.say(f"     {line}")
@@ -239,7 +239,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_golden_regen(args: argparse.Namespace) -> int:
-    from zoo import golden
+    from zoo.golden import check
 
     folder = _required_golden_folder(args)
     names = _targets(args)
@@ -251,7 +251,7 @@ def cmd_golden_regen(args: argparse.Namespace) -> int:
         progress.start(name)
 
     try:
-        written, refused = golden.regenerate(names, folder, progress=step)
+        written, refused = check.regenerate(names, folder, progress=step)
         progress.done()
     finally:
         progress.close()

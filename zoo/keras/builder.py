@@ -137,9 +137,9 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
         known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none
         model.load_weights(weights.resolve(spec.weights, known))
     if seeded:
-        from zoo.keras import fingerprint
+        from zoo.keras import seeding
 
-        fingerprint.seed_model(model, spec.name)
+        seeding.seed_model(model, spec.name)
     if compile and spec.compile:
         compile_model(model, spec)
     return model

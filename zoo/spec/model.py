@@ -268,6 +268,14 @@ class Spec:
         """True when every layer takes the previous one's output (it could be a Sequential model)."""
         return _is_chain(self.layers)
 
+    def remade(self, **overrides: Any) -> Spec:
+        """The same spec made again from its file with more ``overrides`` (``input_shape=...``):
+        a family's rules apply to them as to the first ones."""
+        if self.recipe is None:
+            raise SpecError(f"spec {self.name!r} was not made from data zoo can make it again from")
+        data, source, name, given = self.recipe
+        return dataclasses.replace(_validate(data, source, name, {**given, **overrides}), path=self.path)
+
     def fine_tuned(self, trainable_from: str | None) -> set[str] | None:
         """The layers of this (base) model that train when it is fine-tuned from ``trainable_from``:
         that layer and every later one in the file's order, BatchNormalization excepted (the Keras
@@ -294,16 +302,18 @@ class Spec:
                 return self
             if self.recipe is None:
                 return dataclasses.replace(self, weights=value)
-            data, source, name, overrides = self.recipe
-            return dataclasses.replace(_validate(data, source, name, {**overrides, "weights": value}),
-                                       path=self.path)  # fmt: skip
+            return self.remade(weights=value)
         layers = tuple(
             dataclasses.replace(layer, args={**layer.args, "weights": value})
             if "weights" in layer.catalog.args
             else layer
             for layer in self.layers
         )
-        return dataclasses.replace(self, layers=layers)
+        recipe = self.recipe
+        if recipe is not None:  # made again (another input_shape), it keeps these weights
+            data, source, name, given = recipe
+            recipe = (data, source, name, {**given, "weights": value})
+        return dataclasses.replace(self, layers=layers, recipe=recipe)
 
 
 def _is_chain(layers: tuple[Layer, ...]) -> bool:

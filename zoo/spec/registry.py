@@ -9,7 +9,6 @@ are an error naming both files.
 from __future__ import annotations
 
 import fnmatch
-import importlib.resources
 import os
 import re
 from collections.abc import Iterable
@@ -18,20 +17,12 @@ from typing import Any
 
 from zoo.spec import family
 from zoo.spec.errors import SpecError, did_you_mean
-from zoo.spec.files import read_text
+from zoo.spec.files import builtin_dir, read_text
 from zoo.spec.loading import load_yaml
 from zoo.spec.model import Spec
 
 # A family file has one of these keys at its top level (family.FAMILY_KEYS); a plain spec, none.
 _FAMILY = re.compile(r"^(?:" + "|".join(family.FAMILY_KEYS) + r")\s*:", re.MULTILINE)
-
-
-def builtin_dir() -> Path:
-    """The specs shipped with zoo: inside the installed package, or ``specs/`` in a checkout."""
-    try:
-        return Path(str(importlib.resources.files("zoo.specs")))
-    except ModuleNotFoundError:  # running from a source checkout: zoo/ next to specs/
-        return Path(__file__).resolve().parent.parent / "specs"
 
 
 def env_dirs() -> list[Path]:
@@ -103,10 +94,6 @@ class Registry:
         self._families[path] = (mtime, names, is_family)
         return names, is_family
 
-    def builtin_spec(self, name: str, **overrides: Any) -> Spec:
-        """A spec shipped with zoo, whatever folders this registry has (pretrained bases use these)."""
-        return _BUILTIN.spec(name, **overrides)
-
     def variants(self, name: str) -> list[str]:
         """Every model name of the file that defines ``name``, in the file's order."""
         return self._names_in(self.path(name))
@@ -158,4 +145,5 @@ class Registry:
         return spec
 
 
-_BUILTIN = Registry([builtin_dir()])
+DEFAULT = Registry()
+"""The default registry: packaged specs, ``ZOO_SPEC_PATH``, then folders added with ``add_dir``."""
