@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import zoo
 from zoo.arith.summary import render
 from zoo.spec.errors import SpecError
 
-EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2  # success; a check found a disagreement; bad input
 
 
 def _targets(args: argparse.Namespace) -> list[str]:
@@ -57,7 +56,7 @@ MODEL_CLASSES = {
 }
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
     """``--input-shape 96,96,3`` and ``--set include_top=false`` as keyword overrides."""
     import yaml
 
@@ -79,7 +78,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    spec = zoo.spec(args.name, **_overrides(args))
+    spec = zoo.spec(args.name, **overrides_of(args))
     print(f"# zoo.build({args.name!r}) gives {MODEL_CLASSES[spec.model]}")
     if not args.expanded:
         print(zoo.default_registry().path(args.name).read_text(encoding="utf-8"), end="")
@@ -124,7 +123,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if not args.names and not args.all:
         raise SpecError("name a spec or pass --all (see `zoo list`)")
     targets = _targets(args)
-    overrides = _overrides(args)
+    overrides = overrides_of(args)
     results = [zoo.summary(name, engine=args.engine, **overrides) for name in targets]
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in results], indent=2))
@@ -153,28 +152,24 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    print(zoo.explain(args.name, **_overrides(args)), end="")
+    print(zoo.explain(args.name, **overrides_of(args)), end="")
     return EXIT_OK
 
 
-def _golden_folder(args: argparse.Namespace, *, required: bool) -> Path | None:
-    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None (or an error)."""
+def golden_folder(args: argparse.Namespace) -> Path | None:
+    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None."""
     if args.goldens is not None:
         if not args.goldens.is_dir():
             raise SpecError("golden folder not found", file=str(args.goldens))
         return Path(args.goldens)
     default = Path("tests") / "goldens"
-    if default.is_dir():
-        return default
-    if required:
+    return default if default.is_dir() else None
+
+
+def required_golden_folder(args: argparse.Namespace) -> Path:
+    folder = golden_folder(args)
+    if folder is None:
         raise SpecError("no golden folder: pass --goldens DIR (zoo's own are in tests/goldens)")
-    return None
-
-
-def _required_golden_folder(args: argparse.Namespace) -> Path:
-    folder = _golden_folder(args, required=True)
-    if folder is None:  # unreachable: required=True raises instead
-        raise SpecError("no golden folder")
     return folder
 
 
@@ -218,7 +213,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     differing rows below."""
     from zoo.golden import check
 
-    folder = _golden_folder(args, required=args.command == "golden")
+    folder = required_golden_folder(args) if args.command == "golden" else golden_folder(args)
     status = EXIT_OK
     names = _targets(args)
     progress = _Progress(len(names), "checking")
@@ -241,7 +236,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_golden_regen(args: argparse.Namespace) -> int:
     from zoo.golden import check
 
-    folder = _required_golden_folder(args)
+    folder = required_golden_folder(args)
     names = _targets(args)
     progress = _Progress(len(names), "regenerating")
 
@@ -319,7 +314,7 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     fmt = diagram.output_format(args.output, args.format)
     if args.output is None and fmt == "png":
         raise SpecError("PNG is binary: name a file with -o FILE.png")
-    text = diagram.dot(args.name, detail=args.detail, arithmetic=args.arithmetic, **_overrides(args))
+    text = diagram.dot(args.name, detail=args.detail, arithmetic=args.arithmetic, **overrides_of(args))
     data = diagram.render(text, fmt)  # before anything is written: a failed render leaves no file
     if args.output is None:
         print(data.decode("utf-8"), end="")
@@ -327,122 +322,3 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     diagram.write(args.output, data)
     print(f"wrote {args.output}")
     return EXIT_OK
-
-
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="zoo",
-        description="The CNN tutorial's Keras examples as YAML specs, with their arithmetic.",
-        epilog="Exit status: 0 ok, 1 a check disagreed, 2 bad input.",
-    )
-    p.add_argument("--version", action="version", version=f"zoo {zoo.__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    s = sub.add_parser("list", help="spec names with a one-line description")
-    s.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'conv2d*'")
-    s.set_defaults(func=cmd_list)
-
-    s = sub.add_parser("show", help="print a spec's YAML, or with --expanded its flat layer list")
-    s.add_argument("name")
-    s.add_argument("--expanded", action="store_true",
-                   help="the layers after expansion, each with the block, instance and line it came from")
-    _add_overrides(s)
-    s.set_defaults(func=cmd_show)
-
-    s = sub.add_parser("summary", help="summary table of one, several or --all specs")
-    s.add_argument("names", nargs="*", metavar="NAME")
-    s.add_argument("--all", action="store_true", help="every spec in the registry")
-    s.add_argument(
-        "--engine",
-        choices=zoo.ENGINES,
-        default="keras",
-        help="keras builds the model; formula computes it (adds MACs and receptive field)",
-    )
-    s.add_argument("--format", choices=("text", "json", "yaml"), default="text")
-    _add_overrides(s)
-    s.set_defaults(func=cmd_summary)
-
-    s = sub.add_parser("schema", help="print the JSON Schema of the spec format (for editors)")
-    s.set_defaults(func=cmd_schema)
-
-    s = sub.add_parser("explain", help="the arithmetic of every layer, numbers filled in")
-    s.add_argument("name")
-    _add_overrides(s)
-    s.set_defaults(func=cmd_explain)
-
-    s = sub.add_parser("diagram", help="a picture of the model from the formula engine (DOT, SVG, PNG)")
-    s.add_argument("name")
-    s.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
-                   help="write to FILE (default: DOT on stdout); its suffix (.svg, .png, .dot) sets the "
-                   "format")  # fmt: skip
-    s.add_argument("--format", choices=("svg", "png", "dot"), default=None,
-                   help="default: from FILE's suffix, else dot; svg and png need Graphviz (apt-get install "
-                   "graphviz, pip install graphviz)")  # fmt: skip
-    s.add_argument("--detail", choices=("layers", "blocks", "stages"), default="layers",
-                   help="layers: every layer, block instances as boxes around them; blocks: each innermost "
-                   "block instance as one node (ResNet50: stem, 16 blocks, head); stages: each outermost "
-                   "one")  # fmt: skip
-    s.add_argument("--arithmetic", action="store_true", help="each layer's worked formula, as `zoo explain`")
-    _add_overrides(s)
-    s.set_defaults(func=cmd_diagram)
-
-    goldens_help = "golden folder (default: ./tests/goldens when it exists)"
-    s = sub.add_parser("check", help="formula vs Keras vs golden for each spec, one line each")
-    s.add_argument("names", nargs="*", metavar="NAME", help="default: every spec")
-    s.add_argument("--goldens", type=Path, default=None, help=goldens_help)
-    s.set_defaults(func=cmd_check)
-
-    s = sub.add_parser("golden", help="regenerate or check golden summary files")
-    gsub = s.add_subparsers(dest="golden_command", required=True, metavar="ACTION")
-    g = gsub.add_parser("regen", help="write goldens (refused if Keras, formula or expect disagree)")
-    g.add_argument("names", nargs="*", metavar="NAME", help="default: every spec")
-    g.add_argument("--goldens", type=Path, default=None, help=goldens_help)
-    g.set_defaults(func=cmd_golden_regen)
-    g = gsub.add_parser("check", help="compare goldens with Keras and the formula engine")
-    g.add_argument("names", nargs="*", metavar="NAME", help="default: every spec")
-    g.add_argument("--goldens", type=Path, default=None, help=goldens_help)
-    g.set_defaults(func=cmd_check)
-
-    s = sub.add_parser("run", help="the tutorial cell: compile, fit on dummy data, predict")
-    s.add_argument("name")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--epochs", type=int, default=None, help="default: the spec's fit.epochs")
-    s.add_argument("--samples", type=int, default=None, help="default: the spec's data.samples")
-    s.add_argument(
-        "--weights", default="spec", help="imagenet, none, seeded (zoo's deterministic weights), or a file path "
-        "(default: the spec's own)"
-    )
-    s.add_argument("--devices", type=int, default=None,
-                   help="data-parallel fit over N devices (GPUs, or N logical CPUs): a MirroredStrategy "
-                        "on TensorFlow, keras.distribution.DataParallel on JAX")  # fmt: skip
-    s.add_argument("--rows", type=int, default=5, help="prediction rows to print")
-    s.add_argument("--quiet", action="store_true", help="no progress bar")
-    s.set_defaults(func=cmd_run)
-
-    s = sub.add_parser("weights", help="pretrained ImageNet weights in Keras's cache")
-    s.add_argument("action", choices=("install", "path"))
-    s.add_argument("model", help="a keras.applications model's zoo name: vgg16, resnet50, efficientnet_b0, ...")
-    s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
-    s.add_argument("--top", action="store_true", help="the file with the classifier (default: without it)")
-    s.set_defaults(func=cmd_weights)
-    return p
-
-
-def _add_overrides(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--input-shape", metavar="H,W,C", help="another input shape, e.g. 96,96,3")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="a keras.applications argument of a family's model, e.g. include_top=false, "
-                   "pooling=avg, classes=10, alpha=0.5 (repeatable)")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except SpecError as exc:
-        print(f"zoo: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The ``zoo`` command line's arguments: one small function per command, one table of commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from zoo import diagram
+from zoo.cli import commands
+
+GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists)"
+
+
+def _overrides(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--input-shape", metavar="H,W,C", help="another input shape, e.g. 96,96,3")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="a keras.applications argument of a family's model, e.g. include_top=false, "
+                   "pooling=avg, classes=10, alpha=0.5, data_format=channels_first (repeatable)")  # fmt: skip
+
+
+def _names(s: argparse.ArgumentParser) -> None:
+    s.add_argument("names", nargs="*", metavar="NAME", help="default: every spec")
+    s.add_argument("--goldens", type=Path, default=None, help=GOLDENS_HELP)
+
+
+def _list(s: argparse.ArgumentParser) -> None:
+    s.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'conv2d*'")
+
+
+def _show(s: argparse.ArgumentParser) -> None:
+    s.add_argument("name")
+    s.add_argument("--expanded", action="store_true",
+                   help="the layers after expansion, each with the block, instance and line it came from")  # fmt: skip
+    _overrides(s)
+
+
+def _summary(s: argparse.ArgumentParser) -> None:
+    from zoo import ENGINES
+
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--all", action="store_true", help="every spec in the registry")
+    s.add_argument("--engine", choices=ENGINES, default="keras",
+                   help="keras builds the model; formula computes it (adds MACs and receptive field)")  # fmt: skip
+    s.add_argument("--format", choices=("text", "json", "yaml"), default="text")
+    _overrides(s)
+
+
+def _name_and_overrides(s: argparse.ArgumentParser) -> None:
+    s.add_argument("name")
+    _overrides(s)
+
+
+def _diagram(s: argparse.ArgumentParser) -> None:
+    s.add_argument("name")
+    s.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                   help="write to FILE (default: DOT on stdout); its suffix (.svg, .png, .dot) sets the format")
+    s.add_argument("--format", choices=diagram.FORMATS, default=None,
+                   help="default: from FILE's suffix, else dot; svg and png need Graphviz (apt-get install "
+                   "graphviz, pip install graphviz)")  # fmt: skip
+    s.add_argument("--detail", choices=diagram.DETAILS, default="layers",
+                   help="layers: every layer, block instances as boxes around them; blocks: each innermost "
+                   "block instance as one node (ResNet50: stem, 16 blocks, head); stages: each outermost one")
+    s.add_argument("--arithmetic", action="store_true", help="each layer's worked formula, as `zoo explain`")
+    _overrides(s)
+
+
+def _golden(s: argparse.ArgumentParser) -> None:
+    actions = s.add_subparsers(dest="golden_command", required=True, metavar="ACTION")
+    g = actions.add_parser("regen", help="write goldens (refused if Keras, formula or expect disagree)")
+    _names(g)
+    g.set_defaults(func=commands.cmd_golden_regen)
+    g = actions.add_parser("check", help="compare goldens with Keras and the formula engine")
+    _names(g)
+    g.set_defaults(func=commands.cmd_check)
+
+
+def _run(s: argparse.ArgumentParser) -> None:
+    s.add_argument("name")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--epochs", type=int, default=None, help="default: the spec's fit.epochs")
+    s.add_argument("--samples", type=int, default=None, help="default: the spec's data.samples")
+    s.add_argument("--weights", default="spec",
+                   help="imagenet, none, seeded (zoo's deterministic weights), or a file path (default: the "
+                   "spec's own)")  # fmt: skip
+    s.add_argument("--devices", type=int, default=None,
+                   help="data-parallel fit over N devices (GPUs, or N logical CPUs): a MirroredStrategy "
+                        "on TensorFlow, keras.distribution.DataParallel on JAX")  # fmt: skip
+    s.add_argument("--rows", type=int, default=5, help="prediction rows to print")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _weights(s: argparse.ArgumentParser) -> None:
+    s.add_argument("action", choices=("install", "path"))
+    s.add_argument("model", help="a keras.applications model's zoo name: vgg16, resnet50, efficientnet_b0, ...")
+    s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
+    s.add_argument("--top", action="store_true", help="the file with the classifier (default: without it)")
+
+
+Command = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int] | None]
+COMMANDS: list[Command] = [
+    ("list", "spec names with a one-line description", _list, commands.cmd_list),
+    ("show", "print a spec's YAML, or with --expanded its flat layer list", _show, commands.cmd_show),
+    ("summary", "summary table of one, several or --all specs", _summary, commands.cmd_summary),
+    ("schema", "print the JSON Schema of the spec format (for editors)", lambda s: None, commands.cmd_schema),
+    ("explain", "the arithmetic of every layer, numbers filled in", _name_and_overrides, commands.cmd_explain),
+    ("diagram", "a picture of the model from the formula engine (DOT, SVG, PNG)", _diagram, commands.cmd_diagram),
+    ("check", "formula vs Keras vs golden for each spec, one line each", _names, commands.cmd_check),
+    ("golden", "regenerate or check golden summary files", _golden, None),
+    ("run", "the tutorial cell: compile, fit on dummy data, predict", _run, commands.cmd_run),
+    ("weights", "pretrained ImageNet weights in Keras's cache", _weights, commands.cmd_weights),
+]
+
+
+def parser() -> argparse.ArgumentParser:
+    from zoo import __version__
+
+    p = argparse.ArgumentParser(
+        prog="zoo",
+        description="The CNN tutorial's Keras examples as YAML specs, with their arithmetic.",
+        epilog="Exit status: 0 ok, 1 a check disagreed, 2 bad input.",
+    )
+    p.add_argument("--version", action="version", version=f"zoo {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text, arguments, func in COMMANDS:
+        s = sub.add_parser(name, help=help_text)
+        arguments(s)
+        if func is not None:
+            s.set_defaults(func=func)
+    return p
