@@ -9,7 +9,7 @@ import pytest
 import zoo
 
 # The specs of the tutorial's cells that printed a summary (they carry its table in expect:).
-TUTORIAL = [n for n in zoo.names() if (zoo.spec(n).source or "").startswith("Tutorial")
+TUTORIAL = [n for n in zoo.names() if (zoo.spec(n).citation or "").startswith("Tutorial")
             and zoo.spec(n).expect.get("layers")]  # fmt: skip
 
 

@@ -26,8 +26,6 @@ imports TensorFlow or Keras.
 from __future__ import annotations
 
 import html
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -310,23 +308,3 @@ def output_format(path: Path | None, fmt: str | None) -> str:
             f"cannot tell the format of {path.name!r}: name it .svg, .png or .dot or pass --format"
         )
     return implied or "dot"
-
-
-def write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and a rename: the old file or the new, never half.
-
-    The temporary file is created with the usual permissions (0o666 less the umask), not
-    ``mkstemp``'s 0o600, so the picture ends up as readable as any other file written.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -15,6 +15,7 @@ from typing import Any
 import zoo
 from zoo.arith.summary import render
 from zoo.spec.errors import SpecError
+from zoo.spec.files import write_atomic
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2  # success; a check found a disagreement; bad input
 
@@ -138,8 +139,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
             print()
         spec = zoo.spec(name)
         print(f"# {name}: {spec.description}")
-        if spec.source:
-            print(f"# {spec.source}")
+        if spec.citation:
+            print(f"# {spec.citation}")
         print(render(s), end="")
     return EXIT_OK
 
@@ -319,6 +320,6 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     if args.output is None:
         print(data.decode("utf-8"), end="")
         return EXIT_OK
-    diagram.write(args.output, data)
+    write_atomic(args.output, data)
     print(f"wrote {args.output}")
     return EXIT_OK

@@ -553,6 +553,20 @@ def default_name(kind: str) -> str:
     return snake_case(LAYERS[kind].class_name if kind in LAYERS else kind)
 
 
+class AutoNames:
+    """Keras's automatic layer names in a fresh session, in creation order: conv2d, conv2d_1, ...
+    (the one counter both a family's expansion and a plain spec's validation use)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def next(self, kind: str) -> str:
+        base = default_name(kind)
+        n = self.counts.get(base, 0)
+        self.counts[base] = n + 1
+        return base if n == 0 else f"{base}_{n}"
+
+
 def snake_case(class_name: str) -> str:
     """Keras's default layer name for a class: ``MaxPooling2D`` -> ``max_pooling2d``."""
     name = re.sub(r"\W+", "", class_name)

@@ -281,7 +281,7 @@ class _Expansion:
     out: list[dict[str, Any]] = field(default_factory=list)
     prov: list[Provenance] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)  # final name -> index in out
-    counters: dict[str, int] = field(default_factory=dict)
+    auto_names: catalog.AutoNames = field(default_factory=catalog.AutoNames)
 
     # ---------------------------------------------------------------- the one error path
 
@@ -631,10 +631,7 @@ class _Expansion:
             return prev
         inputs = self.refs(args, path, scope, env, prefix, top) if "inputs" in args else [prev]
         if name is None:
-            base = catalog.default_name(kind)
-            n = self.counters.get(base, 0)
-            self.counters[base] = n + 1
-            name = base if n == 0 else f"{base}_{n}"
+            name = self.auto_names.next(kind)
         if name in self.names:
             first = self.prov[self.names[name]]
             raise self.error((*path, "name"), f"layer name {name!r} is already used (first defined at "

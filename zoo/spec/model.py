@@ -205,7 +205,7 @@ class Spec:
     description: str
     input: tuple[int | None, ...]  # None: a spatial size left open, as keras.applications does
     layers: tuple[Layer, ...]
-    source: str | None = None  # the citation, e.g. "Tutorial, ... cell In [5]"
+    citation: str | None = None  # its `source:` key: where it comes from, e.g. "Tutorial, ... cell In [5]"
     compile: Mapping[str, Any] | None = None
     data: Mapping[str, Any] | None = None
     fit: Mapping[str, Any] | None = None
@@ -409,7 +409,7 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         description=top["description"],
         input=top["input"],
         layers=layers,
-        source=top.get("source"),
+        citation=top.get("source"),
         compile=sections.get("compile"),
         data=sections.get("data"),
         fit=sections.get("fit"),
@@ -469,16 +469,13 @@ def _group(entries: Any, path: KeyPath, source: Source, data_format: str) -> tup
 
 def _name_layers(layers: tuple[Layer, ...], source: Source) -> tuple[Layer, ...]:
     """Give unnamed layers Keras's names for a fresh session: conv2d, conv2d_1, ..."""
-    counts: dict[str, int] = {}
+    auto = catalog.AutoNames()
     named: list[Layer] = []
     seen: dict[str, Layer] = {}
     for layer in layers:
         name = layer.name
         if not name:
-            base = catalog.default_name(layer.kind)
-            n = counts.get(base, 0)
-            counts[base] = n + 1
-            name = base if n == 0 else f"{base}_{n}"
+            name = auto.next(layer.kind)
         if name in seen:
             raise source.error(
                 (*layer.path, "name"),
