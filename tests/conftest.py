@@ -20,9 +20,12 @@ import zoo  # noqa: E402
 # Property tests: 200 examples per test by default, derandomized so a run is
 # repeatable; HYPOTHESIS_PROFILE=thorough runs ten times as many, freshly random.
 settings.register_profile(
-    "default", max_examples=200, deadline=None, derandomize=True,
+    "default",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
-)  # fmt: skip
+)
 settings.register_profile(
     "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -56,6 +59,8 @@ def pytest_collection_modifyitems(config, items):
         reason = next((why for test, why in TORCH_DIVERGENCES.items() if item.nodeid.startswith(test)), None)
         if reason is not None:
             item.add_marker(pytest.mark.xfail(reason=f"torch: {reason}", strict=True))
+
+
 # Models Keras takes seconds to build (the keras.applications families): their tests are `slow`.
 LARGE_LAYERS = 40
 
@@ -70,7 +75,12 @@ def is_large(name: str) -> bool:
 def model_params(names: list[str]) -> list:
     """``names`` as pytest params, the large models marked slow (the inner loop skips them) and
     large (the suite's JAX pass skips them: Keras builds them about fifteen times slower there)."""
-    return [pytest.param(n, id=n, marks=[pytest.mark.slow, pytest.mark.large]) if is_large(n) else n for n in names]
+    return [
+        pytest.param(n, id=n, marks=[pytest.mark.slow, pytest.mark.large]) if is_large(n) else n
+        for n in names
+    ]
+
+
 ROOT = Path(__file__).parent.parent
 
 

@@ -48,8 +48,15 @@ def layer_table(model: Any) -> list[tuple[Any, ...]]:
         inbound = []
         for node in layer._inbound_nodes:
             inbound.append(tuple(t._keras_history[0].name for t in node.input_tensors))
-        rows.append((layer.name, type(layer).__name__, tuple(layer.output.shape), layer.count_params(),
-                     tuple(inbound)))  # fmt: skip
+        rows.append(
+            (
+                layer.name,
+                type(layer).__name__,
+                tuple(layer.output.shape),
+                layer.count_params(),
+                tuple(inbound),
+            )
+        )
     return rows
 
 

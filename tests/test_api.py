@@ -16,8 +16,15 @@ def test_names_are_the_spec_files_and_the_family_variants_sorted():
         data = yaml.safe_load(path.read_text())
         names += list(data["variants"]) if "variants" in data else [path.stem]
     assert zoo.names() == sorted(names)
-    assert {"conv1d", "conv2d_stride2", "vgg16_transfer", "worked_example", "vgg16", "vgg19",
-            "vgg16_base"} <= set(names)  # fmt: skip
+    assert {
+        "conv1d",
+        "conv2d_stride2",
+        "vgg16_transfer",
+        "worked_example",
+        "vgg16",
+        "vgg19",
+        "vgg16_base",
+    } <= set(names)
 
 
 def test_names_filter_with_fnmatch():

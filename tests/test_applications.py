@@ -23,8 +23,11 @@ from zoo.keras import weights
 
 ZOO_APPLICATIONS = [n for n in APPLICATIONS if n in zoo.names()]
 # One model per family file, for the checks that need not run on every variant.
-FIRSTS = [n for i, n in enumerate(ZOO_APPLICATIONS)
-          if zoo.spec(n).family not in {zoo.spec(m).family for m in ZOO_APPLICATIONS[:i]}]  # fmt: skip
+FIRSTS = [
+    n
+    for i, n in enumerate(ZOO_APPLICATIONS)
+    if zoo.spec(n).family not in {zoo.spec(m).family for m in ZOO_APPLICATIONS[:i]}
+]
 slow = pytest.mark.slow
 
 
@@ -32,8 +35,10 @@ def every_model(names=None) -> list:
     """One param per model: the first of each family file runs in the README's test command (slow);
     the other variants, which share their family file's blocks, only with `pytest -m applications`
     (the exhaustive comparison, about ten minutes here)."""
-    return [pytest.param(n, id=n, marks=[slow] if n in FIRSTS else [slow, pytest.mark.applications])
-            for n in (names or ZOO_APPLICATIONS)]  # fmt: skip
+    return [
+        pytest.param(n, id=n, marks=[slow] if n in FIRSTS else [slow, pytest.mark.applications])
+        for n in (names or ZOO_APPLICATIONS)
+    ]
 
 
 def test_all_forty_keras_applications_are_in_the_zoo():
@@ -45,8 +50,18 @@ def test_all_forty_keras_applications_are_in_the_zoo():
 
 
 def test_the_first_ten_architectures_are_in_the_zoo():
-    first_ten = ["vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "resnet50_v2", "resnet101_v2",
-                 "resnet152_v2", "mobilenet", "mobilenet_v2"]  # fmt: skip
+    first_ten = [
+        "vgg16",
+        "vgg19",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "resnet50_v2",
+        "resnet101_v2",
+        "resnet152_v2",
+        "mobilenet",
+        "mobilenet_v2",
+    ]
     assert set(first_ten) <= set(ZOO_APPLICATIONS)
 
 
@@ -68,8 +83,12 @@ def test_without_the_top_the_input_size_is_left_open_as_keras_does():
     assert s == zoo.summary(spec, engine="keras")
     assert zoo.spec("resnet50", include_top=False, input_shape=(64, 64, 3)).input == (64, 64, 3)
     assert zoo.spec("vgg16_base").input == (224, 224, 3)  # the tutorial's base keeps its size
-    with pytest.raises(zoo.SpecError, match=re.escape("leaves its input size open [None, None, 3]; zoo.run "
-                                                      "needs one: pass input_shape=...")):  # fmt: skip
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape(
+            "leaves its input size open [None, None, 3]; zoo.run needs one: pass input_shape=..."
+        ),
+    ):
         import dataclasses
 
         from zoo.keras import training
@@ -90,21 +109,31 @@ def test_the_comparison_sees_a_changed_argument():
     changed = zoo.Spec.from_yaml(text, path, name="resnet50", include_top=False, input_shape=(32, 32, 3))
     ours = zoo.build(changed, compile=False)
     theirs = reference("resnet50", include_top=False, input_shape=(32, 32, 3))
-    assert [r[:4] for r in layer_table(ours)[1:]] == [r[:4] for r in layer_table(theirs)[1:]]  # same counts...
+    assert [r[:4] for r in layer_table(ours)[1:]] == [
+        r[:4] for r in layer_table(theirs)[1:]
+    ]  # same counts...
     assert normalised_json(ours) != normalised_json(theirs)  # ...but not the same model
 
 
 @pytest.mark.parametrize(
     ("name", "overrides", "message"),
     [
-        ("resnet50", {"input_shape": (16, 16, 3)}, "Input size must be at least 32x32; Received: input_shape=(16, 16, 3)"),
+        (
+            "resnet50",
+            {"input_shape": (16, 16, 3)},
+            "Input size must be at least 32x32; Received: input_shape=(16, 16, 3)",
+        ),
         ("vgg16", {"pooling": "mean", "include_top": False}, "pooling must be None, 'avg' or 'max'"),
-        ("resnet50", {"weights": "imagenet", "input_shape": (96, 96, 3)},
-         "When setting `include_top=True` and loading `imagenet` weights, `input_shape` should be (224, 224, 3)"),
+        (
+            "resnet50",
+            {"weights": "imagenet", "input_shape": (96, 96, 3)},
+            "When setting `include_top=True` and loading `imagenet` weights, `input_shape` should be "
+            "(224, 224, 3)",
+        ),
         ("vgg19", {"weights": "imagenet", "classes": 10}, "`classes` should be 1000.  Received classes=10"),
         ("resnet50", {"include_tops": False}, "unknown override for 'resnet50'; did you mean 'include_top'?"),
     ],
-)  # fmt: skip
+)
 def test_keras_applications_rules_are_spec_errors(name, overrides, message):
     with pytest.raises(zoo.SpecError, match=re.escape(message)):
         zoo.summary(name, engine="formula", **overrides)
@@ -143,7 +172,9 @@ def test_a_keras_applications_weights_file_loads_by_path(tmp_path):
     _same_predictions("vgg16", str(path), theirs, include_top=False, input_shape=(32, 32, 3))
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=[slow, pytest.mark.applications]) for n in ZOO_APPLICATIONS])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=[slow, pytest.mark.applications]) for n in ZOO_APPLICATIONS]
+)
 def test_every_weights_file_loads_with_identical_predictions(name, tmp_path):
     """By path, every model (the default run loads each family's ImageNet file through Keras's cache:
     test_keras_applications_suite.py's test_application_base)."""
@@ -161,19 +192,28 @@ def test_imagenet_resolves_keras_s_file_name_and_refuses_a_wrong_hash(tmp_path, 
     monkeypatch.setenv("ZOO_OFFLINE", "1")
     spec = zoo.spec("resnet50", include_top=False, weights="imagenet")
     wf = weights.WeightsFile.of_spec(spec)
-    assert (wf.filename, wf.file_hash) == ("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-                                           "4d473c1dd8becc155b73f8504c6f6626")  # keras resnet.py WEIGHTS_HASHES
+    assert (wf.filename, wf.file_hash) == (
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "4d473c1dd8becc155b73f8504c6f6626",
+    )  # keras resnet.py WEIGHTS_HASHES
     assert wf.origin == "https://storage.googleapis.com/tensorflow/keras-applications/resnet/" + wf.filename
-    with pytest.raises(weights.WeightsError, match=re.escape(
-            f"Put the file resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5 in the folder {tmp_path}/models/")):
+    with pytest.raises(
+        weights.WeightsError,
+        match=re.escape(
+            "Put the file resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5 in the folder "
+            f"{tmp_path}/models/"
+        ),
+    ):
         zoo.build("resnet50", include_top=False, weights="imagenet", compile=False)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / wf.filename).write_bytes(b"not the weights")
     with pytest.raises(weights.WeightsError, match="does not match Keras's published md5 4d473c1d"):
         zoo.build("resnet50", include_top=False, weights="imagenet", compile=False)
     top = weights.WeightsFile.of_spec(zoo.spec("vgg19", weights="imagenet"))
-    assert (top.filename, top.file_hash) == ("vgg19_weights_tf_dim_ordering_tf_kernels.h5",
-                                             "cbe5617147190e668d6c5d5026f83318")  # fmt: skip
+    assert (top.filename, top.file_hash) == (
+        "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+        "cbe5617147190e668d6c5d5026f83318",
+    )
 
 
 class _Asked(Exception):
@@ -201,8 +241,9 @@ def _imagenet_case(name, include_top):
     return pytest.param(name, include_top, id=f"{name}-{'top' if include_top else 'notop'}", marks=marks)
 
 
-@pytest.mark.parametrize(("name", "include_top"), [_imagenet_case(n, top) for n in ZOO_APPLICATIONS
-                                                   for top in (True, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "include_top"), [_imagenet_case(n, top) for n in ZOO_APPLICATIONS for top in (True, False)]
+)
 def test_imagenet_resolves_the_file_keras_applications_asks_for(name, include_top, monkeypatch):
     """The witness is Keras itself: the file name, URL and hash its own constructor requests.
 
@@ -235,10 +276,20 @@ def test_imagenet_loads_a_file_in_keras_s_cache_that_passes_its_hash(tmp_path, m
 
 @pytest.mark.parametrize(
     ("name", "giga_macs"),
-    [("resnet50", 3.858), ("vgg16", 15.47), ("mobilenet_v2", 0.3008), ("mobilenet", 0.5687),
-     ("densenet121", 2.834), ("inception_v3", 5.713), ("xception", 8.357), ("efficientnet_b0", 0.3858),
-     ("efficientnet_b7", 37.75), ("nasnet_mobile", 0.5636), ("convnext_tiny", 4.456),
-     ("mobilenet_v3_large", 0.2166)],
+    [
+        ("resnet50", 3.858),
+        ("vgg16", 15.47),
+        ("mobilenet_v2", 0.3008),
+        ("mobilenet", 0.5687),
+        ("densenet121", 2.834),
+        ("inception_v3", 5.713),
+        ("xception", 8.357),
+        ("efficientnet_b0", 0.3858),
+        ("efficientnet_b7", 37.75),
+        ("nasnet_mobile", 0.5636),
+        ("convnext_tiny", 4.456),
+        ("mobilenet_v3_large", 0.2166),
+    ],
 )
 def test_macs_per_image_are_the_published_figures(name, giga_macs):
     """Published multiply-accumulates at the default size with the classifier (Keras's model table, the
@@ -250,32 +301,65 @@ def test_macs_per_image_are_the_published_figures(name, giga_macs):
 
 @pytest.mark.parametrize(
     ("name", "layer", "field", "stride"),
-    [("vgg16", "block5_pool", 212, 32), ("resnet50", "conv5_block3_out", 483, 32),
-     ("mobilenet", "conv_pw_13_relu", 315, 32), ("inception_resnet_v2", "conv_7b_ac", 3039, 32)],
-)  # fmt: skip
+    [
+        ("vgg16", "block5_pool", 212, 32),
+        ("resnet50", "conv5_block3_out", 483, 32),
+        ("mobilenet", "conv_pw_13_relu", 315, 32),
+        ("inception_resnet_v2", "conv_7b_ac", 3039, 32),
+    ],
+)
 def test_receptive_fields_are_google_research_s(name, layer, field, stride):
-    """google-research/receptive_field's table: receptive field and effective stride at the last feature map."""
+    """google-research/receptive_field's table: receptive field and effective stride at the last
+    feature map."""
     row = zoo.summary(name, engine="formula").row(layer)
     assert (row.receptive_field, row.effective_stride) == ((field, field), (stride, stride))
 
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("vgg16", 138_357_544), ("vgg19", 143_667_240), ("resnet50", 25_636_712), ("resnet101", 44_707_176),
-     ("resnet152", 60_419_944), ("resnet50_v2", 25_613_800), ("resnet101_v2", 44_675_560),
-     ("resnet152_v2", 60_380_648), ("mobilenet", 4_253_864), ("mobilenet_v2", 3_538_984),
-     ("densenet121", 8_062_504), ("densenet169", 14_307_880), ("densenet201", 20_242_984),
-     ("inception_v3", 23_851_784), ("xception", 22_910_480), ("inception_resnet_v2", 55_873_736),
-     ("efficientnet_b0", 5_330_571), ("efficientnet_b1", 7_856_239), ("efficientnet_b2", 9_177_569),
-     ("efficientnet_b3", 12_320_535), ("efficientnet_b4", 19_466_823), ("efficientnet_b5", 30_562_527),
-     ("efficientnet_b6", 43_265_143), ("efficientnet_b7", 66_658_687),
-     ("efficientnet_v2_b0", 7_200_312), ("efficientnet_v2_b1", 8_212_124), ("efficientnet_v2_b2", 10_178_374),
-     ("efficientnet_v2_b3", 14_467_622), ("efficientnet_v2_s", 21_612_360), ("efficientnet_v2_m", 54_431_388),
-     ("efficientnet_v2_l", 119_027_848), ("nasnet_mobile", 5_326_716), ("nasnet_large", 88_949_818),
-     ("convnext_tiny", 28_589_128), ("convnext_small", 50_223_688), ("convnext_base", 88_591_464),
-     ("convnext_large", 197_767_336), ("convnext_xlarge", 350_196_968),
-     ("mobilenet_v3_small", 2_554_968), ("mobilenet_v3_large", 5_507_432)],
-)  # fmt: skip
+    [
+        ("vgg16", 138_357_544),
+        ("vgg19", 143_667_240),
+        ("resnet50", 25_636_712),
+        ("resnet101", 44_707_176),
+        ("resnet152", 60_419_944),
+        ("resnet50_v2", 25_613_800),
+        ("resnet101_v2", 44_675_560),
+        ("resnet152_v2", 60_380_648),
+        ("mobilenet", 4_253_864),
+        ("mobilenet_v2", 3_538_984),
+        ("densenet121", 8_062_504),
+        ("densenet169", 14_307_880),
+        ("densenet201", 20_242_984),
+        ("inception_v3", 23_851_784),
+        ("xception", 22_910_480),
+        ("inception_resnet_v2", 55_873_736),
+        ("efficientnet_b0", 5_330_571),
+        ("efficientnet_b1", 7_856_239),
+        ("efficientnet_b2", 9_177_569),
+        ("efficientnet_b3", 12_320_535),
+        ("efficientnet_b4", 19_466_823),
+        ("efficientnet_b5", 30_562_527),
+        ("efficientnet_b6", 43_265_143),
+        ("efficientnet_b7", 66_658_687),
+        ("efficientnet_v2_b0", 7_200_312),
+        ("efficientnet_v2_b1", 8_212_124),
+        ("efficientnet_v2_b2", 10_178_374),
+        ("efficientnet_v2_b3", 14_467_622),
+        ("efficientnet_v2_s", 21_612_360),
+        ("efficientnet_v2_m", 54_431_388),
+        ("efficientnet_v2_l", 119_027_848),
+        ("nasnet_mobile", 5_326_716),
+        ("nasnet_large", 88_949_818),
+        ("convnext_tiny", 28_589_128),
+        ("convnext_small", 50_223_688),
+        ("convnext_base", 88_591_464),
+        ("convnext_large", 197_767_336),
+        ("convnext_xlarge", 350_196_968),
+        ("mobilenet_v3_small", 2_554_968),
+        ("mobilenet_v3_large", 5_507_432),
+    ],
+)
 def test_parameter_counts_are_keras_s_published_ones(name, params):
     """keras.io/api/applications lists each model's size; the formula engine must reproduce it."""
     assert zoo.summary(name, engine="formula").total_params == params
@@ -301,15 +385,28 @@ def test_efficientnet_with_imagenet_weights_is_keras_s_model_too(monkeypatch, tm
     monkeypatch.setattr(weights, "resolve", lambda w, model=None: "unused.h5")
     keras.utils.clear_session()
     theirs = keras.applications.EfficientNetB0(weights="imagenet", include_top=False, input_shape=(64, 64, 3))
-    ours = zoo.build("efficientnet_b0", weights="imagenet", compile=False, include_top=False, input_shape=(64, 64, 3))
+    ours = zoo.build(
+        "efficientnet_b0", weights="imagenet", compile=False, include_top=False, input_shape=(64, 64, 3)
+    )
     assert normalised_json(ours) == normalised_json(theirs)
 
 
 def test_inception_v3_receptive_fields_at_every_mixed_block_are_google_research_s():
     s = zoo.summary("inception_v3", engine="formula")
     got = [(s.row(f"mixed{k}").receptive_field[0], s.row(f"mixed{k}").effective_stride[0]) for k in range(11)]
-    assert got == [(63, 8), (95, 8), (127, 8), (159, 16), (351, 16), (543, 16), (735, 16), (927, 16),
-                   (1055, 32), (1183, 32), (1311, 32)]  # fmt: skip
+    assert got == [
+        (63, 8),
+        (95, 8),
+        (127, 8),
+        (159, 16),
+        (351, 16),
+        (543, 16),
+        (735, 16),
+        (927, 16),
+        (1055, 32),
+        (1183, 32),
+        (1311, 32),
+    ]
 
 
 def test_the_tutorial_s_vgg16_base_is_computed_from_the_vgg_family():

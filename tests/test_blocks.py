@@ -44,9 +44,21 @@ def test_variants_expand_to_plain_layers_with_names_and_inputs():
     spec = load(name="tiny_b")
     assert spec.name == "tiny_b" and spec.family == "tiny"
     names = [layer.name for layer in spec.layers]
-    assert names == ["stem", "stage_1_proj", "stage_1_conv", "stage_1_bn", "stage_1_add",
-                     "stage_2_conv", "stage_2_bn", "stage_2_add", "stage_3_conv", "stage_3_bn",
-                     "stage_3_add", "pool", "head"]  # fmt: skip
+    assert names == [
+        "stem",
+        "stage_1_proj",
+        "stage_1_conv",
+        "stage_1_bn",
+        "stage_1_add",
+        "stage_2_conv",
+        "stage_2_bn",
+        "stage_2_add",
+        "stage_3_conv",
+        "stage_3_bn",
+        "stage_3_add",
+        "pool",
+        "head",
+    ]
     by_name = {layer.name: layer for layer in spec.layers}
     assert by_name["stage_1_conv"].inputs == ("stem",)  # inputs: [input] is the block's input
     assert by_name["stage_1_add"].inputs == ("stage_1_proj", "stage_1_bn")
@@ -70,8 +82,13 @@ def test_an_expanded_family_builds_and_both_engines_agree():
 
 
 def test_an_unknown_override_is_refused_with_a_suggestion():
-    with pytest.raises(zoo.SpecError, match=re.escape("unknown override for 'tiny_a'; did you mean 'width'? "
-                                                      "Received: widht=3. Valid: input_shape, depth, width, top")):
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape(
+            "unknown override for 'tiny_a'; did you mean 'width'? "
+            "Received: widht=3. Valid: input_shape, depth, width, top"
+        ),
+    ):
         load(name="tiny_a", widht=3)
 
 
@@ -94,8 +111,10 @@ def test_an_error_inside_a_block_names_the_definition_line_then_each_use_then_th
     with pytest.raises(zoo.SpecError) as exc:
         load(text, name="tiny_b")
     lines = str(exc.value).splitlines()
-    assert lines[0].startswith("specs/tiny.yaml:17: blocks.unit.layers[2].BatchNormalization.epsilom: "
-                               "unknown argument; did you mean 'epsilon'?")  # fmt: skip
+    assert lines[0].startswith(
+        "specs/tiny.yaml:17: blocks.unit.layers[2].BatchNormalization.epsilom: "
+        "unknown argument; did you mean 'epsilon'?"
+    )
     assert lines[1] == "  in stage_1 = unit(filters=8, project=true, i=1), used at specs/tiny.yaml:21"
     assert lines[2] == "  in variant tiny_b (depth=3, width=4), specs/tiny.yaml:8"
 
@@ -104,39 +123,68 @@ def test_geometry_errors_inside_blocks_point_into_the_block():
     text = FAMILY.replace("kernel_size: 3, padding: same, inputs", "kernel_size: 30, inputs")
     with pytest.raises(zoo.SpecError) as exc:
         zoo.summary(load(text, name="tiny_a"), engine="formula")
-    assert str(exc.value).startswith("specs/tiny.yaml:16: blocks.unit.layers[1].Conv2D: stage_1_conv "
-                                     "(in spec 'tiny_a'): output size would be")  # fmt: skip
+    assert str(exc.value).startswith(
+        "specs/tiny.yaml:16: blocks.unit.layers[1].Conv2D: stage_1_conv "
+        "(in spec 'tiny_a'): output size would be"
+    )
     assert "  in stage_1 = unit(filters=16, project=true), used at specs/tiny.yaml:21" in str(exc.value)
 
 
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("{use: unit,", "{use: unti,", "specs/tiny.yaml:21: layers[1].use: unknown block; did you mean 'unit'?"),
-        ("filters: \"=width * 2\"", "filtres: 3",
-         "layers[1].filtres: unknown parameter of block 'unit'; did you mean 'filters'?"),
-        ("filters: \"=width * 2\", ", "", "layers[1]: block 'unit' needs filters"),
-        ("repeat: =depth", "repeat: 0", "layers[1].repeat: repeat must be a positive integer. Received: repeat=0"),
+        (
+            "{use: unit,",
+            "{use: unti,",
+            "specs/tiny.yaml:21: layers[1].use: unknown block; did you mean 'unit'?",
+        ),
+        (
+            'filters: "=width * 2"',
+            "filtres: 3",
+            "layers[1].filtres: unknown parameter of block 'unit'; did you mean 'filters'?",
+        ),
+        ('filters: "=width * 2", ', "", "layers[1]: block 'unit' needs filters"),
+        (
+            "repeat: =depth",
+            "repeat: 0",
+            "layers[1].repeat: repeat must be a positive integer. Received: repeat=0",
+        ),
         ("repeat: =depth", "repeat: 2.5", "repeat must be a positive integer. Received: repeat=2.5"),
-        ("filters: \"=width * 2\"", "filters: \"=widht * 2\"",
-         "layers[1].filters: unknown name 'widht'; did you mean 'width'? in expression '=widht * 2'"),
-        ("filters: \"=width * 2\"", "filters: \"=width.real\"", "Attribute is not allowed in an expression"),
-        ("filters: \"=width * 2\"", "filters: \"=width.bit_length()\"", "Received: width.bit_length(...)"),
-        ("filters: \"=width * 2\"", "filters: \"=__import__('os')\"",
-         "only these functions may be called, with positional arguments"),
-        ("filters: \"=width * 2\"", "filters: \"=10 ** 100\"", "exponent larger than 64"),
-        ("filters: \"=width * 2\"", "filters: \"=9 ** 60\"", "the result is too large"),
-        ("filters: \"=width * 2\"", "filters: \"='x' * 100000\"", "more than 1000 items or characters"),
-        ("filters: \"=width * 2\"", "filters: \"=[1] * 2000\"", "more than 1000 items or characters"),
-        ("filters: \"=width * 2\"", "filters: \"=[x for x in [1]]\"", "ListComp is not allowed"),
-        ("{name: ._bn}", "{name: stem}", "blocks.unit.layers[2].BatchNormalization.name: layer name 'stem' is "
-         "already used (first defined at specs/tiny.yaml:20); names must be unique after expansion"),
-        ("inputs: [._proj, ._bn]", "inputs: [._proj, stem]",
-         "unknown layer 'stem' (a block sees only its own layers and its inputs)"),
-        ("  - {use: unit,", "  - {use: unit, as: stage_1, filters: 2}\n  - {use: unit,",
-         "layer name 'stage_1_conv' is already used (first defined at specs/tiny.yaml:16)"),
+        (
+            'filters: "=width * 2"',
+            'filters: "=widht * 2"',
+            "layers[1].filters: unknown name 'widht'; did you mean 'width'? in expression '=widht * 2'",
+        ),
+        ('filters: "=width * 2"', 'filters: "=width.real"', "Attribute is not allowed in an expression"),
+        ('filters: "=width * 2"', 'filters: "=width.bit_length()"', "Received: width.bit_length(...)"),
+        (
+            'filters: "=width * 2"',
+            "filters: \"=__import__('os')\"",
+            "only these functions may be called, with positional arguments",
+        ),
+        ('filters: "=width * 2"', 'filters: "=10 ** 100"', "exponent larger than 64"),
+        ('filters: "=width * 2"', 'filters: "=9 ** 60"', "the result is too large"),
+        ('filters: "=width * 2"', "filters: \"='x' * 100000\"", "more than 1000 items or characters"),
+        ('filters: "=width * 2"', 'filters: "=[1] * 2000"', "more than 1000 items or characters"),
+        ('filters: "=width * 2"', 'filters: "=[x for x in [1]]"', "ListComp is not allowed"),
+        (
+            "{name: ._bn}",
+            "{name: stem}",
+            "blocks.unit.layers[2].BatchNormalization.name: layer name 'stem' is "
+            "already used (first defined at specs/tiny.yaml:20); names must be unique after expansion",
+        ),
+        (
+            "inputs: [._proj, ._bn]",
+            "inputs: [._proj, stem]",
+            "unknown layer 'stem' (a block sees only its own layers and its inputs)",
+        ),
+        (
+            "  - {use: unit,",
+            "  - {use: unit, as: stage_1, filters: 2}\n  - {use: unit,",
+            "layer name 'stage_1_conv' is already used (first defined at specs/tiny.yaml:16)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_expansion_mistakes_are_spec_errors(old, new, message):
     assert old in FAMILY
     with pytest.raises(zoo.SpecError, match=re.escape(message)):
@@ -144,24 +192,39 @@ def test_expansion_mistakes_are_spec_errors(old, new, message):
 
 
 def test_a_block_that_uses_itself_is_refused():
-    text = FAMILY.replace("      - Conv2D: {name: ._proj", "      - {use: unit, as: ._again, filters: 1}\n"
-                          "      - Conv2D: {name: ._proj")  # fmt: skip
-    with pytest.raises(zoo.SpecError, match=re.escape("blocks.unit.layers[0].use: block 'unit' uses itself "
-                                                      "(unit -> unit); blocks may not recurse")):  # fmt: skip
+    text = FAMILY.replace(
+        "      - Conv2D: {name: ._proj",
+        "      - {use: unit, as: ._again, filters: 1}\n      - Conv2D: {name: ._proj",
+    )
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape(
+            "blocks.unit.layers[0].use: block 'unit' uses itself (unit -> unit); blocks may not recurse"
+        ),
+    ):
         load(text)
 
 
 def test_a_cycle_through_two_blocks_is_refused():
-    text = FAMILY.replace("layers:\n  - Conv2D: {name: stem", "  other:\n    params: []\n    layers:\n"
-                          "      - {use: unit, filters: 1}\nlayers:\n  - Conv2D: {name: stem")  # fmt: skip
-    text = text.replace("      - Conv2D: {name: ._proj", "      - {use: other}\n      - Conv2D: {name: ._proj")
-    with pytest.raises(zoo.SpecError, match=r"uses itself \((unit -> other -> unit|other -> unit -> other)\)"):
+    text = FAMILY.replace(
+        "layers:\n  - Conv2D: {name: stem",
+        "  other:\n    params: []\n    layers:\n"
+        "      - {use: unit, filters: 1}\nlayers:\n  - Conv2D: {name: stem",
+    )
+    text = text.replace(
+        "      - Conv2D: {name: ._proj", "      - {use: other}\n      - Conv2D: {name: ._proj"
+    )
+    with pytest.raises(
+        zoo.SpecError, match=r"uses itself \((unit -> other -> unit|other -> unit -> other)\)"
+    ):
         load(text)
 
 
 def test_an_unused_block_is_refused():
-    text = FAMILY.replace("layers:\n  - Conv2D: {name: stem", "  spare:\n    params: []\n    layers:\n"
-                          "      - Dense: {units: 1}\nlayers:\n  - Conv2D: {name: stem")  # fmt: skip
+    text = FAMILY.replace(
+        "layers:\n  - Conv2D: {name: stem",
+        "  spare:\n    params: []\n    layers:\n      - Dense: {units: 1}\nlayers:\n  - Conv2D: {name: stem",
+    )
     with pytest.raises(zoo.SpecError, match=re.escape("blocks.spare: block 'spare' is never used")):
         load(text)
 
@@ -177,9 +240,14 @@ def test_an_expansion_beyond_the_layer_limit_is_refused(monkeypatch):
 
 def test_a_flow_mapping_cut_at_a_comma_is_explained():
     text = FAMILY.replace('filters: "=width * 2"', "filters: =max(1, width)")
-    with pytest.raises(zoo.SpecError, match=re.escape("layers[1].filters: unbalanced brackets: in YAML's flow "
-                                                      "style ({...}) a value containing ',', '[', ']', '{' or "
-                                                      "'}' must be quoted")):  # fmt: skip
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape(
+            "layers[1].filters: unbalanced brackets: in YAML's flow "
+            "style ({...}) a value containing ',', '[', ']', '{' or "
+            "'}' must be quoted"
+        ),
+    ):
         load(text)
 
 
@@ -190,14 +258,18 @@ def test_an_unquoted_template_in_flow_style_is_a_parse_error_with_the_fix():
 
 
 def test_variants_must_name_declared_parameters():
-    with pytest.raises(zoo.SpecError, match=re.escape("specs/tiny.yaml:7: variants.tiny_a.dept: unknown "
-                                                      "parameter; did you mean 'depth'?")):  # fmt: skip
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape("specs/tiny.yaml:7: variants.tiny_a.dept: unknown parameter; did you mean 'depth'?"),
+    ):
         load(FAMILY.replace("tiny_a: {depth: 1}", "tiny_a: {dept: 1}"))
 
 
 def test_requirements_word_their_message():
-    text = FAMILY.replace("defaults:", "require:\n  - {that: \"=width >= 4\", message: \"width must be at least 4, "
-                          "got {width}\"}\ndefaults:")  # fmt: skip
+    text = FAMILY.replace(
+        "defaults:",
+        'require:\n  - {that: "=width >= 4", message: "width must be at least 4, got {width}"}\ndefaults:',
+    )
     with pytest.raises(zoo.SpecError, match=re.escape("width must be at least 4, got 2")):
         load(text, name="tiny_a", width=2)
 
@@ -219,10 +291,16 @@ def test_zoo_show_expanded_says_where_each_layer_came_from(capsys):
     assert cli.main(["show", "resnet50", "--expanded"]) == 0
     out = capsys.readouterr().out
     assert "# resnet50: 177 layers" in out or "# resnet50: 176 layers" in out
-    assert re.search(r"conv2_block1_0_conv: Conv2D \{filters: 256, kernel_size: \[1, 1\], strides: \[1, 1\]\}\n"
-                     r"    # line \d+: blocks.bottleneck.layers\[0\].Conv2D, in conv2_block1 \(bottleneck\) "
-                     r"in conv2 \(stack\)", out)  # fmt: skip
-    assert "conv2_block1_1_conv: Conv2D {filters: 64, kernel_size: [1, 1], strides: [1, 1]}  <- pool1_pool" in out
+    assert re.search(
+        r"conv2_block1_0_conv: Conv2D \{filters: 256, kernel_size: \[1, 1\], strides: \[1, 1\]\}\n"
+        r"    # line \d+: blocks.bottleneck.layers\[0\].Conv2D, in conv2_block1 \(bottleneck\) "
+        r"in conv2 \(stack\)",
+        out,
+    )
+    assert (
+        "conv2_block1_1_conv: Conv2D {filters: 64, kernel_size: [1, 1], strides: [1, 1]}  <- pool1_pool"
+        in out
+    )
 
 
 def test_a_plain_spec_may_leave_spatial_sizes_open():
@@ -239,10 +317,17 @@ layers:
 """
     spec = zoo.Spec.from_yaml(text)
     s = zoo.summary(spec, engine="formula")
-    assert [r.output_shape for r in s.rows] == [(None, None, None, 4), (None, None, None, 4), (None, 4), (None, 2)]
+    assert [r.output_shape for r in s.rows] == [
+        (None, None, None, 4),
+        (None, None, None, 4),
+        (None, 4),
+        (None, 2),
+    ]
     assert s.macs is None and s.total_params == 112 + 10
     assert s == zoo.summary(spec, engine="keras")
     with pytest.raises(zoo.SpecError, match="the last dimension of the inputs must be defined"):
         zoo.summary(zoo.Spec.from_yaml(text.replace("GlobalAveragePooling2D", "Flatten")), engine="formula")
-    with pytest.raises(zoo.SpecError, match=r"the channel axis \(the last, data_format channels_last\) must be given"):
+    with pytest.raises(
+        zoo.SpecError, match=r"the channel axis \(the last, data_format channels_last\) must be given"
+    ):
         zoo.Spec.from_yaml(text.replace("[null, null, 3]", "[8, 8, null]"))

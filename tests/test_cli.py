@@ -24,14 +24,19 @@ def test_list_groups_the_families_with_their_parameter_counts(capsys):
     assert main(["list", "resnet*"]) == 0
     out = capsys.readouterr().out
     assert "family resnet (resnet.yaml): Bottleneck residual networks" in out
-    assert re.search(r"\n  resnet50 +25,636,712 params\n  resnet101 +44,707,176 params\n  resnet152 +60,419,944 params", out)
+    assert re.search(
+        r"\n  resnet50 +25,636,712 params\n  resnet101 +44,707,176 params\n  resnet152 +60,419,944 params",
+        out,
+    )
     assert "family resnet_v2 (resnet_v2.yaml)" in out
 
 
 def test_list_filters(capsys):
     assert main(["list", "conv2d_s*"]) == 0
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == [
-        "conv2d_same", "conv2d_stride2"]  # fmt: skip
+        "conv2d_same",
+        "conv2d_stride2",
+    ]
 
 
 def test_summary_all_prints_every_table(capsys):
@@ -131,7 +136,9 @@ def test_golden_regen_refuses_without_a_golden_folder(tmp_path, monkeypatch, cap
 def test_weights_path_knows_every_application(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     assert main(["weights", "path", "resnet50"]) == 0
-    assert capsys.readouterr().out.strip() == str(tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    assert capsys.readouterr().out.strip() == str(
+        tmp_path / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    )
     assert main(["weights", "path", "convnext_tiny", "--top"]) == 0
     assert capsys.readouterr().out.strip().endswith("/models/convnext_tiny.h5")
     assert main(["weights", "path", "conv2d"]) == 2

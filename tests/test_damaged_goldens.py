@@ -9,8 +9,7 @@ from conftest import GOLDENS
 
 import zoo
 from zoo import cli
-from zoo.golden import fingerprints
-from zoo.golden import summaries
+from zoo.golden import fingerprints, summaries
 
 SUMMARY = (GOLDENS / "conv1d.yml").read_text(encoding="utf-8")
 PRINT = (GOLDENS / "conv1d.fingerprint.yml").read_text(encoding="utf-8")
@@ -24,14 +23,18 @@ LAYER = "a layer is [name, [shape], scale, mean, std, [indices], [values]]"
     ("old", "new", "message"),
     [
         (DENSE, "  - [dense, Dense", "s.yml:10: not valid YAML: while parsing a flow sequence"),
-        (DENSE, "  - [dense, Dense, [null, 1], 993]", f"s.yml:9: rows[3]: {ROW} (the last only in a graph's "
-         "golden). Received: ['dense', 'Dense', [None, 1], 993]"),
+        (
+            DENSE,
+            "  - [dense, Dense, [null, 1], 993]",
+            f"s.yml:9: rows[3]: {ROW} (the last only in a graph's "
+            "golden). Received: ['dense', 'Dense', [None, 1], 993]",
+        ),
         (DENSE, "  - [dense, Dense, [null, one], 993, 993, true]", f"s.yml:9: rows[3]: {ROW}"),
         ("total_params: 1121", "total_params: x", "s.yml:10: total_params: must be a count. Received: 'x'"),
         ("total_params: 1121\n", "", "s.yml:3: missing total_params:"),
         ("rows:", "rows: 5\nold_rows:", f"s.yml:5: rows: must be a list of rows{WAY_BACK}"),
     ],
-)  # fmt: skip
+)
 def test_a_damaged_summary_golden_names_file_line_and_the_way_back(old, new, message):
     assert old in SUMMARY
     with pytest.raises(zoo.SpecError) as exc:
@@ -43,16 +46,20 @@ def test_a_damaged_summary_golden_names_file_line_and_the_way_back(old, new, mes
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda t: t.replace("scheme: zoo-seeded-v1", "scheme: other-v0"),
-         "f.yml:6: scheme: not a zoo-seeded-v1 fingerprint (scheme: 'other-v0')"),
-        (lambda t: re.sub(r"(\[flatten, \[2, 992\]), [0-9.e-]+", r"\1, x", t),
-         f"f.yml:12: layers[2]: {LAYER}"),
+        (
+            lambda t: t.replace("scheme: zoo-seeded-v1", "scheme: other-v0"),
+            "f.yml:6: scheme: not a zoo-seeded-v1 fingerprint (scheme: 'other-v0')",
+        ),
+        (
+            lambda t: re.sub(r"(\[flatten, \[2, 992\]), [0-9.e-]+", r"\1, x", t),
+            f"f.yml:12: layers[2]: {LAYER}",
+        ),
         (lambda t: t.replace("[dense, [2, 1], ", "[dense, [2, -1], "), f"f.yml:13: layers[3]: {LAYER}"),
         (lambda t: t[:702], "f.yml:12: not valid YAML: while parsing a flow sequence"),
         (lambda t: t.replace("input: [2, 64, 1]", "input: 6"), "f.yml:7: input: missing or of the wrong"),
         (lambda t: "just text\n", "f.yml:1: scheme: not a zoo-seeded-v1 fingerprint (scheme: None)"),
     ],
-)  # fmt: skip
+)
 def test_a_damaged_fingerprint_names_file_line_and_the_way_back(damage, message):
     with pytest.raises(zoo.SpecError) as exc:
         fingerprints.loads(damage(PRINT), "g/conv1d.fingerprint.yml")

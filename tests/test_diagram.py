@@ -24,8 +24,8 @@ from conftest import ROOT
 
 import zoo
 from zoo import diagram
-from zoo.cli import main, parser
 from zoo.arith.summary import format_shape
+from zoo.cli import main, parser
 
 DOT = shutil.which("dot")
 needs_dot = pytest.mark.skipif(DOT is None, reason="Graphviz's dot program is not installed")
@@ -128,8 +128,9 @@ def _from_json(data: dict) -> Parsed:
     out = Parsed(name=data["name"])
     out.nodes = {n["name"]: {"label": n["label"]} for n in nodes}
     out.edges = [(by_gvid[e["tail"]], by_gvid[e["head"]]) for e in data.get("edges", [])]
-    out.clusters = {s["name"]: (s.get("label", ""), frozenset(by_gvid[g] for g in s.get("nodes", [])))
-                    for s in subgraphs}  # fmt: skip
+    out.clusters = {
+        s["name"]: (s.get("label", ""), frozenset(by_gvid[g] for g in s.get("nodes", []))) for s in subgraphs
+    }
     return out
 
 
@@ -140,8 +141,10 @@ def read_dot(*texts: str) -> list[Parsed]:
     if DOT is not None:
         return graphviz_read(*texts)
     if any(len(t) > PYDOT_LIMIT for t in texts):
-        pytest.skip(f"pydot reads a DOT text of over {PYDOT_LIMIT:,} characters slowly; Graphviz's dot "
-                    "(apt-get install graphviz) reads every one")  # fmt: skip
+        pytest.skip(
+            f"pydot reads a DOT text of over {PYDOT_LIMIT:,} characters slowly; Graphviz's dot "
+            "(apt-get install graphviz) reads every one"
+        )
     return [parse_dot(t) for t in texts]
 
 
@@ -206,8 +209,15 @@ def test_graphviz_reads_every_spec_as_pydot_does():
 
 
 def test_quoting_and_escaping_survive_graphviz_s_parser():
-    odd = diagram.Node(id='a "quoted" id', title="x < y & z > w", kind='say "hi"', output_shape=(None, 3),
-                       params=1, trainable_params=1, layers=("a",))  # fmt: skip
+    odd = diagram.Node(
+        id='a "quoted" id',
+        title="x < y & z > w",
+        kind='say "hi"',
+        output_shape=(None, 3),
+        params=1,
+        trainable_params=1,
+        layers=("a",),
+    )
     cluster = diagram.Cluster('a "label" with \\ a backslash', [odd])
     text = diagram.to_dot(diagram.Diagram('my "model"', (cluster,), ((odd.id, odd.id),), 1))
     for parsed in [parse_dot(text), *(graphviz_read(text) if DOT else [])]:
@@ -290,7 +300,8 @@ def test_resnet50_blocks_is_its_stem_sixteen_blocks_and_head():
     owner = {"input": "input"} | {r.name: r.name for r in summary.rows}
     owner |= {layer: n.id for n in collapsed for layer in n.layers}
     wanted = {(owner[s], owner[r.name]) for r in summary.rows for s in r.connected_to} - {
-        (a, a) for a in owner.values()}  # fmt: skip
+        (a, a) for a in owner.values()
+    }
     assert len(parsed.edges) == len(set(parsed.edges)) == len(wanted)
     assert set(parsed.edges) == wanted
 
@@ -307,8 +318,10 @@ def test_instances_without_a_name_of_their_own_are_named_by_their_arguments():
     # InceptionResNetV2's conv2d_bn uses inside block35_1 have no `as:` and inherit its name
     labels = [label for label, _ in clusters(diagram.build("inception_resnet_v2"))]
     assert "block35_1 (inception_resnet_block)" in labels and "block35_1 (conv2d_bn)" not in labels
-    assert "conv2d_bn(filters=32, kernel=1, strides=1, padding='same', activation='relu', use_bias=false, " \
-           "named=false)" in labels  # fmt: skip
+    assert (
+        "conv2d_bn(filters=32, kernel=1, strides=1, padding='same', activation='relu', use_bias=false, "
+        "named=false)" in labels
+    )
 
 
 @pytest.mark.parametrize("detail", diagram.DETAILS)
@@ -492,12 +505,21 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 
 @needs_graphviz
 def test_tool_draws_the_readme_pictures_with_the_command(tmp_path):
-    done = subprocess.run([sys.executable, "tools/diagrams.py", "--out", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    assert done.stdout.splitlines() == [f"wrote {tmp_path / 'unet_small.svg'}",
-                                        f"wrote {tmp_path / 'resnet50_blocks.svg'}"]  # fmt: skip
-    for svg, name, detail in [("unet_small.svg", "unet_small", "layers"),
-                              ("resnet50_blocks.svg", "resnet50", "blocks")]:  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "tools/diagrams.py", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == [
+        f"wrote {tmp_path / 'unet_small.svg'}",
+        f"wrote {tmp_path / 'resnet50_blocks.svg'}",
+    ]
+    for svg, name, detail in [
+        ("unet_small.svg", "unet_small", "layers"),
+        ("resnet50_blocks.svg", "resnet50", "blocks"),
+    ]:
         texts = {t.text for t in ET.parse(tmp_path / svg).getroot().iter(f"{SVG_NS}text")}
         assert {n.title for n in diagram.build(name, detail=detail).nodes()} <= texts
         shipped = ROOT / "docs" / svg  # README shows these: they must draw the same nodes

@@ -18,11 +18,10 @@ import pytest
 from conftest import GOLDENS, ROOT, model_params
 
 import zoo
-from zoo.spec import catalog
-from zoo.keras import fingerprint
 from zoo.golden import fingerprints
-from zoo.keras import seeding
+from zoo.keras import fingerprint, seeding
 from zoo.keras.fingerprint import Fingerprint, LayerPrint
+from zoo.spec import catalog
 
 pytestmark = pytest.mark.backend
 
@@ -33,7 +32,9 @@ NAMES = zoo.names()
 def test_fingerprint_matches_its_golden(name):
     path = fingerprints.KIND.path(GOLDENS, name)
     assert path.is_file(), f"no fingerprint golden for {name}: run `zoo golden regen {name}`"
-    drift = fingerprints.compare(fingerprints.loads(path.read_text(encoding="utf-8")), fingerprint.take(zoo.spec(name)))
+    drift = fingerprints.compare(
+        fingerprints.loads(path.read_text(encoding="utf-8")), fingerprint.take(zoo.spec(name))
+    )
     assert drift is None, f"{name} on {fingerprint.backend_label()}: {drift}"
 
 
@@ -78,9 +79,7 @@ def test_fan_in_follows_keras_kernel_layouts(layer_class, weight, shape, fan_in)
 
 def test_seeds_depend_on_spec_layer_and_weight_names_only():
     a = seeding.seeded_values("spec", "block1/conv", "Conv2D", "kernel", (3, 3, 3, 4))
-    assert np.array_equal(
-        a, seeding.seeded_values("spec", "block1/conv", "Conv2D", "kernel", (3, 3, 3, 4))
-    )
+    assert np.array_equal(a, seeding.seeded_values("spec", "block1/conv", "Conv2D", "kernel", (3, 3, 3, 4)))
     for other in (
         ("spec2", "block1/conv", "kernel"),
         ("spec", "block2/conv", "kernel"),
@@ -114,15 +113,19 @@ def test_unnamed_weights_are_seeded_by_position_not_by_keras_s_session_counter()
     def gamma_after(builds: int):
         for _ in range(builds):
             keras.Variable(np.zeros(2))  # moves the counter
-        model = keras.Sequential([keras.Input((4,)), builder.layer_class(keras, catalog.LAYERS["LayerScale"])(
-            init_values=1e-6, projection_dim=4, name="scale")])  # fmt: skip
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                builder.layer_class(keras, catalog.LAYERS["LayerScale"])(
+                    init_values=1e-6, projection_dim=4, name="scale"
+                ),
+            ]
+        )
         seeding.seed_model(model, "t")
         return np.asarray(model.weights[0])
 
     assert np.array_equal(gamma_after(0), gamma_after(3))
-    assert np.array_equal(
-        gamma_after(0), seeding.seeded_values("t", "scale", "LayerScale", "weight_0", (4,))
-    )
+    assert np.array_equal(gamma_after(0), seeding.seeded_values("t", "scale", "LayerScale", "weight_0", (4,)))
 
 
 def test_seeded_deep_models_keep_activations_of_order_one():
@@ -161,7 +164,7 @@ def test_the_same_fingerprint_in_two_processes():
             text=True,
             check=True,
             timeout=300,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     first, second = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
@@ -249,7 +252,9 @@ def test_a_changed_batchnorm_epsilon_is_caught_at_the_first_batchnorm(monkeypatc
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.layers.BatchNormalization, "__init__", eps)
-    golden = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "mobilenet_block").read_text(encoding="utf-8"))
+    golden = fingerprints.loads(
+        fingerprints.KIND.path(GOLDENS, "mobilenet_block").read_text(encoding="utf-8")
+    )
     drift = fingerprints.compare(golden, fingerprint.take(zoo.spec("mobilenet_block")))
     spec = zoo.spec("mobilenet_block")
     first_bn = next(layer.name for layer in spec.layers if layer.kind == "BatchNormalization")
@@ -317,8 +322,22 @@ def test_run_starts_from_the_seeded_weights_whatever_its_seed():
     assert not np.array_equal(a.model.get_weights()[0], c.model.get_weights()[0])
     from zoo.cli import main
 
-    assert main(["run", "global_average_pooling2d", "--weights", "seeded", "--epochs", "1", "--samples", "4",
-                 "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "run",
+                "global_average_pooling2d",
+                "--weights",
+                "seeded",
+                "--epochs",
+                "1",
+                "--samples",
+                "4",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
 
 
 def test_the_plugin_s_zoo_model_builds_seeded_models(zoo_model):
@@ -326,6 +345,8 @@ def test_the_plugin_s_zoo_model_builds_seeded_models(zoo_model):
     model = zoo_model("conv2d_same", weights="seeded", compile=False)
     golden = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
     assert (
-        fingerprints.compare(golden, fingerprint.of_model(model, "conv2d_same", zoo.spec("conv2d_same").input))
+        fingerprints.compare(
+            golden, fingerprint.of_model(model, "conv2d_same", zoo.spec("conv2d_same").input)
+        )
         is None
     )

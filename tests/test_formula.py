@@ -122,22 +122,36 @@ def test_batch_normalization_statistics_are_non_trainable():
 @pytest.mark.parametrize(
     ("layer", "input", "message"),
     [
-        ({"Conv2D": {"filters": 2, "kernel_size": 5}}, (4, 4, 1),
-         "conv2d (in spec 't'): output size would be 0: out = floor((4 - 5 + 0) / 1) + 1 = 0; "
-         "the kernel (5) is larger than the input (4)"),
-        ({"Conv2D": {"filters": 2, "kernel_size": 3, "strides": 2, "dilation_rate": 2}}, (9, 9, 1),
-         "strides > 1 together with dilation_rate > 1 is not supported by Keras"),
-        ({"MaxPooling2D": {"pool_size": 3}}, (2, 9, 1),
-         "output size would be 0: out = floor((2 - 3 + 0) / 3) + 1 = 0; the pool (3) is larger"),
-        ({"Conv1DTranspose": {"filters": 1, "kernel_size": 3, "strides": 2, "output_padding": 2}}, (5, 1),
-         "output_padding must be strictly less than strides on every axis"),
-        ({"Conv2D": {"filters": 2, "kernel_size": 3}}, (9, 1),
-         "needs input of rank 4 (batch, 2 spatial axes, channels), but the layer before gives rank 3"),
-        ({"Reshape": {"target_shape": [5, -1]}}, (4, 3),
-         "cannot infer -1: 12 values do not divide into 5"),
+        (
+            {"Conv2D": {"filters": 2, "kernel_size": 5}},
+            (4, 4, 1),
+            "conv2d (in spec 't'): output size would be 0: out = floor((4 - 5 + 0) / 1) + 1 = 0; "
+            "the kernel (5) is larger than the input (4)",
+        ),
+        (
+            {"Conv2D": {"filters": 2, "kernel_size": 3, "strides": 2, "dilation_rate": 2}},
+            (9, 9, 1),
+            "strides > 1 together with dilation_rate > 1 is not supported by Keras",
+        ),
+        (
+            {"MaxPooling2D": {"pool_size": 3}},
+            (2, 9, 1),
+            "output size would be 0: out = floor((2 - 3 + 0) / 3) + 1 = 0; the pool (3) is larger",
+        ),
+        (
+            {"Conv1DTranspose": {"filters": 1, "kernel_size": 3, "strides": 2, "output_padding": 2}},
+            (5, 1),
+            "output_padding must be strictly less than strides on every axis",
+        ),
+        (
+            {"Conv2D": {"filters": 2, "kernel_size": 3}},
+            (9, 1),
+            "needs input of rank 4 (batch, 2 spatial axes, channels), but the layer before gives rank 3",
+        ),
+        ({"Reshape": {"target_shape": [5, -1]}}, (4, 3), "cannot infer -1: 12 values do not divide into 5"),
         ({"Cropping1D": {"cropping": [2, 2]}}, (4, 1), "output size would be 0: out = 4 - 2 - 2"),
     ],
-)  # fmt: skip
+)
 def test_geometry_keras_rejects_is_a_spec_error_with_the_arithmetic(layer, input, message):
     with pytest.raises(zoo.SpecError, match=re.escape(message)) as exc:
         arith.summarize(spec_of(layer, input=input))
@@ -188,7 +202,9 @@ def test_a_nested_sequential_has_the_receptive_field_of_its_layers_flat():
 
     layers = [{"UpSampling2D": {"name": "up"}}, {"Conv2D": {"name": "conv", "filters": 2, "kernel_size": 3}}]
     flat = arith.summarize(spec_of(*layers, input=(8, 8, 1))).rows[-1]
-    nested = arith.summarize(spec_of({"Sequential": {"name": "group", "layers": layers}}, input=(8, 8, 1))).rows[-1]
+    nested = arith.summarize(
+        spec_of({"Sequential": {"name": "group", "layers": layers}}, input=(8, 8, 1))
+    ).rows[-1]
     assert (flat.receptive_field, flat.effective_stride) == ((2, 2), (Fraction(1, 2), Fraction(1, 2)))
     assert (nested.receptive_field, nested.effective_stride) == (flat.receptive_field, flat.effective_stride)
     assert nested.output_shape == flat.output_shape and nested.params == flat.params

@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import zoo
+from zoo import arith
 from zoo.spec import catalog
 from zoo.spec.errors import Source
-from zoo import arith
 
 
 def keras_layer(kind: str, args: dict[str, Any]) -> Any:
@@ -164,7 +164,9 @@ def test_pooling(case):
 
 @given(st.sampled_from(_kinds("global_pool")), st.booleans(), st.booleans(), st.data())
 def test_global_pooling(kind, keepdims, channels_first, data):
-    check(*formatted(kind, {"keepdims": keepdims}, data.draw(grid(catalog.LAYERS[kind].rank)), channels_first))
+    check(
+        *formatted(kind, {"keepdims": keepdims}, data.draw(grid(catalog.LAYERS[kind].rank)), channels_first)
+    )
 
 
 @given(st.sampled_from(_kinds("upsampling")), st.data())
@@ -187,7 +189,9 @@ def amounts(draw: st.DrawFn, rank: int, high: int) -> Any:
 def test_zero_padding_and_cropping(kind, data):
     rank = catalog.LAYERS[kind].rank
     key = "padding" if kind.startswith("Zero") else "cropping"
-    check(*formatted(kind, {key: data.draw(amounts(rank, 6))}, data.draw(grid(rank)), data.draw(st.booleans())))
+    check(
+        *formatted(kind, {key: data.draw(amounts(rank, 6))}, data.draw(grid(rank)), data.draw(st.booleans()))
+    )
 
 
 @given(
@@ -244,9 +248,16 @@ def test_dropout_and_activation_keep_the_shape(shape, rate, activation):
 @pytest.mark.filterwarnings("ignore:This model usually expects 1 or 3 input channels")  # Keras's and zoo's
 @pytest.mark.parametrize(
     ("shape", "pooling"),
-    [((224, 224, 3), None), ((32, 32, 3), None), ((31, 40, 3), None), ((75, 50, 1), "avg"),
-     ((33, 97, 5), "max"), ((64, 64, 3), "avg"), ((200, 33, 2), None)],
-)  # fmt: skip
+    [
+        ((224, 224, 3), None),
+        ((32, 32, 3), None),
+        ((31, 40, 3), None),
+        ((75, 50, 1), "avg"),
+        ((33, 97, 5), "max"),
+        ((64, 64, 3), "avg"),
+        ((200, 33, 2), None),
+    ],
+)
 def test_vgg16_base_from_its_architecture(shape, pooling):
     """The base's numbers come from its block structure, never from a stored total."""
     import warnings
@@ -269,8 +280,9 @@ def test_vgg16_base_from_its_architecture(shape, pooling):
 # ---------------------------------------------------------------- the defaults themselves
 
 
-@pytest.mark.parametrize("kind", sorted(k for k in catalog.LAYERS
-                                        if k not in catalog.APPLICATIONS and k not in catalog.OPS))
+@pytest.mark.parametrize(
+    "kind", sorted(k for k in catalog.LAYERS if k not in catalog.APPLICATIONS and k not in catalog.OPS)
+)
 def test_catalogue_defaults_are_keras_defaults(kind):
     """The formula engine fills in defaults from the catalogue; Keras must agree with each one."""
     import inspect
@@ -309,9 +321,15 @@ def test_every_catalogue_layer_exists_in_keras():
             assert hasattr(keras.layers, kind), kind
 
 
-@pytest.mark.parametrize(("kind", "module"), [("LayerScale", "keras.src.applications.convnext"),
-                                              ("CustomScaleLayer", "keras.src.applications.inception_resnet_v2"),
-                                              ("ops.add", "keras.src.ops.numpy"), ("ops.multiply", "keras.src.ops.numpy")])
+@pytest.mark.parametrize(
+    ("kind", "module"),
+    [
+        ("LayerScale", "keras.src.applications.convnext"),
+        ("CustomScaleLayer", "keras.src.applications.inception_resnet_v2"),
+        ("ops.add", "keras.src.ops.numpy"),
+        ("ops.multiply", "keras.src.ops.numpy"),
+    ],
+)
 def test_the_layer_classes_of_keras_applications_are_where_zoo_takes_them_from(kind, module):
     """ConvNeXt's LayerScale and InceptionResNetV2's CustomScaleLayer are not in keras.layers: zoo
     imports them from keras.applications' modules. A Keras release that moves them fails here first."""
@@ -331,8 +349,11 @@ shapes_ = st.lists(st.integers(1, 8), min_size=1, max_size=4)
 
 @given(shapes_, st.one_of(st.none(), st.floats(0, 10)), st.floats(0, 1), st.floats(-2, 2))
 def test_relu(shape, max_value, negative_slope, threshold):
-    check("ReLU", {"max_value": max_value, "negative_slope": negative_slope, "threshold": threshold},
-          tuple(shape))  # fmt: skip
+    check(
+        "ReLU",
+        {"max_value": max_value, "negative_slope": negative_slope, "threshold": threshold},
+        tuple(shape),
+    )
 
 
 @given(shapes_, st.data())
@@ -363,7 +384,9 @@ def test_layer_normalization(shape, axis, center, scale, trainable):
 
 @given(shapes_, st.data())
 def test_dropout_noise_shape(shape, data):
-    noise = data.draw(st.lists(st.sampled_from([None, 1, 2, 3]), min_size=len(shape) + 1, max_size=len(shape) + 1))
+    noise = data.draw(
+        st.lists(st.sampled_from([None, 1, 2, 3]), min_size=len(shape) + 1, max_size=len(shape) + 1)
+    )
     args = {"rate": 0.5, "noise_shape": noise}
     fits = all(n in (None, 1, d) for n, d in zip(noise[1:], shape))
     if not fits:  # Keras builds it and fails only when it runs; zoo refuses a mask that cannot broadcast
@@ -399,9 +422,17 @@ def test_custom_scale_layer_against_keras():
 
     layer = layer_class(keras, catalog.LAYERS["CustomScaleLayer"])(scale=0.17)
     want = tuple(layer([keras.Input((5, 5, 4)), keras.Input((5, 5, 4))]).shape)
-    spec = zoo.Spec.from_dict({"name": "m", "description": "m", "input": [5, 5, 4], "layers": [
-        {"Conv2D": {"name": "c", "filters": 4, "kernel_size": 1}},
-        {"CustomScaleLayer": {"scale": 0.17, "inputs": ["input", "c"]}}]})  # fmt: skip
+    spec = zoo.Spec.from_dict(
+        {
+            "name": "m",
+            "description": "m",
+            "input": [5, 5, 4],
+            "layers": [
+                {"Conv2D": {"name": "c", "filters": 4, "kernel_size": 1}},
+                {"CustomScaleLayer": {"scale": 0.17, "inputs": ["input", "c"]}},
+            ],
+        }
+    )
     assert arith.summarize(spec).rows[-1].output_shape == want
     assert arith.summarize(spec) == zoo.summary(spec, engine="keras")
 

@@ -21,9 +21,13 @@ from zoo.keras import weights
 
 TEXTS = {p.stem: p.read_text() for p in sorted((ROOT / "specs").glob("*.yaml"))}
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["", "same", "valid", "relu", "imagenet", "adam", "x" * 50]), st.text(max_size=8),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 300),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["", "same", "valid", "relu", "imagenet", "adam", "x" * 50]),
+    st.text(max_size=8),
+)
 VALUES = st.recursive(
     SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
@@ -58,9 +62,29 @@ def mutants(draw: st.DrawFn) -> str:
         )
         if kind in ("truncate", "splice"):
             cut = draw(st.integers(0, len(text)))
-            text = text[:cut] if kind == "truncate" else text[:cut] + draw(st.sampled_from(
-                ["\n", ": ", "- ", "{", "]", "\t", "&a ", "*a", "!!python/name:os.system ", "\x00", "é"]
-            )) + text[cut:]  # fmt: skip
+            text = (
+                text[:cut]
+                if kind == "truncate"
+                else text[:cut]
+                + draw(
+                    st.sampled_from(
+                        [
+                            "\n",
+                            ": ",
+                            "- ",
+                            "{",
+                            "]",
+                            "\t",
+                            "&a ",
+                            "*a",
+                            "!!python/name:os.system ",
+                            "\x00",
+                            "é",
+                        ]
+                    )
+                )
+                + text[cut:]
+            )
             continue
         try:
             data = yaml.safe_load(text)
@@ -121,7 +145,8 @@ def test_mutated_specs_load_and_build_or_raise_spec_error(text):
 
 
 @pytest.mark.fuzz
-@pytest.mark.slow  # `-m "not slow"` replaces addopts' `-m 'not fuzz'`: keep the campaign out of the inner loop
+# `-m "not slow"` replaces addopts' `-m 'not fuzz'`: slow keeps the campaign out of the inner loop
+@pytest.mark.slow
 @settings(max_examples=3000, derandomize=False)
 @given(mutants())
 def test_fuzz_many_more_mutants(text):

@@ -33,13 +33,54 @@ TIME_BOUND = 20  # seconds a mutant may take, wall clock, on a busy machine (eac
 
 NUMBERS = ["0", "-1", "1", "2.5", "10**15", "1e308", "999999", "True", "None", "''", "'x' * 999"]
 OPERATORS = ["+", "-", "*", "/", "//", "%", "**", "==", "!=", "<", " in ", " not in ", " and ", " or ", ","]
-INSERTS = ["[", "]", "(", ")", "[0]", "['x']", " if i else ", "not ", "str(", "len(", "[1] * 1000", "{i}",
-           ".real", "** 64", "'", "=", "\\", "lambda: 0", "[x for x in [1]]", "__import__('os')"]  # fmt: skip
-WRAPS = ["({0}) * 1000", "[{0}] * 999", "str({0}) * 500", "[{0}, {0}, {0}, {0}]", "{0} == {0}",
-         "sum([{0}])", "'%s' % ({0})", "[[{0}] * 30] * 30", "min({0}, {0})", "{0} if {0} else {0}",
-         "correct_pad({0})"]  # fmt: skip
-TEMPLATE_INSERTS = ["{i}", "{i * 1000}", "{'x' * 999}", "{variant}", "{", "}", "{}", "{undefined}",
-                    "{str([1] * 300)}", "{input_shape}", "."]  # fmt: skip
+INSERTS = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "[0]",
+    "['x']",
+    " if i else ",
+    "not ",
+    "str(",
+    "len(",
+    "[1] * 1000",
+    "{i}",
+    ".real",
+    "** 64",
+    "'",
+    "=",
+    "\\",
+    "lambda: 0",
+    "[x for x in [1]]",
+    "__import__('os')",
+]
+WRAPS = [
+    "({0}) * 1000",
+    "[{0}] * 999",
+    "str({0}) * 500",
+    "[{0}, {0}, {0}, {0}]",
+    "{0} == {0}",
+    "sum([{0}])",
+    "'%s' % ({0})",
+    "[[{0}] * 30] * 30",
+    "min({0}, {0})",
+    "{0} if {0} else {0}",
+    "correct_pad({0})",
+]
+TEMPLATE_INSERTS = [
+    "{i}",
+    "{i * 1000}",
+    "{'x' * 999}",
+    "{variant}",
+    "{",
+    "}",
+    "{}",
+    "{undefined}",
+    "{str([1] * 300)}",
+    "{input_shape}",
+    ".",
+]
 TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|\*\*|//|==|!=|<=|>=|[-+*/%<>]")
 
 
@@ -141,8 +182,21 @@ def mutants(draw: st.DrawFn) -> str:
     data = copy.deepcopy(FAMILIES[stem])
     names = names_of(data)
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["expression", "expression", "template", "items", "items", "value",
-                                     "drop", "rename", "duplicate_key"]))  # fmt: skip
+        kind = draw(
+            st.sampled_from(
+                [
+                    "expression",
+                    "expression",
+                    "template",
+                    "items",
+                    "items",
+                    "value",
+                    "drop",
+                    "rename",
+                    "duplicate_key",
+                ]
+            )
+        )
         if kind == "expression" and (found := strings(data, lambda s: s.startswith("="))):
             path = draw(st.sampled_from(found))
             get(data, path[:-1])[path[-1]] = edit_expression(draw, get(data, path), names)
@@ -160,8 +214,14 @@ def mutants(draw: st.DrawFn) -> str:
                 del parent[key]
             elif isinstance(parent, dict):
                 parent[key + draw(st.sampled_from(["s", "_", "X"])) if key[:-1] else "x"] = parent.pop(key)
-    text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
-                     default_flow_style=None, allow_unicode=True, width=120)  # fmt: skip
+    text = yaml.dump(
+        data,
+        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        sort_keys=False,
+        default_flow_style=None,
+        allow_unicode=True,
+        width=120,
+    )
     if draw(st.integers(0, 9)) == 0:  # a splice in the text, as YAML traps make them, rarely a cut
         cut = draw(st.integers(0, len(text)))
         splice = draw(st.sampled_from(["", "\n", ": ", "- ", "{", "]", "\t", "&a ", "*a", "!!int ", "cut"]))

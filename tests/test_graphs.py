@@ -42,24 +42,40 @@ def test_a_graph_spec_builds_with_its_connections():
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("inputs: [input, b]", "inputs: [input, skip]",
-         "specs/block.yaml:7: layers[2].Add.inputs: skip takes its own output: a cycle"),
-        ("inputs: [input, b]", "inputs: [input, bb]",
-         "layers[2].Add.inputs: unknown layer 'bb'; did you mean 'b'?"),
-        ("{name: b, filters: 4, kernel_size: 3, padding: same}",
-         "{name: b, filters: 4, kernel_size: 3, padding: same, inputs: [skip]}",
-         "layers[1].Conv2D.inputs: forward reference: 'skip' is defined later (layers[2])"),
-        ("Add: {name: skip, inputs: [input, b]}", "Add: {name: skip}",
-         "layers[2].Add: Add merges several layers: give them as inputs: [name, name, ...]"),
+        (
+            "inputs: [input, b]",
+            "inputs: [input, skip]",
+            "specs/block.yaml:7: layers[2].Add.inputs: skip takes its own output: a cycle",
+        ),
+        (
+            "inputs: [input, b]",
+            "inputs: [input, bb]",
+            "layers[2].Add.inputs: unknown layer 'bb'; did you mean 'b'?",
+        ),
+        (
+            "{name: b, filters: 4, kernel_size: 3, padding: same}",
+            "{name: b, filters: 4, kernel_size: 3, padding: same, inputs: [skip]}",
+            "layers[1].Conv2D.inputs: forward reference: 'skip' is defined later (layers[2])",
+        ),
+        (
+            "Add: {name: skip, inputs: [input, b]}",
+            "Add: {name: skip}",
+            "layers[2].Add: Add merges several layers: give them as inputs: [name, name, ...]",
+        ),
         ("inputs: [input, b]", "inputs: [b]", "layers[2].Add.inputs: Add needs at least 2 inputs"),
-        ("{name: b, filters: 4, kernel_size: 3, padding: same}",
-         "{name: b, filters: 4, kernel_size: 3, padding: same, inputs: [a, input]}",
-         "layers[1].Conv2D.inputs: Conv2D takes exactly 1 input"),
-        ("inputs: [input, b]", "inputs: [input, a]",
-         "layers[1].Conv2D: b is not used by any later layer; a spec's output is its last layer"),
+        (
+            "{name: b, filters: 4, kernel_size: 3, padding: same}",
+            "{name: b, filters: 4, kernel_size: 3, padding: same, inputs: [a, input]}",
+            "layers[1].Conv2D.inputs: Conv2D takes exactly 1 input",
+        ),
+        (
+            "inputs: [input, b]",
+            "inputs: [input, a]",
+            "layers[1].Conv2D: b is not used by any later layer; a spec's output is its last layer",
+        ),
         ("name: a,", "name: input,", "layers[0].Conv2D.name: 'input' names the model's input"),
     ],
-)  # fmt: skip
+)
 def test_graph_mistakes_are_spec_errors_naming_the_layer(old, new, message):
     assert old in BLOCK
     with pytest.raises(zoo.SpecError, match=re.escape(message)):
@@ -69,13 +85,19 @@ def test_graph_mistakes_are_spec_errors_naming_the_layer(old, new, message):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("padding: same}\n  - Add", "padding: valid}\n  - Add",
-         "skip (in spec 'block'): inputs have different shapes: axis 1 is 8 in one and 6 in another"),
-        ("Add: {name: skip, inputs: [input, b]}", "Concatenate: {name: skip, inputs: [input, b], axis: 1}\n"
-         "  - Conv2D: {filters: 1, kernel_size: 1}",
-         "skip (in spec 'block'): inputs differ on axis 3 (4, 4)"),
+        (
+            "padding: same}\n  - Add",
+            "padding: valid}\n  - Add",
+            "skip (in spec 'block'): inputs have different shapes: axis 1 is 8 in one and 6 in another",
+        ),
+        (
+            "Add: {name: skip, inputs: [input, b]}",
+            "Concatenate: {name: skip, inputs: [input, b], axis: 1}\n"
+            "  - Conv2D: {filters: 1, kernel_size: 1}",
+            "skip (in spec 'block'): inputs differ on axis 3 (4, 4)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_shape_mismatches_at_a_merge_are_caught_before_keras(old, new, message, monkeypatch):
 
     text = BLOCK.replace(old, new)
@@ -109,10 +131,14 @@ def test_merges_agree_with_keras(first, data, kind, axis):
     if kind == "Concatenate" and axis % (len(first) + 1) == 0:
         want = None  # Keras concatenates along the batch axis; zoo refuses, in a model it is a mistake
     spec = {
-        "name": "m", "description": "m", "input": first,
-        "layers": [{"Reshape": {"name": "other", "target_shape": second}},
-                   {kind: {**args, "inputs": ["input", "other"]}}],
-    }  # fmt: skip
+        "name": "m",
+        "description": "m",
+        "input": first,
+        "layers": [
+            {"Reshape": {"name": "other", "target_shape": second}},
+            {kind: {**args, "inputs": ["input", "other"]}},
+        ],
+    }
     try:
         got = arith.summarize(zoo.Spec.from_dict(spec)).rows[-1].output_shape
     except zoo.SpecError:
@@ -219,11 +245,17 @@ def test_operations_and_nested_sequentials_are_the_graph_keras_builds():
 
     keras.utils.clear_session()
     x = keras.Input((16, 16, 3))
-    y = keras.Sequential([keras.layers.Conv2D(8, 4, strides=4, name="stem_conv"),
-                          keras.layers.LayerNormalization(epsilon=1e-6, name="stem_ln")], name="stem")(x)
+    y = keras.Sequential(
+        [
+            keras.layers.Conv2D(8, 4, strides=4, name="stem_conv"),
+            keras.layers.LayerNormalization(epsilon=1e-6, name="stem_ln"),
+        ],
+        name="stem",
+    )(x)
     init = keras.initializers.VarianceScaling(scale=2.0, mode="fan_out")
-    z = keras.layers.Dense(8, name="pw")(keras.layers.Conv2D(8, 3, padding="same", groups=8, name="dw",
-                                                             kernel_initializer=init)(y))
+    z = keras.layers.Dense(8, name="pw")(
+        keras.layers.Conv2D(8, 3, padding="same", groups=8, name="dw", kernel_initializer=init)(y)
+    )
     z = keras.layers.ReLU(6.0)((y + z) + 3.0) * (1.0 / 6.0)
     reference = keras.Model(x, z)
     assert normalised_json(zoo.build(spec, compile=False)) == normalised_json(reference)
@@ -233,15 +265,29 @@ def test_operations_and_nested_sequentials_are_the_graph_keras_builds():
     ("old", "new", "message"),
     [
         ("  - ops.add: {inputs: [stem, pw]}", "  - ops.add: {}", "ops.add merges several layers"),
-        ("  - ops.add: {operand: 3.0}", "  - ops.add: {operand: 3.0, inputs: [add, pw]}", "takes exactly 1 input"),
-        ("- LayerNormalization: {name: stem_ln, epsilon: 1.0e-6}", "- LayerNormalization: {epsilon: 1.0e-6}",
-         "layers[0].Sequential.layers[1].LayerNormalization: name every layer of a nested Sequential"),
-        ("class_name: VarianceScaling", "class_name: VarianceScalin",
-         "unknown initializer class; did you mean 'VarianceScaling'?"),
-        ("{name: stem_conv, filters: 8", "{name: stem_conv, filtrs: 8",
-         "<string>:8: layers[0].Sequential.layers[0].Conv2D.filtrs: unknown argument; did you mean 'filters'?"),
+        (
+            "  - ops.add: {operand: 3.0}",
+            "  - ops.add: {operand: 3.0, inputs: [add, pw]}",
+            "takes exactly 1 input",
+        ),
+        (
+            "- LayerNormalization: {name: stem_ln, epsilon: 1.0e-6}",
+            "- LayerNormalization: {epsilon: 1.0e-6}",
+            "layers[0].Sequential.layers[1].LayerNormalization: name every layer of a nested Sequential",
+        ),
+        (
+            "class_name: VarianceScaling",
+            "class_name: VarianceScalin",
+            "unknown initializer class; did you mean 'VarianceScaling'?",
+        ),
+        (
+            "{name: stem_conv, filters: 8",
+            "{name: stem_conv, filtrs: 8",
+            "<string>:8: layers[0].Sequential.layers[0].Conv2D.filtrs: unknown argument; "
+            "did you mean 'filters'?",
+        ),
     ],
-)  # fmt: skip
+)
 def test_mistakes_with_operations_groups_and_initializers(old, new, message):
     assert old in OPS_AND_GROUPS
     with pytest.raises(zoo.SpecError, match=re.escape(message)):

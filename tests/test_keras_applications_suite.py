@@ -29,38 +29,58 @@ from __future__ import annotations
 import importlib
 import json
 
+import keras_reference
 import numpy as np
 import pytest
-import keras_reference
 from keras_reference import APPLICATIONS, model_differences
 
 import zoo
+from zoo.keras import preprocessing, weights
 from zoo.spec import catalog
-from zoo.keras import preprocessing
-from zoo.keras import weights
 
 # Keras's MODEL_LIST: (constructor, last_dim, module), with zoo's name for the constructor
 MODEL_LIST = [
-    ("VGG16", 512, "vgg16"), ("VGG19", 512, "vgg19"),
+    ("VGG16", 512, "vgg16"),
+    ("VGG19", 512, "vgg19"),
     ("Xception", 2048, "xception"),
-    ("InceptionV3", 2048, "inception_v3"), ("InceptionResNetV2", 1536, "inception_resnet_v2"),
-    ("MobileNet", 1024, "mobilenet"), ("MobileNetV2", 1280, "mobilenet_v2"),
-    ("MobileNetV3Small", 576, "mobilenet_v3"), ("MobileNetV3Large", 960, "mobilenet_v3"),
-    ("EfficientNetB0", 1280, "efficientnet"), ("EfficientNetB1", 1280, "efficientnet"),
-    ("EfficientNetB2", 1408, "efficientnet"), ("EfficientNetB3", 1536, "efficientnet"),
-    ("EfficientNetB4", 1792, "efficientnet"), ("EfficientNetB5", 2048, "efficientnet"),
-    ("EfficientNetB6", 2304, "efficientnet"), ("EfficientNetB7", 2560, "efficientnet"),
-    ("EfficientNetV2B0", 1280, "efficientnet_v2"), ("EfficientNetV2B1", 1280, "efficientnet_v2"),
-    ("EfficientNetV2B2", 1408, "efficientnet_v2"), ("EfficientNetV2B3", 1536, "efficientnet_v2"),
-    ("EfficientNetV2S", 1280, "efficientnet_v2"), ("EfficientNetV2M", 1280, "efficientnet_v2"),
+    ("InceptionV3", 2048, "inception_v3"),
+    ("InceptionResNetV2", 1536, "inception_resnet_v2"),
+    ("MobileNet", 1024, "mobilenet"),
+    ("MobileNetV2", 1280, "mobilenet_v2"),
+    ("MobileNetV3Small", 576, "mobilenet_v3"),
+    ("MobileNetV3Large", 960, "mobilenet_v3"),
+    ("EfficientNetB0", 1280, "efficientnet"),
+    ("EfficientNetB1", 1280, "efficientnet"),
+    ("EfficientNetB2", 1408, "efficientnet"),
+    ("EfficientNetB3", 1536, "efficientnet"),
+    ("EfficientNetB4", 1792, "efficientnet"),
+    ("EfficientNetB5", 2048, "efficientnet"),
+    ("EfficientNetB6", 2304, "efficientnet"),
+    ("EfficientNetB7", 2560, "efficientnet"),
+    ("EfficientNetV2B0", 1280, "efficientnet_v2"),
+    ("EfficientNetV2B1", 1280, "efficientnet_v2"),
+    ("EfficientNetV2B2", 1408, "efficientnet_v2"),
+    ("EfficientNetV2B3", 1536, "efficientnet_v2"),
+    ("EfficientNetV2S", 1280, "efficientnet_v2"),
+    ("EfficientNetV2M", 1280, "efficientnet_v2"),
     ("EfficientNetV2L", 1280, "efficientnet_v2"),
-    ("DenseNet121", 1024, "densenet"), ("DenseNet169", 1664, "densenet"), ("DenseNet201", 1920, "densenet"),
-    ("ConvNeXtTiny", 768, "convnext"), ("ConvNeXtSmall", 768, "convnext"), ("ConvNeXtBase", 1024, "convnext"),
-    ("ConvNeXtLarge", 1536, "convnext"), ("ConvNeXtXLarge", 2048, "convnext"),
-    ("NASNetMobile", 1056, "nasnet"), ("NASNetLarge", 4032, "nasnet"),
-    ("ResNet50", 2048, "resnet"), ("ResNet101", 2048, "resnet"), ("ResNet152", 2048, "resnet"),
-    ("ResNet50V2", 2048, "resnet_v2"), ("ResNet101V2", 2048, "resnet_v2"), ("ResNet152V2", 2048, "resnet_v2"),
-]  # fmt: skip
+    ("DenseNet121", 1024, "densenet"),
+    ("DenseNet169", 1664, "densenet"),
+    ("DenseNet201", 1920, "densenet"),
+    ("ConvNeXtTiny", 768, "convnext"),
+    ("ConvNeXtSmall", 768, "convnext"),
+    ("ConvNeXtBase", 1024, "convnext"),
+    ("ConvNeXtLarge", 1536, "convnext"),
+    ("ConvNeXtXLarge", 2048, "convnext"),
+    ("NASNetMobile", 1056, "nasnet"),
+    ("NASNetLarge", 4032, "nasnet"),
+    ("ResNet50", 2048, "resnet"),
+    ("ResNet101", 2048, "resnet"),
+    ("ResNet152", 2048, "resnet"),
+    ("ResNet50V2", 2048, "resnet_v2"),
+    ("ResNet101V2", 2048, "resnet_v2"),
+    ("ResNet152V2", 2048, "resnet_v2"),
+]
 MODELS_UNSUPPORTED_CHANNELS_FIRST = ["ConvNeXt", "DenseNet", "NASNet"]
 # Too big to write and read an ImageNet file in the default run (VGG's are over 500 MB)
 HEAVY_FILES = {"VGG16", "VGG19"}
@@ -68,7 +88,9 @@ HEAVY_FILES = {"VGG16", "VGG19"}
 # One constructor per family file (zoo's vgg.yaml holds VGG16 and VGG19, Keras's modules are two)
 FIRSTS: set[str] = set()
 for _ctor, _, _ in MODEL_LIST:
-    if zoo.spec(catalog.APPLICATIONS[_ctor]).family not in {zoo.spec(catalog.APPLICATIONS[c]).family for c in FIRSTS}:
+    if zoo.spec(catalog.APPLICATIONS[_ctor]).family not in {
+        zoo.spec(catalog.APPLICATIONS[c]).family for c in FIRSTS
+    }:
         FIRSTS.add(_ctor)
 
 
@@ -79,7 +101,9 @@ def _params(heavy: set[str] = frozenset()) -> list:
             marks = [pytest.mark.slow]
             if ctor not in FIRSTS or ctor in heavy:
                 marks.append(pytest.mark.applications)
-            out.append(pytest.param(ctor, last_dim, module, data_format, id=f"{ctor}_{data_format}", marks=marks))
+            out.append(
+                pytest.param(ctor, last_dim, module, data_format, id=f"{ctor}_{data_format}", marks=marks)
+            )
     return out
 
 
@@ -103,7 +127,9 @@ def fresh_session():
 
 
 def skip_if_invalid_image_data_format_for_model(ctor: str, image_data_format: str) -> None:
-    if image_data_format == "channels_first" and any(n.lower() in ctor.lower() for n in MODELS_UNSUPPORTED_CHANNELS_FIRST):
+    if image_data_format == "channels_first" and any(
+        n.lower() in ctor.lower() for n in MODELS_UNSUPPORTED_CHANNELS_FIRST
+    ):
         pytest.skip(f"{ctor} does not support channels first")
 
 

@@ -25,8 +25,11 @@ import zoo
 from zoo.spec import keras_rules
 
 # One model per family file (the first variant), as the README's test command runs them.
-FIRSTS = [n for i, n in enumerate(APPLICATIONS)
-          if zoo.spec(n).family not in {zoo.spec(m).family for m in list(APPLICATIONS)[:i]}]  # fmt: skip
+FIRSTS = [
+    n
+    for i, n in enumerate(APPLICATIONS)
+    if zoo.spec(n).family not in {zoo.spec(m).family for m in list(APPLICATIONS)[:i]}
+]
 
 # Each breaks (at most) one of keras.applications' rules.
 CASES: dict[str, dict[str, Any]] = {
@@ -40,10 +43,18 @@ CASES: dict[str, dict[str, Any]] = {
     "imagenet_one_channel": {"weights": "imagenet", "include_top": False, "input_shape": (96, 96, 1)},
     "two_axes": {"include_top": False, "input_shape": (96, 96)},
     "channels_first": {"data_format": "channels_first", "include_top": False, "input_shape": (3, 96, 96)},
-    "channels_first_too_small": {"data_format": "channels_first", "include_top": False, "input_shape": (3, 16, 16)},
-    "channels_first_imagenet_four_channels": {"data_format": "channels_first", "weights": "imagenet",
-                                              "include_top": False, "input_shape": (4, 96, 96)},
-}  # fmt: skip
+    "channels_first_too_small": {
+        "data_format": "channels_first",
+        "include_top": False,
+        "input_shape": (3, 16, 16),
+    },
+    "channels_first_imagenet_four_channels": {
+        "data_format": "channels_first",
+        "weights": "imagenet",
+        "include_top": False,
+        "input_shape": (4, 96, 96),
+    },
+}
 # Rules of one family (its own arguments).
 FAMILY_CASES: dict[str, dict[str, dict[str, Any]]] = {
     "mobilenet": {
@@ -51,59 +62,106 @@ FAMILY_CASES: dict[str, dict[str, dict[str, Any]]] = {
         "imagenet_alpha_0_3": {"weights": "imagenet", "include_top": False, "alpha": 0.3},
         "imagenet_top_160": {"weights": "imagenet", "input_shape": (160, 160, 3)},
         "imagenet_top_not_square": {"weights": "imagenet", "input_shape": (160, 192, 3)},
-        "channels_first_imagenet_top_160": {"data_format": "channels_first", "weights": "imagenet",
-                                            "input_shape": (3, 160, 160)},
-        "channels_first_imagenet_top_not_square": {"data_format": "channels_first", "weights": "imagenet",
-                                                   "input_shape": (3, 160, 192)},
+        "channels_first_imagenet_top_160": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 160, 160),
+        },
+        "channels_first_imagenet_top_not_square": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 160, 192),
+        },
     },
     "mobilenet_v2": {
         "imagenet_alpha_0_3": {"weights": "imagenet", "include_top": False, "alpha": 0.3},
         "imagenet_top_96": {"weights": "imagenet", "input_shape": (96, 96, 3)},
         "imagenet_top_not_square": {"weights": "imagenet", "input_shape": (96, 128, 3)},
-        "channels_first_imagenet_top_96": {"data_format": "channels_first", "weights": "imagenet",
-                                           "input_shape": (3, 96, 96)},
-        "channels_first_imagenet_top_not_square": {"data_format": "channels_first", "weights": "imagenet",
-                                                   "input_shape": (3, 96, 128)},
+        "channels_first_imagenet_top_96": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 96, 96),
+        },
+        "channels_first_imagenet_top_not_square": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 96, 128),
+        },
     },
     "mobilenet_v3_small": {
         "imagenet_alpha_0_5": {"weights": "imagenet", "include_top": False, "alpha": 0.5},
-        "imagenet_minimalistic_0_75": {"weights": "imagenet", "include_top": False, "alpha": 0.75,
-                                       "minimalistic": True},
+        "imagenet_minimalistic_0_75": {
+            "weights": "imagenet",
+            "include_top": False,
+            "alpha": 0.75,
+            "minimalistic": True,
+        },
         "narrower_than_32": {"include_top": False, "input_shape": (96, 16, 3)},
-        "channels_first_narrower_than_32": {"data_format": "channels_first", "include_top": False,
-                                            "input_shape": (3, 96, 16)},
+        "channels_first_narrower_than_32": {
+            "data_format": "channels_first",
+            "include_top": False,
+            "input_shape": (3, 96, 16),
+        },
         "open_rows": {"include_top": False, "input_shape": (None, 96, 3)},
     },
     "mobilenet_v3_large": {
         "imagenet_alpha_0_5": {"weights": "imagenet", "include_top": False, "alpha": 0.5},
-        "imagenet_minimalistic_0_75": {"weights": "imagenet", "include_top": False, "alpha": 0.75,
-                                       "minimalistic": True},
-        "channels_first_narrower_than_32": {"data_format": "channels_first", "include_top": False,
-                                            "input_shape": (3, 96, 16)},
+        "imagenet_minimalistic_0_75": {
+            "weights": "imagenet",
+            "include_top": False,
+            "alpha": 0.75,
+            "minimalistic": True,
+        },
+        "channels_first_narrower_than_32": {
+            "data_format": "channels_first",
+            "include_top": False,
+            "input_shape": (3, 96, 16),
+        },
     },
     "efficientnet_b0": {
-        "channels_first_imagenet_top": {"data_format": "channels_first", "weights": "imagenet",
-                                        "input_shape": (3, 224, 224)},
-        "channels_first_imagenet_top_other_size": {"data_format": "channels_first", "weights": "imagenet",
-                                                   "input_shape": (3, 96, 96)},
+        "channels_first_imagenet_top": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 224, 224),
+        },
+        "channels_first_imagenet_top_other_size": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 96, 96),
+        },
     },
     "efficientnet_b1": {
         "imagenet_top_240": {"weights": "imagenet", "input_shape": (240, 240, 3)},
         "imagenet_top_224": {"weights": "imagenet", "input_shape": (224, 224, 3)},
     },
     "efficientnet_v2_b0": {
-        "channels_first_imagenet_top": {"data_format": "channels_first", "weights": "imagenet",
-                                        "input_shape": (3, 224, 224)},
-        "channels_first_imagenet_top_other_size": {"data_format": "channels_first", "weights": "imagenet",
-                                                   "input_shape": (3, 96, 96)},
+        "channels_first_imagenet_top": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 224, 224),
+        },
+        "channels_first_imagenet_top_other_size": {
+            "data_format": "channels_first",
+            "weights": "imagenet",
+            "input_shape": (3, 96, 96),
+        },
     },
     "efficientnet_v2_s": {
         "imagenet_top_384": {"weights": "imagenet", "input_shape": (384, 384, 3)},
         "imagenet_top_224": {"weights": "imagenet", "input_shape": (224, 224, 3)},
     },
     # validate_activation: activations.get("linear") is activations.get(None), which Keras allows
-    **{name: {"imagenet_top_linear": {"weights": "imagenet", "classifier_activation": "linear"}}
-       for name in ("resnet50_v2", "inception_v3", "inception_resnet_v2", "xception", "densenet121", "convnext_tiny")},
+    **{
+        name: {"imagenet_top_linear": {"weights": "imagenet", "classifier_activation": "linear"}}
+        for name in (
+            "resnet50_v2",
+            "inception_v3",
+            "inception_resnet_v2",
+            "xception",
+            "densenet121",
+            "convnext_tiny",
+        )
+    },
     "nasnet_mobile": {
         "imagenet_top_linear": {"weights": "imagenet", "classifier_activation": "linear"},
         "imagenet_open_input": {"weights": "imagenet", "include_top": False, "input_shape": (None, None, 3)},
@@ -116,7 +174,7 @@ FAMILY_CASES: dict[str, dict[str, dict[str, Any]]] = {
         "imagenet_no_top_no_input_shape": {"weights": "imagenet", "include_top": False},
         "imagenet_open_rows": {"weights": "imagenet", "include_top": False, "input_shape": (None, 96, 3)},
     },
-}  # fmt: skip
+}
 
 
 class WouldDownload(Exception):
@@ -189,29 +247,65 @@ def test_keras_rules_in_keras_words(name, args):
 # judges them. Each: zoo's model and arguments, then Keras's function and its arguments.
 INNER_CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
     "nasnet_mobile-penultimate_filters_1000": (
-        "nasnet_mobile", {"penultimate_filters": 1000},
-        "nasnet.NASNet", {"penultimate_filters": 1000, "num_blocks": 4, "stem_block_filters": 32,
-                          "skip_reduction": False, "default_size": 224}),
+        "nasnet_mobile",
+        {"penultimate_filters": 1000},
+        "nasnet.NASNet",
+        {
+            "penultimate_filters": 1000,
+            "num_blocks": 4,
+            "stem_block_filters": 32,
+            "skip_reduction": False,
+            "default_size": 224,
+        },
+    ),
     "nasnet_mobile-imagenet_default_size_300": (
-        "nasnet_mobile", {"weights": "imagenet", "include_top": False, "input_shape": (96, 96, 3), "num_blocks": 1,
-                          "default_size": 300},
-        "nasnet.NASNet", {"weights": "imagenet", "include_top": False, "input_shape": (96, 96, 3), "num_blocks": 1,
-                          "penultimate_filters": 1056, "stem_block_filters": 32, "skip_reduction": False,
-                          "default_size": 300}),
+        "nasnet_mobile",
+        {
+            "weights": "imagenet",
+            "include_top": False,
+            "input_shape": (96, 96, 3),
+            "num_blocks": 1,
+            "default_size": 300,
+        },
+        "nasnet.NASNet",
+        {
+            "weights": "imagenet",
+            "include_top": False,
+            "input_shape": (96, 96, 3),
+            "num_blocks": 1,
+            "penultimate_filters": 1056,
+            "stem_block_filters": 32,
+            "skip_reduction": False,
+            "default_size": 300,
+        },
+    ),
     "densenet121-imagenet_other_blocks": (
-        "densenet121", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "blocks": [1, 1, 1, 1]},
-        "densenet.DenseNet", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3),
-                              "blocks": [1, 1, 1, 1]}),
+        "densenet121",
+        {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "blocks": [1, 1, 1, 1]},
+        "densenet.DenseNet",
+        {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "blocks": [1, 1, 1, 1]},
+    ),
     "convnext_tiny-imagenet_other_depths": (
-        "convnext_tiny", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "depths": [1, 1, 1, 1]},
-        "convnext.ConvNeXt", {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3),
-                              "depths": [1, 1, 1, 1], "projection_dims": [96, 192, 384, 768],
-                              "name": "convnext_tiny", "weights_name": "convnext_tiny"}),
-}  # fmt: skip
+        "convnext_tiny",
+        {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "depths": [1, 1, 1, 1]},
+        "convnext.ConvNeXt",
+        {
+            "weights": "imagenet",
+            "include_top": False,
+            "input_shape": (64, 64, 3),
+            "depths": [1, 1, 1, 1],
+            "projection_dims": [96, 192, 384, 768],
+            "name": "convnext_tiny",
+            "weights_name": "convnext_tiny",
+        },
+    ),
+}
 
 
-@pytest.mark.parametrize(("name", "args", "function", "keras_args"),
-                         [pytest.param(*case, id=case_id) for case_id, case in INNER_CASES.items()])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "args", "function", "keras_args"),
+    [pytest.param(*case, id=case_id) for case_id, case in INNER_CASES.items()],
+)
 def test_inner_constructor_rules_in_keras_words(name, args, function, keras_args):
     import importlib
 
@@ -235,7 +329,9 @@ def test_the_judge_can_fail():
 
 
 ENTRY_ARGS = {"weights": "imagenet", "classes": 10}
-ENTRY_WORDS = "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  Received classes=10"
+ENTRY_WORDS = (
+    "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000.  Received classes=10"
+)
 
 
 def test_keras_rule_through_every_entry_point(zoo_model, tmp_path):
@@ -250,9 +346,24 @@ def test_keras_rule_through_every_entry_point(zoo_model, tmp_path):
         with pytest.raises(zoo.SpecError) as caught:
             call()
         assert ENTRY_WORDS in str(caught.value)
-    cli = subprocess.run([sys.executable, "-m", "zoo", "summary", "resnet50", "--engine", "formula",
-                          "--set", "weights=imagenet", "--set", "classes=10"],
-                         capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "zoo",
+            "summary",
+            "resnet50",
+            "--engine",
+            "formula",
+            "--set",
+            "weights=imagenet",
+            "--set",
+            "classes=10",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert cli.returncode == 2 and ENTRY_WORDS in cli.stderr and "Traceback" not in cli.stderr
 
 
@@ -278,33 +389,103 @@ def zoo_obtain(**kwargs: Any) -> Any:
 
 # imagenet_utils_test.py's test_obtain_input_shape, both data formats, plus the refusals' words
 OBTAIN_CASES = [
-    {"input_shape": (224, 224, 3), "default_size": 299, "min_size": 139, "data_format": "channels_last",
-     "require_flatten": True, "weights": "imagenet"},
-    *({"input_shape": shape, "default_size": None, "min_size": 139, "data_format": fmt, "require_flatten": False}
-      for fmt in ("channels_last", "channels_first")
-      for shape in ((100, 100, 3), (3, 100, 100), (100, 3), (3, 100), (100, 100, 5), (5, 100, 100))),
-    {"input_shape": None, "default_size": None, "min_size": 139, "data_format": "channels_first",
-     "require_flatten": True},
-    {"input_shape": (3, 200, 200), "default_size": None, "min_size": 139, "data_format": "channels_first",
-     "require_flatten": True},
-    *({"input_shape": None, "default_size": None, "min_size": 139, "data_format": fmt, "require_flatten": False}
-      for fmt in ("channels_last", "channels_first")),
-    {"input_shape": (150, 150, 3), "default_size": None, "min_size": 139, "data_format": "channels_last",
-     "require_flatten": False},
-    {"input_shape": (3, None, None), "default_size": None, "min_size": 139, "data_format": "channels_first",
-     "require_flatten": False},
+    {
+        "input_shape": (224, 224, 3),
+        "default_size": 299,
+        "min_size": 139,
+        "data_format": "channels_last",
+        "require_flatten": True,
+        "weights": "imagenet",
+    },
+    *(
+        {
+            "input_shape": shape,
+            "default_size": None,
+            "min_size": 139,
+            "data_format": fmt,
+            "require_flatten": False,
+        }
+        for fmt in ("channels_last", "channels_first")
+        for shape in ((100, 100, 3), (3, 100, 100), (100, 3), (3, 100), (100, 100, 5), (5, 100, 100))
+    ),
+    {
+        "input_shape": None,
+        "default_size": None,
+        "min_size": 139,
+        "data_format": "channels_first",
+        "require_flatten": True,
+    },
+    {
+        "input_shape": (3, 200, 200),
+        "default_size": None,
+        "min_size": 139,
+        "data_format": "channels_first",
+        "require_flatten": True,
+    },
+    *(
+        {
+            "input_shape": None,
+            "default_size": None,
+            "min_size": 139,
+            "data_format": fmt,
+            "require_flatten": False,
+        }
+        for fmt in ("channels_last", "channels_first")
+    ),
+    {
+        "input_shape": (150, 150, 3),
+        "default_size": None,
+        "min_size": 139,
+        "data_format": "channels_last",
+        "require_flatten": False,
+    },
+    {
+        "input_shape": (3, None, None),
+        "default_size": None,
+        "min_size": 139,
+        "data_format": "channels_first",
+        "require_flatten": False,
+    },
     # beyond Keras's test: the ImageNet rules' words
-    {"input_shape": (96, 96, 1), "default_size": 224, "min_size": 32, "data_format": "channels_last",
-     "require_flatten": False, "weights": "imagenet"},
-    {"input_shape": (1, 96, 96), "default_size": 224, "min_size": 32, "data_format": "channels_first",
-     "require_flatten": False, "weights": "imagenet"},
-    {"input_shape": None, "default_size": 224, "min_size": 32, "data_format": "channels_first",
-     "require_flatten": True, "weights": "imagenet"},
-    {"input_shape": (None, None, 3), "default_size": 224, "min_size": 32, "data_format": "channels_last",
-     "require_flatten": True},
-    {"input_shape": (64, 64, 4), "default_size": 224, "min_size": 32, "data_format": "channels_last",
-     "require_flatten": True},
-]  # fmt: skip
+    {
+        "input_shape": (96, 96, 1),
+        "default_size": 224,
+        "min_size": 32,
+        "data_format": "channels_last",
+        "require_flatten": False,
+        "weights": "imagenet",
+    },
+    {
+        "input_shape": (1, 96, 96),
+        "default_size": 224,
+        "min_size": 32,
+        "data_format": "channels_first",
+        "require_flatten": False,
+        "weights": "imagenet",
+    },
+    {
+        "input_shape": None,
+        "default_size": 224,
+        "min_size": 32,
+        "data_format": "channels_first",
+        "require_flatten": True,
+        "weights": "imagenet",
+    },
+    {
+        "input_shape": (None, None, 3),
+        "default_size": 224,
+        "min_size": 32,
+        "data_format": "channels_last",
+        "require_flatten": True,
+    },
+    {
+        "input_shape": (64, 64, 4),
+        "default_size": 224,
+        "min_size": 32,
+        "data_format": "channels_last",
+        "require_flatten": True,
+    },
+]
 
 
 @pytest.mark.filterwarnings("ignore:This model usually expects 1 or 3 input channels")

@@ -8,8 +8,8 @@ import pytest
 from conftest import GOLDENS, ROOT
 
 import zoo
-from zoo.keras import weights
 from zoo.cli import main
+from zoo.keras import weights
 
 
 def snapshot(*folders):

@@ -19,21 +19,34 @@ import pytest
 from keras_reference import APPLICATIONS
 
 import zoo
-from zoo.keras import preprocessing
-from zoo.keras import weights
+from zoo.keras import preprocessing, weights
 
 # keras.applications' module of each constructor
 MODULES = {
-    "VGG16": "vgg16", "VGG19": "vgg19", "Xception": "xception", "InceptionV3": "inception_v3",
-    "InceptionResNetV2": "inception_resnet_v2", "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2",
-    "MobileNetV3Small": "mobilenet_v3", "MobileNetV3Large": "mobilenet_v3", "DenseNet121": "densenet",
-    "DenseNet169": "densenet", "DenseNet201": "densenet", "NASNetMobile": "nasnet", "NASNetLarge": "nasnet",
-    "ResNet50": "resnet", "ResNet101": "resnet", "ResNet152": "resnet", "ResNet50V2": "resnet_v2",
-    "ResNet101V2": "resnet_v2", "ResNet152V2": "resnet_v2",
+    "VGG16": "vgg16",
+    "VGG19": "vgg19",
+    "Xception": "xception",
+    "InceptionV3": "inception_v3",
+    "InceptionResNetV2": "inception_resnet_v2",
+    "MobileNet": "mobilenet",
+    "MobileNetV2": "mobilenet_v2",
+    "MobileNetV3Small": "mobilenet_v3",
+    "MobileNetV3Large": "mobilenet_v3",
+    "DenseNet121": "densenet",
+    "DenseNet169": "densenet",
+    "DenseNet201": "densenet",
+    "NASNetMobile": "nasnet",
+    "NASNetLarge": "nasnet",
+    "ResNet50": "resnet",
+    "ResNet101": "resnet",
+    "ResNet152": "resnet",
+    "ResNet50V2": "resnet_v2",
+    "ResNet101V2": "resnet_v2",
+    "ResNet152V2": "resnet_v2",
     **{f"EfficientNetB{k}": "efficientnet" for k in range(8)},
     **{f"EfficientNetV2{k}": "efficientnet_v2" for k in ("B0", "B1", "B2", "B3", "S", "M", "L")},
     **{f"ConvNeXt{k}": "convnext" for k in ("Tiny", "Small", "Base", "Large", "XLarge")},
-}  # fmt: skip
+}
 
 RNG = np.random.default_rng(3)
 ARRAYS = {
@@ -73,16 +86,23 @@ def test_the_comparison_sees_another_mode():
 
 
 def test_preprocess_input_imports_no_framework():
-    code = ("import sys, numpy as np, zoo\n"
-            "zoo.preprocess_input('resnet50', np.zeros((1, 4, 4, 3)), data_format='channels_first')\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')))")  # fmt: skip
+    code = (
+        "import sys, numpy as np, zoo\n"
+        "zoo.preprocess_input('resnet50', np.zeros((1, 4, 4, 3)), data_format='channels_first')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_preprocess_input_refuses_what_keras_refuses():
-    with pytest.raises(zoo.SpecError, match=re.escape("Expected data_format to be one of `channels_first` "
-                                                      "or `channels_last`. Received: data_format=nchw")):  # fmt: skip
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape(
+            "Expected data_format to be one of `channels_first` "
+            "or `channels_last`. Received: data_format=nchw"
+        ),
+    ):
         zoo.preprocess_input("resnet50", np.zeros((1, 2, 2, 3)), data_format="nchw")
     with pytest.raises(zoo.SpecError, match="'conv2d' names no preprocessing"):
         zoo.preprocess_input("conv2d", np.zeros((1, 2, 2, 3)))
@@ -105,15 +125,19 @@ def test_decode_predictions_is_keras_s(tmp_path, monkeypatch):
     monkeypatch.setattr(imagenet_utils, "CLASS_INDEX", index)
     preds = np.random.default_rng(0).random((3, 1000)).astype("float32")
     assert zoo.decode_predictions(preds, top=3) == imagenet_utils.decode_predictions(preds, top=3)
-    with pytest.raises(zoo.SpecError, match=re.escape("(samples, 1000)). Received array with shape: (3, 10)")):
+    with pytest.raises(
+        zoo.SpecError, match=re.escape("(samples, 1000)). Received array with shape: (3, 10)")
+    ):
         zoo.decode_predictions(preds[:, :10])
 
 
 def test_decode_predictions_says_where_the_class_index_goes(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setenv("ZOO_OFFLINE", "1")
-    with pytest.raises(zoo.WeightsError, match=re.escape(
-            f"Put the file imagenet_class_index.json in the folder {tmp_path}/models/")):  # fmt: skip
+    with pytest.raises(
+        zoo.WeightsError,
+        match=re.escape(f"Put the file imagenet_class_index.json in the folder {tmp_path}/models/"),
+    ):
         zoo.decode_predictions(np.zeros((1, 1000)))
     _made_index(tmp_path, monkeypatch)  # not Keras's file: its md5 is not Keras's
     with pytest.raises(zoo.WeightsError, match="does not match Keras's published md5 c2c37ea5"):

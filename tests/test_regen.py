@@ -9,9 +9,8 @@ import pytest
 from conftest import GOLDENS, ROOT
 
 import zoo
-from zoo.spec import registry
-from zoo.spec import files
 from zoo.golden import summaries
+from zoo.spec import files, registry
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +28,9 @@ def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
     assert refused == {}
     for name in ("conv1d", "worked_example"):
         assert (tmp_path / f"{name}.yml").read_text() == (GOLDENS / f"{name}.yml").read_text()
-        ours, shipped = (fingerprints.loads(fingerprints.KIND.path(d, name).read_text()) for d in (tmp_path, GOLDENS))
+        ours, shipped = (
+            fingerprints.loads(fingerprints.KIND.path(d, name).read_text()) for d in (tmp_path, GOLDENS)
+        )
         assert fingerprints.compare(shipped, ours) is None
     assert len(written) == 4  # a summary and a fingerprint each
     assert regen.regenerate(["conv1d"], tmp_path) == ([], {})  # unchanged: nothing rewritten

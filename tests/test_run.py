@@ -37,16 +37,25 @@ def test_plan_takes_the_fast_path_for_the_frozen_vgg16_base():
 @pytest.mark.parametrize(
     ("old", "new", "reason"),
     [
-        ("  - VGG16:", "  - Conv2D: {filters: 3, kernel_size: 1, padding: same}\n  - VGG16:",
-         "no frozen layer with parameters comes before conv2d"),
-        ("  - VGG16:", "  - Dropout: {rate: 0.1}\n  - VGG16:",
-         "no frozen layer with parameters comes before dropout"),
+        (
+            "  - VGG16:",
+            "  - Conv2D: {filters: 3, kernel_size: 1, padding: same}\n  - VGG16:",
+            "no frozen layer with parameters comes before conv2d",
+        ),
+        (
+            "  - VGG16:",
+            "  - Dropout: {rate: 0.1}\n  - VGG16:",
+            "no frozen layer with parameters comes before dropout",
+        ),
         ("trainable: false}", "trainable: true}", "no frozen layer with parameters comes before vgg16"),
         # a trainable BatchNormalization normalises with batch statistics while training
-        ("  - VGG16:", "  - BatchNormalization: {}\n  - VGG16:",
-         "no frozen layer with parameters comes before batch_normalization"),
+        (
+            "  - VGG16:",
+            "  - BatchNormalization: {}\n  - VGG16:",
+            "no frozen layer with parameters comes before batch_normalization",
+        ),
     ],
-)  # fmt: skip
+)
 def test_plan_falls_back_where_the_shortcut_would_change_the_result(old, new, reason):
     chosen = training.plan(variant(SMALL_VGG, old, new))
     assert not chosen.fast
@@ -96,7 +105,9 @@ def test_fast_path_trains_the_same_head_as_plain_fitting():
     np.testing.assert_allclose(fast.history["loss"], plain.history["loss"], rtol=1e-5)
     np.testing.assert_allclose(fast.predictions, plain.predictions, rtol=1e-5, atol=1e-6)
     # the returned model is the whole model, base included, and it predicts what the head did
-    assert [layer.name for layer in fast.model.layers][0] == "vgg16"  # a Sequential, as the tutorial builds it
+    assert [layer.name for layer in fast.model.layers][
+        0
+    ] == "vgg16"  # a Sequential, as the tutorial builds it
     x, _ = training.dummy_data(spec, 24, seed=5)
     np.testing.assert_allclose(fast.model.predict(x, verbose=0), fast.predictions, rtol=1e-5, atol=1e-6)
 
@@ -128,7 +139,7 @@ def test_same_seed_same_result_in_two_processes_different_seed_different():
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]  # two processes side by side
     outs = [p.communicate()[0] for p in procs]
@@ -198,8 +209,8 @@ def test_cli_run_prints_summary_progress_and_predictions(capsys):
 def test_cli_weights_path_and_install(tmp_path, monkeypatch, capsys):
     import dataclasses
 
-    from zoo.keras import weights
     from zoo.cli import main
+    from zoo.keras import weights
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
     assert main(["weights", "path", "vgg16"]) == 0
@@ -230,13 +241,19 @@ def test_a_frozen_batch_normalization_may_sit_before_the_base():
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("classes: 10}", "classes: 12}",
-         "data.classes: sparse_categorical_crossentropy needs one output unit per class, but the model's "
-         "output (None, 10) has 10. Received: classes=12. Valid: 10"),
-        ("loss: sparse_categorical_crossentropy", "loss: binary_crossentropy",
-         "data.classes: binary_crossentropy takes labels 0 and 1. Received: classes=10. Valid: 2"),
+        (
+            "classes: 10}",
+            "classes: 12}",
+            "data.classes: sparse_categorical_crossentropy needs one output unit per class, but the model's "
+            "output (None, 10) has 10. Received: classes=12. Valid: 10",
+        ),
+        (
+            "loss: sparse_categorical_crossentropy",
+            "loss: binary_crossentropy",
+            "data.classes: binary_crossentropy takes labels 0 and 1. Received: classes=10. Valid: 2",
+        ),
     ],
-)  # fmt: skip
+)
 def test_labels_the_loss_cannot_take_are_a_spec_error_before_fitting(old, new, message):
     text = (ROOT / "specs" / "conv2d_stride2.yaml").read_text()
     assert old in text

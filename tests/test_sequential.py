@@ -9,13 +9,24 @@ import pytest
 import zoo
 
 # The specs of the tutorial's cells that printed a summary (they carry its table in expect:).
-TUTORIAL = [n for n in zoo.names() if (zoo.spec(n).citation or "").startswith("Tutorial")
-            and zoo.spec(n).expect.get("layers")]  # fmt: skip
+TUTORIAL = [
+    n
+    for n in zoo.names()
+    if (zoo.spec(n).citation or "").startswith("Tutorial") and zoo.spec(n).expect.get("layers")
+]
 
 
 def test_the_tutorial_specs_are_found():
-    assert {"conv1d", "conv2d", "conv2d_same", "conv2d_stride2", "maxpooling2d", "upsampling2d",
-            "global_average_pooling2d", "worked_example"} <= set(TUTORIAL)  # fmt: skip
+    assert {
+        "conv1d",
+        "conv2d",
+        "conv2d_same",
+        "conv2d_stride2",
+        "maxpooling2d",
+        "upsampling2d",
+        "global_average_pooling2d",
+        "worked_example",
+    } <= set(TUTORIAL)
 
 
 def _keras_rows(model):
@@ -49,8 +60,10 @@ def test_keras_model_layers_are_the_tutorial_rows(name):
     assert model.name == name
     got = _keras_rows(model)
     assert len(spec.expect["layers"]) == len(spec.layers) == len(got)
-    want = [(layer.name, tuple(row.get("output_shape", shape)), row.get("params", params))
-            for layer, row, (_, shape, params) in zip(spec.layers, spec.expect["layers"], got)]  # fmt: skip
+    want = [
+        (layer.name, tuple(row.get("output_shape", shape)), row.get("params", params))
+        for layer, row, (_, shape, params) in zip(spec.layers, spec.expect["layers"], got)
+    ]
     assert got == want
     assert [type(layer).__name__ for layer in model.layers] == [layer.kind for layer in spec.layers]
     assert model.layers[0].count_params() == spec.expect["layers"][0]["params"]
@@ -61,8 +74,10 @@ def test_keras_summary_prints_the_tutorial_rows_and_no_input_layer(name):
     spec = zoo.spec(name)
     rows, text = _printed_rows(zoo.build(name, compile=False))
     assert len(rows) == len(spec.layers)
-    want = [(layer.name, layer.kind, _shape_text(row.get("output_shape"), shape), row.get("params", params))
-            for layer, row, (_, _, shape, params) in zip(spec.layers, spec.expect["layers"], rows)]  # fmt: skip
+    want = [
+        (layer.name, layer.kind, _shape_text(row.get("output_shape"), shape), row.get("params", params))
+        for layer, row, (_, _, shape, params) in zip(spec.layers, spec.expect["layers"], rows)
+    ]
     assert rows == want
     assert "InputLayer" not in text and "input" not in [r[0] for r in rows]
     if "total_params" in spec.expect:  # the maxpooling2d printout is cut off before its totals
@@ -72,7 +87,12 @@ def test_keras_summary_prints_the_tutorial_rows_and_no_input_layer(name):
 def _shape_text(shape, printed):
     if shape is None:
         return printed
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 @pytest.mark.parametrize("name", TUTORIAL)
@@ -82,8 +102,12 @@ def test_layer_names_are_those_a_fresh_keras_session_gives_the_tutorial_cell(nam
 
     spec = zoo.spec(name)
     keras.utils.clear_session()
-    cell = keras.Sequential([keras.Input(spec.input),
-                             *(getattr(keras.layers, layer.kind)(**layer.keras_args) for layer in spec.layers)])  # fmt: skip
+    cell = keras.Sequential(
+        [
+            keras.Input(spec.input),
+            *(getattr(keras.layers, layer.kind)(**layer.keras_args) for layer in spec.layers),
+        ]
+    )
     assert [layer.name for layer in cell.layers] == [layer.name for layer in spec.layers]
 
 
@@ -95,8 +119,12 @@ def test_the_transfer_cell_has_the_base_as_its_first_layer():
     base = model.layers[0]
     assert (base.name, type(base).__name__, base.trainable) == ("vgg16", "Functional", False)
     assert base.count_params() == 14_714_688  # Keras's published VGG16 no-top size
-    assert [layer.name for layer in model.layers[1:]] == ["global_average_pooling2d", "dense", "dropout",
-                                                         "dense_1"]  # fmt: skip
+    assert [layer.name for layer in model.layers[1:]] == [
+        "global_average_pooling2d",
+        "dense",
+        "dropout",
+        "dense_1",
+    ]
 
 
 def test_a_graph_spec_builds_a_functional_model():
@@ -129,8 +157,12 @@ layers:
   - Conv2D: {name: a, filters: 4, kernel_size: 3, padding: same}
   - Add: {name: skip, inputs: [input, a]}
 """
-    with pytest.raises(zoo.SpecError, match=re.escape(
-            "<string>:4: model: a sequential model is a plain chain of layers, but this spec is a graph")):
+    with pytest.raises(
+        zoo.SpecError,
+        match=re.escape(
+            "<string>:4: model: a sequential model is a plain chain of layers, but this spec is a graph"
+        ),
+    ):
         zoo.Spec.from_yaml(text)
 
 

@@ -32,34 +32,61 @@ def test_the_good_spec_loads():
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("kernel_size: [3, 3]", "kernal_size: 3",
-         "specs/mine.yaml:5: layers[0].Conv2D.kernal_size: unknown argument; "
-         "did you mean 'kernel_size'? Received: kernal_size=3"),
-        ("MaxPooling2D:", "MaxPool2D:",
-         "specs/mine.yaml:6: layers[1].MaxPool2D: unknown layer class; "
-         "did you mean 'MaxPooling2D'? Received: layer='MaxPool2D'"),
-        ("padding: same", "padding: sam",
-         "specs/mine.yaml:5: layers[0].Conv2D.padding: invalid value; did you mean 'same'? "
-         "Received: padding='sam'. Valid: 'valid', 'same'"),
-        ("activation: relu", "activation: rleu",
-         "specs/mine.yaml:5: layers[0].Conv2D.activation: unknown activation; did you mean 'relu'?"),
-        ("filters: 32", "filters: '32'",
-         "specs/mine.yaml:5: layers[0].Conv2D.filters: must be an integer >= 1. Received: filters='32'"),
-        ("filters: 32", "filters: true",
-         "layers[0].Conv2D.filters: must be an integer >= 1. Received: filters=true"),
+        (
+            "kernel_size: [3, 3]",
+            "kernal_size: 3",
+            "specs/mine.yaml:5: layers[0].Conv2D.kernal_size: unknown argument; "
+            "did you mean 'kernel_size'? Received: kernal_size=3",
+        ),
+        (
+            "MaxPooling2D:",
+            "MaxPool2D:",
+            "specs/mine.yaml:6: layers[1].MaxPool2D: unknown layer class; "
+            "did you mean 'MaxPooling2D'? Received: layer='MaxPool2D'",
+        ),
+        (
+            "padding: same",
+            "padding: sam",
+            "specs/mine.yaml:5: layers[0].Conv2D.padding: invalid value; did you mean 'same'? "
+            "Received: padding='sam'. Valid: 'valid', 'same'",
+        ),
+        (
+            "activation: relu",
+            "activation: rleu",
+            "specs/mine.yaml:5: layers[0].Conv2D.activation: unknown activation; did you mean 'relu'?",
+        ),
+        (
+            "filters: 32",
+            "filters: '32'",
+            "specs/mine.yaml:5: layers[0].Conv2D.filters: must be an integer >= 1. Received: filters='32'",
+        ),
+        (
+            "filters: 32",
+            "filters: true",
+            "layers[0].Conv2D.filters: must be an integer >= 1. Received: filters=true",
+        ),
         ("filters: 32", "filters: 0", "layers[0].Conv2D.filters: must be >= 1. Received: filters=0"),
         ("kernel_size: [3, 3]", "kernel_size: 2.5", "layers[0].Conv2D.kernel_size: wrong type"),
-        ("kernel_size: [3, 3]", "kernel_size: [3, 3, 3]",
-         "layers[0].Conv2D.kernel_size: needs 2 values, one per spatial axis. "
-         "Received: kernel_size=[3, 3, 3]"),
+        (
+            "kernel_size: [3, 3]",
+            "kernel_size: [3, 3, 3]",
+            "layers[0].Conv2D.kernel_size: needs 2 values, one per spatial axis. "
+            "Received: kernel_size=[3, 3, 3]",
+        ),
         ("optimizer: adam", "optimizer: adamm", "compile.optimizer: unknown optimizer; did you mean 'adam'?"),
-        ("loss: sparse_categorical_crossentropy", "loss: sparse_crossentropy",
-         "compile.loss: unknown loss; did you mean 'sparse_categorical_crossentropy'?"),
-        ("description: a test spec", "descripton: a test spec",
-         "specs/mine.yaml:2: descripton: unknown argument; did you mean 'description'?"),
+        (
+            "loss: sparse_categorical_crossentropy",
+            "loss: sparse_crossentropy",
+            "compile.loss: unknown loss; did you mean 'sparse_categorical_crossentropy'?",
+        ),
+        (
+            "description: a test spec",
+            "descripton: a test spec",
+            "specs/mine.yaml:2: descripton: unknown argument; did you mean 'description'?",
+        ),
         ("input: [64, 64, 3]", "input: [64, 0, 3]", "specs/mine.yaml:3: input: invalid input shape"),
     ],
-)  # fmt: skip
+)
 def test_mistakes_name_file_line_key_and_value(old, new, message):
     assert old in GOOD
     with pytest.raises(zoo.SpecError, match=re.escape(message)):
@@ -89,22 +116,34 @@ def test_duplicate_keys_inside_a_layer():
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("  - Flatten: {}\n", "  - Flatten\n",
-         "specs/mine.yaml:7: layers[2]: a layer is a one-key mapping {LayerClass: {arguments}}"),
-        ("  - Flatten: {}\n", "  - {Flatten: {}, Dense: {units: 1}}\n",
-         "layers[2]: a layer is a one-key mapping"),
+        (
+            "  - Flatten: {}\n",
+            "  - Flatten\n",
+            "specs/mine.yaml:7: layers[2]: a layer is a one-key mapping {LayerClass: {arguments}}",
+        ),
+        (
+            "  - Flatten: {}\n",
+            "  - {Flatten: {}, Dense: {units: 1}}\n",
+            "layers[2]: a layer is a one-key mapping",
+        ),
         ("  - Flatten: {}\n", "  - Flatten: [1]\n", "layers[2].Flatten: Flatten's value must be a mapping"),
         ("layers:\n", "layers: []\nx:\n", "x: unknown argument"),
         ("input: [64, 64, 3]", "input: 64", "input: invalid input shape. Received: input=64"),
         ("compile: {", "compile: {epochs: 3, ", "compile.epochs: unknown argument"),
-        ("Dense: {units: 10,", "Dense: {units: 10.0,",
-         "layers[3].Dense.units: must be an integer >= 1. Received: units=10.0"),
-        ("MaxPooling2D: {pool_size: [2, 2]}", "MaxPooling2D: {pool_size: [2, -2]}",
-         "layers[1].MaxPooling2D.pool_size: every value must be >= 1"),
+        (
+            "Dense: {units: 10,",
+            "Dense: {units: 10.0,",
+            "layers[3].Dense.units: must be an integer >= 1. Received: units=10.0",
+        ),
+        (
+            "MaxPooling2D: {pool_size: [2, 2]}",
+            "MaxPooling2D: {pool_size: [2, -2]}",
+            "layers[1].MaxPooling2D.pool_size: every value must be >= 1",
+        ),
         ("Flatten: {}", "Dropout: {rate: 1.5}", "layers[2].Dropout.rate: must be a number in [0, 1)"),
         ("Flatten: {}", "VGG16: {include_top: true}", "layers[2].VGG16.include_top: invalid value"),
     ],
-)  # fmt: skip
+)
 def test_more_mistakes(old, new, message):
     assert old in GOOD
     with pytest.raises(zoo.SpecError, match=re.escape(message)):
@@ -126,8 +165,10 @@ def test_duplicate_keys_name_both_lines():
         ("", "specs/mine.yaml:1: spec is empty"),
         ("- just\n- a list\n", "specs/mine.yaml:1: the top level of a spec must be a mapping"),
         ("name: [unclosed\n", "specs/mine.yaml:2: YAML syntax error"),
-        ("name: !!python/object/apply:os.system ['echo hi']\n",
-         "specs/mine.yaml:1: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed"),
+        (
+            "name: !!python/object/apply:os.system ['echo hi']\n",
+            "specs/mine.yaml:1: YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed",
+        ),
         ("name: &a mine\ndescription: *a\n", "specs/mine.yaml:1: YAML anchors and aliases are not allowed"),
         ("name: !custom mine\n", "YAML tag '!custom' is not allowed"),
         ("name: 2024-01-01\n", "YAML tag 'tag:yaml.org,2002:timestamp' is not allowed in specs; quote it"),
@@ -136,7 +177,7 @@ def test_duplicate_keys_name_both_lines():
         ("\x00name: mine\n", "specs/mine.yaml:1: spec contains a character YAML does not allow: '\\x00'"),
         ("1: x\n", "specs/mine.yaml:1: keys must be strings. Received: 1"),
     ],
-)  # fmt: skip
+)
 def test_unsafe_or_broken_yaml(text, message):
     with pytest.raises(zoo.SpecError, match=re.escape(message)):
         load(text)

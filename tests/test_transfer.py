@@ -10,8 +10,8 @@ import pytest
 from test_applications import FIRSTS
 
 import zoo
-from zoo.spec import catalog
 from zoo.keras import training
+from zoo.spec import catalog
 
 HEAD = """\
 name: base_as_a_layer
@@ -80,8 +80,11 @@ def test_a_base_that_keras_would_refuse_is_refused_with_its_rule():
     text = HEAD.format(kind="ResNet50").replace("[96, 96, 3]", "[16, 16, 3]")
     with pytest.raises(zoo.SpecError, match="ResNet50: Input size must be at least 32x32"):
         zoo.summary(zoo.Spec.from_yaml(text), engine="formula")
-    text = HEAD.format(kind="MobileNetV2").replace("weights: null", "weights: imagenet").replace(
-        "[96, 96, 3]", "[96, 96, 1]")
+    text = (
+        HEAD.format(kind="MobileNetV2")
+        .replace("weights: null", "weights: imagenet")
+        .replace("[96, 96, 3]", "[96, 96, 1]")
+    )
     with pytest.raises(zoo.SpecError, match="The input must have 3 channels"):
         zoo.summary(zoo.Spec.from_yaml(text), engine="formula")
 
@@ -94,8 +97,11 @@ def test_fine_tuning_trains_the_last_stage_and_no_batch_normalization():
     want = convs + (1024 * 2048 + 2048)
     formula = zoo.summary(spec, engine="formula")
     base = formula.rows[0]
-    assert (base.params, base.trainable_params, base.trainable) == (23_587_712, want, True) == (
-        23_587_712, 14_953_472, True)
+    assert (
+        (base.params, base.trainable_params, base.trainable)
+        == (23_587_712, want, True)
+        == (23_587_712, 14_953_472, True)
+    )
     model = zoo.build(spec, weights=None, compile=False)
     resnet = model.layers[0]
     trains = {layer.name for layer in resnet.layers if layer.trainable and layer.weights}
@@ -107,8 +113,12 @@ def test_fine_tuning_trains_the_last_stage_and_no_batch_normalization():
 def test_a_fine_tuned_resnet_is_cut_at_its_stage_boundary():
     plan = training.plan(zoo.spec("resnet50_finetune"))
     assert plan.fast and (plan.base.name, plan.cut) == ("resnet50", "conv4_block6_out")
-    inside = zoo.Spec.from_yaml(zoo.default_registry().path("resnet50_finetune").read_text().replace(
-        "conv5_block1_0_conv", "conv5_block1_2_conv"))  # inside a block: the shortcut also needs conv5_block1_1
+    inside = zoo.Spec.from_yaml(
+        zoo.default_registry()
+        .path("resnet50_finetune")
+        .read_text()
+        .replace("conv5_block1_0_conv", "conv5_block1_2_conv")
+    )  # inside a block: the shortcut also needs conv5_block1_1
     assert not training.plan(inside).fast and "cannot be cut there" in training.plan(inside).reason
 
 
@@ -117,7 +127,9 @@ def test_the_cut_fast_path_trains_what_plain_fitting_trains():
     """Same seed, same data: the fine-tuned stage and the head end up with the same weights."""
     import numpy as np
 
-    text = zoo.default_registry().path("resnet50_finetune").read_text().replace("[224, 224, 3]", "[64, 64, 3]")
+    text = (
+        zoo.default_registry().path("resnet50_finetune").read_text().replace("[224, 224, 3]", "[64, 64, 3]")
+    )
     spec = zoo.Spec.from_yaml(text)
     kwargs = dict(weights=None, samples=16, epochs=2, batch_size=8, verbose=0, seed=3)
     fast = zoo.run(spec, **kwargs)
@@ -125,10 +137,14 @@ def test_the_cut_fast_path_trains_what_plain_fitting_trains():
     assert fast.fast_path and not plain.fast_path and "cut at conv4_block6_out" in fast.notes[0]
     np.testing.assert_allclose(fast.history["loss"], plain.history["loss"], rtol=1e-4)
     for name in ("conv5_block3_3_conv", "conv5_block1_0_conv"):
-        for a, b in zip(fast.model.layers[0].get_layer(name).get_weights(),
-                        plain.model.layers[0].get_layer(name).get_weights()):  # fmt: skip
+        for a, b in zip(
+            fast.model.layers[0].get_layer(name).get_weights(),
+            plain.model.layers[0].get_layer(name).get_weights(),
+        ):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    for a, b in zip(fast.model.get_layer("dense").get_weights(), plain.model.get_layer("dense").get_weights()):
+    for a, b in zip(
+        fast.model.get_layer("dense").get_weights(), plain.model.get_layer("dense").get_weights()
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     # the frozen stages did not move
     x, _ = training.dummy_data(spec, 16, seed=3)
@@ -138,10 +154,16 @@ def test_the_cut_fast_path_trains_what_plain_fitting_trains():
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("trainable_from: conv5_block1_0_conv", "trainable_from: conv5_block1_conv",
-         "trainable_from names no layer of resnet50; did you mean"),
-        ("trainable_from: conv5_block1_0_conv", "trainable_from: conv5_block1_0_conv, trainable: false",
-         "trainable_from unfreezes part of the base, so the base cannot be trainable: false"),
+        (
+            "trainable_from: conv5_block1_0_conv",
+            "trainable_from: conv5_block1_conv",
+            "trainable_from names no layer of resnet50; did you mean",
+        ),
+        (
+            "trainable_from: conv5_block1_0_conv",
+            "trainable_from: conv5_block1_0_conv, trainable: false",
+            "trainable_from unfreezes part of the base, so the base cannot be trainable: false",
+        ),
     ],
 )
 def test_fine_tuning_mistakes_are_spec_errors(old, new, message):
@@ -155,7 +177,9 @@ def test_fine_tuning_mistakes_are_spec_errors(old, new, message):
 def test_the_fast_path_on_any_frozen_base_trains_what_plain_fitting_trains(kind):
     import numpy as np
 
-    text = HEAD.format(kind=kind).replace("pooling: avg}", "pooling: avg}\n  - Dense: {units: 8, activation: relu}")
+    text = HEAD.format(kind=kind).replace(
+        "pooling: avg}", "pooling: avg}\n  - Dense: {units: 8, activation: relu}"
+    )
     text += "compile: {optimizer: adam, loss: sparse_categorical_crossentropy}\ndata: {classes: 10}\n"
     text += "fit: {epochs: 2, batch_size: 8}\n"
     spec = zoo.Spec.from_yaml(text.replace("[96, 96, 3]", "[64, 64, 3]"))

@@ -52,8 +52,15 @@ def _trust(monkeypatch, path):
     trusted = dataclasses.replace(weights.imagenet_file("vgg16"), file_hash=weights.md5sum(path))
     monkeypatch.setattr(weights, "imagenet_file", lambda model, include_top=False: trusted)
     original = weights.WeightsFile.of_spec.__func__
-    monkeypatch.setattr(weights.WeightsFile, "of_spec", classmethod(
-        lambda cls, spec: trusted if original(cls, spec).filename == trusted.filename else original(cls, spec)))
+    monkeypatch.setattr(
+        weights.WeightsFile,
+        "of_spec",
+        classmethod(
+            lambda cls, spec: (
+                trusted if original(cls, spec).filename == trusted.filename else original(cls, spec)
+            )
+        ),
+    )
 
 
 def test_missing_imagenet_weights_say_where_to_put_them(keras_home):

@@ -35,14 +35,16 @@ def test_both_read_every_shipped_spec_the_same_values_and_lines(path):
     ("text", "message"),
     [
         ("name: [unclosed\n", "specs/mine.yaml:2: YAML syntax error"),
-        ("a: {as: ._b{i}}\n", "must be quoted: write {as: \"._block{i}\"}"),
-        ("name: café\n\x00x: 1\n", "mine.yaml:2: spec contains a character YAML does not allow: '\\x00' "
-         "(at offset 11)"),
+        ("a: {as: ._b{i}}\n", 'must be quoted: write {as: "._block{i}"}'),
+        (
+            "name: café\n\x00x: 1\n",
+            "mine.yaml:2: spec contains a character YAML does not allow: '\\x00' (at offset 11)",
+        ),
         ("name: &a mine\ndescription: *a\n", "specs/mine.yaml:1: YAML anchors and aliases are not allowed"),
         ("a: " + "[" * 40 + "]" * 40 + "\n", "specs/mine.yaml:1: YAML nested more than 32 levels deep"),
         ("a:\n  b: !!int four\n", "specs/mine.yaml:2: a.b: YAML value 'four' is not an integer"),
     ],
-)  # fmt: skip
+)
 @pytest.mark.parametrize("loader", sorted(LOADERS))
 def test_both_refuse_the_same_mistakes_at_the_same_line(text, message, loader):
     with pytest.raises(zoo.SpecError) as exc:

@@ -58,8 +58,14 @@ def cold(code: str) -> float:
     """Wall time of a fresh interpreter running ``code`` from the repository root."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -83,13 +89,15 @@ def tutorial_cell(samples: int, size: int, epochs: int) -> float:
         layer.trainable = False
     X_train = np.random.random((samples, size, size, 3))
     y_train = np.random.randint(10, size=(samples, 1))
-    model = models.Sequential([
-        base_model,
-        layers.GlobalAveragePooling2D(),
-        layers.Dense(256, activation="relu"),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    model = models.Sequential(
+        [
+            base_model,
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     model.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0)
@@ -173,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--samples", type=int, default=100)
     f.add_argument("--size", type=int, default=224)
     f.add_argument("--epochs", type=int, default=10)
-    f.add_argument("--spec", default=None, help="a transfer spec: its fast path against plain fitting and the floor")
+    f.add_argument(
+        "--spec", default=None, help="a transfer spec: its fast path against plain fitting and the floor"
+    )
     e = sub.add_parser("everything", help="cold formula summaries of every model in the zoo")
     e.add_argument("--repeat", type=int, default=5)
     b = sub.add_parser("build", help="zoo.build of a family spec vs keras.applications, same process")
@@ -188,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"formula summaries of all {len(zoo.names())} models, cold, median of {args.repeat} runs:")
         print(f"  python -c pass : {statistics.median(r[0] for r in runs):8.3f} s")
-        print(f"  every summary  : {statistics.median(r[1] for r in runs):8.3f} s (target < 2 s, start-up included)")
+        print(
+            f"  every summary  : {statistics.median(r[1] for r in runs):8.3f} s "
+            "(target < 2 s, start-up included)"
+        )
         return 0
 
     if args.bench == "build":
@@ -217,8 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  zoo.run whole (build, fit, predict)   : {zoo_all:8.1f} s", flush=True)
         tut_s = tutorial_cell(args.samples, args.size, args.epochs)
         print(f"  tutorial cell, its fit call           : {tut_s:8.1f} s")
-        print(f"  fit ratio tutorial/zoo: {tut_s / zoo_fit:.1f}x (target >= 8x); "
-              f"whole zoo.run counted: {tut_s / zoo_all:.1f}x")  # fmt: skip
+        print(
+            f"  fit ratio tutorial/zoo: {tut_s / zoo_fit:.1f}x (target >= 8x); "
+            f"whole zoo.run counted: {tut_s / zoo_all:.1f}x"
+        )
         return 0
 
     if args.bench == "summary":

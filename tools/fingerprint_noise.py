@@ -36,8 +36,8 @@ def deviation(golden, got) -> tuple[float, str]:
 
 def main(argv: list[str]) -> int:
     import zoo
-    from zoo.keras import fingerprint
     from zoo.golden import fingerprints
+    from zoo.keras import fingerprint
 
     goldens = ROOT / "tests" / "goldens"
     names = argv or zoo.names()
@@ -49,8 +49,11 @@ def main(argv: list[str]) -> int:
         got = fingerprint.take(zoo.spec(name))
         d, where = deviation(golden, got)
         overall = max(overall, d)
-        print(f"{name:28s} {len(got.layers):5d} layers  max deviation {d:9.2e} at {where:30s} "
-              f"({golden.recorded_on}; {time.perf_counter() - start:.1f} s)", flush=True)  # fmt: skip
+        print(
+            f"{name:28s} {len(got.layers):5d} layers  max deviation {d:9.2e} at {where:30s} "
+            f"({golden.recorded_on}; {time.perf_counter() - start:.1f} s)",
+            flush=True,
+        )
     print(f"largest over all specs: {overall:.2e} of a layer's scale (tolerance {fingerprints.TOLERANCE:g})")
     return 0
 

@@ -16,25 +16,40 @@ import os
 from typing import Any
 
 from zoo import arith
-from zoo.spec.errors import SpecError
-from zoo.spec import registry
-from zoo.spec.registry import Registry
-from zoo.spec.model import Layer, Spec
 from zoo.arith.summary import Row, Summary
 from zoo.keras.training import RunResult
 from zoo.keras.weights import WeightsError
+from zoo.spec import registry
+from zoo.spec.errors import SpecError
+from zoo.spec.model import Layer, Spec
+from zoo.spec.registry import Registry
 
 __all__ = [
-    "Layer", "Registry", "Row", "Spec", "SpecError", "Summary", "WeightsError",
-    "RunResult", "add_spec_dir", "build", "decode_predictions", "default_registry", "explain", "names",
-    "preprocess_input", "run", "spec", "summary",
-]  # fmt: skip
+    "Layer",
+    "Registry",
+    "Row",
+    "Spec",
+    "SpecError",
+    "Summary",
+    "WeightsError",
+    "RunResult",
+    "add_spec_dir",
+    "build",
+    "decode_predictions",
+    "default_registry",
+    "explain",
+    "names",
+    "preprocess_input",
+    "run",
+    "spec",
+    "summary",
+]
 __version__ = "0.1.0"
 
 
 ENGINES = ("keras", "formula")
 _DEFAULT = registry.DEFAULT
-_SPEC_WEIGHTS: Any = object()  # "whatever the spec says"
+SPEC_WEIGHTS: Any = object()  # weights=: "whatever the spec says" (the default)
 
 
 def default_registry() -> Registry:
@@ -65,8 +80,10 @@ def spec(name: str, **overrides: Any) -> Spec:
 def _as_spec(name_or_spec: str | Spec, overrides: dict[str, Any] | None = None) -> Spec:
     if isinstance(name_or_spec, Spec):
         if overrides:
-            raise SpecError(f"keyword overrides ({', '.join(overrides)}) apply to specs given by name; "
-                            "for a Spec object use zoo.Spec.from_file(path, **overrides)")  # fmt: skip
+            raise SpecError(
+                f"keyword overrides ({', '.join(overrides)}) apply to specs given by name; "
+                "for a Spec object use zoo.Spec.from_file(path, **overrides)"
+            )
         return name_or_spec
     if isinstance(name_or_spec, str):
         return spec(name_or_spec, **(overrides or {}))
@@ -76,7 +93,7 @@ def _as_spec(name_or_spec: str | Spec, overrides: dict[str, Any] | None = None) 
 def build(
     name_or_spec: str | Spec,
     *,
-    weights: str | os.PathLike[str] | None = _SPEC_WEIGHTS,
+    weights: str | os.PathLike[str] | None = SPEC_WEIGHTS,
     compile: bool = True,
     strategy: Any = None,
     input_tensor: Any = None,
@@ -109,7 +126,9 @@ def build(
         return builder.build(the_spec, compile=compile, seeded=seeded, input_tensor=input_tensor)
 
 
-def _keras_spec(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any], input_tensor: Any = None) -> Spec:
+def _keras_spec(
+    name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any], input_tensor: Any = None
+) -> Spec:
     """The spec Keras builds for a call: ``input_tensor``'s shape given to the family, and a family's
     data format from Keras's configuration unless the caller gave one (keras.applications' rule)."""
     from zoo.keras import builder
@@ -119,12 +138,18 @@ def _keras_spec(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any
         shape = builder.tensor_shape(input_tensor)
         if isinstance(name_or_spec, Spec):
             if tuple(name_or_spec.input) != shape:
-                raise SpecError(f"input_tensor's shape {(None, *shape)} is not the spec's input "
-                                f"{(None, *name_or_spec.input)}", file=name_or_spec.origin.label)  # fmt: skip
+                raise SpecError(
+                    f"input_tensor's shape {(None, *shape)} is not the spec's input "
+                    f"{(None, *name_or_spec.input)}",
+                    file=name_or_spec.origin.label,
+                )
         else:
             overrides["input_tensor"] = list(shape)
-    if (isinstance(name_or_spec, str) and "data_format" not in overrides
-            and "data_format" in _DEFAULT.parameters(name_or_spec)):  # fmt: skip
+    if (
+        isinstance(name_or_spec, str)
+        and "data_format" not in overrides
+        and "data_format" in _DEFAULT.parameters(name_or_spec)
+    ):
         overrides["data_format"] = builder.import_keras().config.image_data_format()
     return _resolve(name_or_spec, weights, overrides)
 
@@ -136,7 +161,7 @@ def run(
     epochs: int | None = None,
     samples: int | None = None,
     batch_size: int | None = None,
-    weights: str | os.PathLike[str] | None = _SPEC_WEIGHTS,
+    weights: str | os.PathLike[str] | None = SPEC_WEIGHTS,
     verbose: Any = "auto",
     strategy: Any = None,
     fast_path: bool = True,
@@ -154,9 +179,15 @@ def run(
     seeded = _is_seeded(weights)
     return training.run(
         _keras_spec(name_or_spec, None if seeded else weights, {}),
-        seed=seed, epochs=epochs, samples=samples, batch_size=batch_size,
-        verbose=verbose, strategy=strategy, fast_path=fast_path, seeded=seeded,
-    )  # fmt: skip
+        seed=seed,
+        epochs=epochs,
+        samples=samples,
+        batch_size=batch_size,
+        verbose=verbose,
+        strategy=strategy,
+        fast_path=fast_path,
+        seeded=seeded,
+    )
 
 
 def _is_seeded(weights: Any) -> bool:
@@ -166,7 +197,7 @@ def _is_seeded(weights: Any) -> bool:
 def _resolve(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any]) -> Spec:
     """The spec to build: its weights are an override like the others, so a family's rules see them
     (ImageNet weights with the top need 1000 classes), whatever the family's variants are called."""
-    if weights is _SPEC_WEIGHTS:
+    if weights is SPEC_WEIGHTS:
         return _as_spec(name_or_spec, overrides)
     if isinstance(name_or_spec, str):
         return _as_spec(name_or_spec, {**overrides, "weights": weights})
@@ -184,7 +215,7 @@ def summary(name_or_spec: str | Spec, engine: str = "keras", **overrides: Any) -
     if engine == "keras":
         from zoo.keras import introspect
 
-        the_spec = _keras_spec(name_or_spec, _SPEC_WEIGHTS, overrides)
+        the_spec = _keras_spec(name_or_spec, SPEC_WEIGHTS, overrides)
         arith.steps(the_spec)  # the spec as written must be valid, weights included
         model = build(the_spec, weights=None, compile=False)
         return introspect.summary_of(model, order=[layer.name for layer in the_spec.layers])
@@ -199,8 +230,11 @@ def preprocess_input(name_or_spec: str | Spec, x: Any, data_format: str | None =
 
     the_spec = _as_spec(name_or_spec)
     if the_spec.preprocess is None:
-        raise SpecError(f"{the_spec.name!r} names no preprocessing (only keras.applications' families do: "
-                        "their preprocess: key)", file=the_spec.origin.label)  # fmt: skip
+        raise SpecError(
+            f"{the_spec.name!r} names no preprocessing (only keras.applications' families do: "
+            "their preprocess: key)",
+            file=the_spec.origin.label,
+        )
     return preprocessing.preprocess(x, the_spec.preprocess, data_format)
 
 

@@ -32,11 +32,11 @@ from typing import Any
 
 import zoo
 from zoo import arith
-from zoo.spec.family import ExpandedSource, Use
+from zoo.arith.summary import Row, Shape, format_shape
 from zoo.spec.catalog import MODEL_INPUT
 from zoo.spec.errors import SpecError, show
+from zoo.spec.family import ExpandedSource, Use
 from zoo.spec.model import Spec
-from zoo.arith.summary import Row, Shape, format_shape
 
 DETAILS = ("layers", "blocks", "stages")
 FORMATS = ("svg", "png", "dot")
@@ -126,8 +126,9 @@ def chains(spec: Spec) -> list[tuple[Use, ...]]:
     return [source.provenance[layer.index].chain for layer in spec.layers]
 
 
-def build(name_or_spec: str | Spec, *, detail: str = "layers", arithmetic: bool = False,
-          **overrides: Any) -> Diagram:  # fmt: skip
+def build(
+    name_or_spec: str | Spec, *, detail: str = "layers", arithmetic: bool = False, **overrides: Any
+) -> Diagram:
     """The diagram of a spec (by name, with keyword ``overrides`` as for :func:`zoo.summary`)."""
     if detail not in DETAILS:
         raise SpecError(f"unknown detail. Received: {detail!r}. Valid: {', '.join(DETAILS)}")
@@ -167,27 +168,40 @@ def build(name_or_spec: str | Spec, *, detail: str = "layers", arithmetic: bool 
         if not d:
             work = (*step.work, *(f"{name}: {'; '.join(inner.work)}" for name, inner in step.inner))
             node_of[row.name] = row.name
-            container(chain).append(Node(
-                id=row.name, title=row.name, kind=row.type, output_shape=row.output_shape, params=row.params,
-                trainable_params=row.trainable_params, layers=(row.name,), work=work if arithmetic else (),
-                fill="layer" if row.trainable else "frozen",
-            ))  # fmt: skip
+            container(chain).append(
+                Node(
+                    id=row.name,
+                    title=row.name,
+                    kind=row.type,
+                    output_shape=row.output_shape,
+                    params=row.params,
+                    trainable_params=row.trainable_params,
+                    layers=(row.name,),
+                    work=work if arithmetic else (),
+                    fill="layer" if row.trainable else "frozen",
+                )
+            )
             continue
         members = groups[_key(chain[:d])]
         if i != members[0]:
             continue  # drawn with the instance's first row
         rows = [summary.rows[k] for k in members]
         node = Node(
-            id=f"block:{collapsed}", title=own_name(chain, d - 1) or instance_label(chain, d - 1),
-            kind=chain[d - 1].block, output_shape=rows[-1].output_shape, params=sum(r.params for r in rows),
-            trainable_params=sum(r.trainable_params for r in rows), layers=tuple(r.name for r in rows),
+            id=f"block:{collapsed}",
+            title=own_name(chain, d - 1) or instance_label(chain, d - 1),
+            kind=chain[d - 1].block,
+            output_shape=rows[-1].output_shape,
+            params=sum(r.params for r in rows),
+            trainable_params=sum(r.trainable_params for r in rows),
+            layers=tuple(r.name for r in rows),
             fill="block",
-        )  # fmt: skip
+        )
         container(chain[:d] if _key(chain[:d]) in around_others else chain[: d - 1]).append(node)
         node_of.update((r.name, node.id) for r in rows)
         collapsed += 1
-    return Diagram(spec.name, tuple(top), _edges(summary.rows, node_of, dedupe=detail != "layers"),
-                   summary.total_params)  # fmt: skip
+    return Diagram(
+        spec.name, tuple(top), _edges(summary.rows, node_of, dedupe=detail != "layers"), summary.total_params
+    )
 
 
 def _edges(rows: tuple[Row, ...], node_of: dict[str, str], *, dedupe: bool) -> tuple[tuple[str, str], ...]:
@@ -257,8 +271,10 @@ def to_dot(diagram: Diagram) -> str:
                 out.append(f"{indent}}}")
             else:
                 shape = ", shape=oval" if item.id == MODEL_INPUT else ""
-                out.append(f'{indent}{quote(item.id)} [label={node_label(item)}, '
-                           f'fillcolor="{_FILL[item.fill]}"{shape}];')  # fmt: skip
+                out.append(
+                    f"{indent}{quote(item.id)} [label={node_label(item)}, "
+                    f'fillcolor="{_FILL[item.fill]}"{shape}];'
+                )
 
     emit(diagram.items, "  ")
     out += [f"  {quote(a)} -> {quote(b)};" for a, b in diagram.edges]
@@ -266,8 +282,9 @@ def to_dot(diagram: Diagram) -> str:
     return "\n".join(out) + "\n"
 
 
-def dot(name_or_spec: str | Spec, *, detail: str = "layers", arithmetic: bool = False,
-        **overrides: Any) -> str:  # fmt: skip
+def dot(
+    name_or_spec: str | Spec, *, detail: str = "layers", arithmetic: bool = False, **overrides: Any
+) -> str:
     """The DOT text of a spec's diagram (see :func:`build`)."""
     return to_dot(build(name_or_spec, detail=detail, arithmetic=arithmetic, **overrides))
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import zoo
+from zoo.arith.summary import Summary
 from zoo.golden import summaries
 from zoo.spec.errors import SpecError
-from zoo.arith.summary import Summary
 
 
 def parametrize_models(pattern: str = "*", argname: str = "model_name") -> Any:

@@ -8,6 +8,17 @@ from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, size_or_none
 from zoo.arith.summary import Row, Summary, render
 
 __all__ = [
-    "UNKNOWN", "GeometryError", "Row", "Shape", "Step", "Summary", "compute", "explain", "layer_step", "render",
-    "size_or_none", "steps", "summarize",
-]  # fmt: skip
+    "UNKNOWN",
+    "GeometryError",
+    "Row",
+    "Shape",
+    "Step",
+    "Summary",
+    "compute",
+    "explain",
+    "layer_step",
+    "render",
+    "size_or_none",
+    "steps",
+    "summarize",
+]

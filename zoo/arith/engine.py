@@ -78,11 +78,15 @@ def application(layer: Layer, shape: Shape) -> Step:
     summary = summarize(base, computed)
     last = summary.rows[-1]
     if a["trainable_from"] is not None and not a["trainable"]:
-        raise GeometryError("trainable_from unfreezes part of the base, so the base cannot be trainable: false",
-                       trainable_from=a["trainable_from"])  # fmt: skip
+        raise GeometryError(
+            "trainable_from unfreezes part of the base, so the base cannot be trainable: false",
+            trainable_from=a["trainable_from"],
+        )
     non_trainable = summary.non_trainable_params
     if trains is not None:  # fine-tuning: only the layers from trainable_from on train, BN never
-        non_trainable = summary.total_params - sum(r.trainable_params for r in summary.rows if r.name in trains)
+        non_trainable = summary.total_params - sum(
+            r.trainable_params for r in summary.rows if r.name in trains
+        )
     window: list[tuple[int, int]] | str = "flat"
     if last.receptive_field is not None and last.effective_stride is not None:
         window = [(int(r), int(j)) for r, j in zip(last.receptive_field, last.effective_stride)]
@@ -96,8 +100,12 @@ def application(layer: Layer, shape: Shape) -> Step:
         work=[
             f"out = {last.output_shape[1:]} (zoo model {base.name!r}, {len(base.layers)} layers)",
             f"params = {summary.total_params:,} (the sum of its layers)"
-            + ("" if trains is None else f"; {summary.total_params - non_trainable:,} of them train, from "
-               f"{a['trainable_from']} on (BatchNormalization layers stay frozen)"),
+            + (
+                ""
+                if trains is None
+                else f"; {summary.total_params - non_trainable:,} of them train, from "
+                f"{a['trainable_from']} on (BatchNormalization layers stay frozen)"
+            ),
         ],
     )
 
@@ -121,7 +129,10 @@ def group(shape: Shape, a: dict[str, Any], rank: int) -> Step:
         non_trainable=sum(s.non_trainable for _, s in inner),
         inner=inner,
         sequence=True,
-        work=[f"out = {shown(current)} after {len(inner)} layers", f"params = {params:,} (the sum of its layers)"],
+        work=[
+            f"out = {shown(current)} after {len(inner)} layers",
+            f"params = {params:,} (the sum of its layers)",
+        ],
     )
 
 
@@ -175,8 +186,10 @@ def explain(spec: Spec) -> str:
         lines.append(f"{layer.name}{takes}: {'; '.join(step.work)}")
         pooled = [n for n in layer.inputs if n in gridless]
         if len(layer.inputs) > 1 and pooled and row.receptive_field is not None:
-            lines.append(f"    ({', '.join(pooled)} was pooled over the whole grid: as in google-research's "
-                         "receptive-field library, that branch does not widen the receptive field)")
+            lines.append(
+                f"    ({', '.join(pooled)} was pooled over the whole grid: as in google-research's "
+                "receptive-field library, that branch does not widen the receptive field)"
+            )
         for name, inner in step.inner:
             lines.append(f"    {name}: {'; '.join(inner.work)}")
         extra = f"output {(None, *step.shape)}"

@@ -44,7 +44,9 @@ def conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     if filters % groups:
         raise GeometryError("filters must be evenly divisible by groups", filters=filters, groups=groups)
     if cin % groups:
-        raise GeometryError("input channels must be evenly divisible by groups", input_channels=cin, groups=groups)
+        raise GeometryError(
+            "input channels must be evenly divisible by groups", input_channels=cin, groups=groups
+        )
     spatial, out_text, window = conv_geometry(shape, a, rank)
     per_filter = prod(a["kernel_size"]) * (cin // groups)
     bias = 1 if a["use_bias"] else 0
@@ -82,8 +84,7 @@ def conv_transpose(shape: Shape, a: dict[str, Any], rank: int) -> Step:
                     strides=a["strides"],
                 )
     outs, terms, tutorial = [], [], []
-    for i, (n, k, s, d) in enumerate(zip(shape[:-1], a["kernel_size"], a["strides"],
-                                         a["dilation_rate"])):  # fmt: skip
+    for i, (n, k, s, d) in enumerate(zip(shape[:-1], a["kernel_size"], a["strides"], a["dilation_rate"])):
         f = effective(k, d)
         if out_pad is None:
             if a["padding"] == "valid":
@@ -163,7 +164,7 @@ def depthwise_conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
         work=[
             out_text,
             f"params = ({kernel_product(a['kernel_size'])}{' + 1' if bias else ''}) * {cin}*{m} = {params:,}",
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -216,16 +217,19 @@ def cropping(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     terms = [f"{n} - {b} - {e}" for n, (b, e) in zip(shape[:-1], a["cropping"])]
     for out, term in zip(outs, terms):
         if out <= 0:
-            raise GeometryError(f"output size would be {out}: out = {term}; cropping must leave "
-                           "at least one position", input_shape=(None, *shape),
-                           cropping=a["cropping"])  # fmt: skip
+            raise GeometryError(
+                f"output size would be {out}: out = {term}; cropping must leave at least one position",
+                input_shape=(None, *shape),
+                cropping=a["cropping"],
+            )
     return Step(shape=(*outs, shape[-1]), work=["out = " + same_or_each(terms, outs), "params = 0"])
 
 
 def flatten(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     out = prod(shape)
-    return Step(shape=(out,), window="flat",
-                work=[f"out = {'*'.join(map(str, shape))} = {out}", "params = 0"])  # fmt: skip
+    return Step(
+        shape=(out,), window="flat", work=[f"out = {'*'.join(map(str, shape))} = {out}", "params = 0"]
+    )
 
 
 def reshape(shape: Shape, a: dict[str, Any], rank: int) -> Step:
@@ -235,12 +239,18 @@ def reshape(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     known = prod([t for t in target if t != -1])
     if -1 in target:
         if total % known:
-            raise GeometryError(f"cannot infer -1: {total} values do not divide into {known}",
-                           input_shape=(None, *shape), target_shape=tuple(target))  # fmt: skip
+            raise GeometryError(
+                f"cannot infer -1: {total} values do not divide into {known}",
+                input_shape=(None, *shape),
+                target_shape=tuple(target),
+            )
         target[target.index(-1)] = total // known
     elif known != total:
-        raise GeometryError(f"the target shape holds {known} values but the input holds {total}",
-                       input_shape=(None, *shape), target_shape=tuple(target))  # fmt: skip
+        raise GeometryError(
+            f"the target shape holds {known} values but the input holds {total}",
+            input_shape=(None, *shape),
+            target_shape=tuple(target),
+        )
     return Step(shape=tuple(target), window="flat", work=[f"out = {tuple(target)}", "params = 0"])
 
 
@@ -256,7 +266,7 @@ def dense(shape: Shape, a: dict[str, Any], rank: int) -> Step:
         work=[
             f"out = units = {units}",
             f"params = ({n_in}{' + 1' if bias else ''}) * {units} = {params:,}",
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -269,12 +279,18 @@ def dropout(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     noise = a["noise_shape"]
     if noise is not None:
         if len(noise) != len(shape) + 1:
-            raise GeometryError(f"noise_shape needs {len(shape) + 1} sizes, one per axis of the input",
-                           noise_shape=noise, input_shape=shown(shape))  # fmt: skip
+            raise GeometryError(
+                f"noise_shape needs {len(shape) + 1} sizes, one per axis of the input",
+                noise_shape=noise,
+                input_shape=shown(shape),
+            )
         for n, d in zip(noise[1:], shape):
             if n is not None and n not in (1, d) and not isinstance(d, Unknown):
-                raise GeometryError("each noise_shape size must be 1 or the input's size",
-                               noise_shape=noise, input_shape=shown(shape))  # fmt: skip
+                raise GeometryError(
+                    "each noise_shape size must be 1 or the input's size",
+                    noise_shape=noise,
+                    input_shape=shown(shape),
+                )
     return Step(shape=shape, work=["out = in", "params = 0"])
 
 
@@ -283,23 +299,34 @@ def normalization(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     (C + C + 1) unless the spec gives mean and variance, which are then constants."""
     c = shape[axis_index(a["axis"], shape)]
     if isinstance(c, Unknown):
-        raise GeometryError("the normalised axis must have a known size", axis=a["axis"], input_shape=shown(shape))
+        raise GeometryError(
+            "the normalised axis must have a known size", axis=a["axis"], input_shape=shown(shape)
+        )
     if (a["mean"] is None) != (a["variance"] is None):
         raise GeometryError("give both mean and variance, or neither", mean=a["mean"], variance=a["variance"])
     if a["mean"] is not None:
         return Step(shape=shape, work=["out = in", "params = 0 (mean and variance given: constants)"])
-    return Step(shape=shape, params=2 * c + 1, non_trainable=2 * c + 1,
-                work=["out = in", f"params = {c} means + {c} variances + 1 count = {2 * c + 1} (non-trainable)"])
+    return Step(
+        shape=shape,
+        params=2 * c + 1,
+        non_trainable=2 * c + 1,
+        work=["out = in", f"params = {c} means + {c} variances + 1 count = {2 * c + 1} (non-trainable)"],
+    )
 
 
 def layer_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """LayerNormalization: a gamma and a beta per feature of the normalised axis."""
     c = shape[axis_index(a["axis"], shape)]
     if isinstance(c, Unknown):
-        raise GeometryError("the normalised axis must have a known size", axis=a["axis"], input_shape=shown(shape))
+        raise GeometryError(
+            "the normalised axis must have a known size", axis=a["axis"], input_shape=shown(shape)
+        )
     learned = int(a["center"]) + int(a["scale"])
-    return Step(shape=shape, params=learned * c,
-                work=["out = in", f"params = {learned} learned * {c} = {learned * c:,}"])
+    return Step(
+        shape=shape,
+        params=learned * c,
+        work=["out = in", f"params = {learned} learned * {c} = {learned * c:,}"],
+    )
 
 
 def layer_scale(shape: Shape, a: dict[str, Any], rank: int) -> Step:
@@ -314,7 +341,9 @@ def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """BatchNormalization: gamma and beta train; the moving mean and variance never do."""
     c = shape[axis_index(a["axis"], shape)]
     if isinstance(c, Unknown):
-        raise GeometryError("the normalised axis must have a known size", axis=a["axis"], input_shape=shown(shape))
+        raise GeometryError(
+            "the normalised axis must have a known size", axis=a["axis"], input_shape=shown(shape)
+        )
     learned = int(a["center"]) + int(a["scale"])
     return Step(
         shape=shape,
@@ -324,7 +353,7 @@ def batch_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
             "out = in",
             f"params = ({learned} learned + 2 moving statistics) * {c} = {(learned + 2) * c:,} "
             f"({2 * c:,} non-trainable)",
-        ],  # fmt: skip
+        ],
     )
 
 
@@ -364,8 +393,9 @@ def concatenate(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
     sizes = [x[axis - 1] for x in shapes]
     out = list(shapes[0])
     out[axis - 1] = sum(sizes)
-    return Step(shape=tuple(out), work=[f"out[{axis}] = {' + '.join(map(str, sizes))} = {sum(sizes)}",
-                                        "params = 0"])  # fmt: skip
+    return Step(
+        shape=tuple(out), work=[f"out[{axis}] = {' + '.join(map(str, sizes))} = {sum(sizes)}", "params = 0"]
+    )
 
 
 def op(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:

@@ -29,7 +29,7 @@ class Step:
 
     shape: Shape
     params: int = 0
-    macs: int = 0
+    macs: Any = 0  # an int, or UNKNOWN where the input's size is left open
     non_trainable: int = 0  # weights that never train (BatchNormalization's statistics)
     # per spatial axis: (k, s) of a window that slides forward, or None when the
     # layer keeps the grid, or "flat" when the spatial axes are gone
@@ -73,7 +73,7 @@ def size_or_none(value: Any) -> Any:
 def channels(shape: Shape, what: str = "channel") -> int:
     if isinstance(shape[-1], Unknown):
         raise GeometryError(f"the {what} dimension of the inputs must be defined", input_shape=shown(shape))
-    return shape[-1]
+    return int(shape[-1])
 
 
 def shown(shape: Sequence[Any]) -> tuple[Any, ...]:
@@ -99,5 +99,7 @@ def axis_index(axis: int, shape: Shape, what: str = "input") -> int:
     rank = len(shape) + 1
     index = axis if axis >= 0 else rank + axis
     if not 1 <= index < rank:
-        raise GeometryError(f"axis out of range for {what} of rank {rank}", axis=axis, input_shape=shown(shape))
+        raise GeometryError(
+            f"axis out of range for {what} of rank {rank}", axis=axis, input_shape=shown(shape)
+        )
     return index - 1

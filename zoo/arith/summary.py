@@ -114,7 +114,7 @@ class Summary:
                         if r.effective_stride is not None
                         else {}
                     ),
-                }  # fmt: skip
+                }
                 for r in self.rows
             ],
             "total_params": self.total_params,
@@ -159,11 +159,18 @@ def render(summary: Summary, *, title: str | None = None) -> str:
         header += ["Connected to"]
     table = []
     for r in summary.rows:
-        cells = [f"{r.name} ({r.type})", format_shape(r.output_shape), f"{r.params:,}",
-                 "yes" if r.trainable else "no"]  # fmt: skip
+        cells = [
+            f"{r.name} ({r.type})",
+            format_shape(r.output_shape),
+            f"{r.params:,}",
+            "yes" if r.trainable else "no",
+        ]
         if has_extras:
-            cells += [f"{r.macs:,}" if r.macs is not None else "-",
-                      _axes(r.receptive_field), _axes(r.effective_stride)]  # fmt: skip
+            cells += [
+                f"{r.macs:,}" if r.macs is not None else "-",
+                _axes(r.receptive_field),
+                _axes(r.effective_stride),
+            ]
         if graph:
             cells.append(", ".join(r.connected_to))
         table.append(cells)

@@ -38,8 +38,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"{name.ljust(width)}  {specs[name].description}")
     families: dict[str, list[str]] = {}
     for name in names:
-        if specs[name].family is not None:
-            families.setdefault(specs[name].family, []).append(name)
+        family = specs[name].family
+        if family is not None:
+            families.setdefault(family, []).append(name)
     registry = zoo.default_registry()
     for family, members in sorted(families.items()):
         first = specs[members[0]]
@@ -74,7 +75,9 @@ def overrides_of(args: argparse.Namespace) -> dict[str, Any]:
         try:
             out["input_shape"] = [int(x) for x in args.input_shape.split(",")]
         except ValueError:
-            raise SpecError(f"--input-shape takes integers like 96,96,3. Received: {args.input_shape!r}") from None
+            raise SpecError(
+                f"--input-shape takes integers like 96,96,3. Received: {args.input_shape!r}"
+            ) from None
     return out
 
 
@@ -90,8 +93,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def expanded_text(spec: zoo.Spec) -> str:
     """The flat layer list of a spec, each line saying which block, instance and line it came from."""
-    from zoo.spec.family import ExpandedSource
     from zoo.spec.errors import format_key
+    from zoo.spec.family import ExpandedSource
 
     source = spec.origin
     lines = [f"# {spec.name}: {len(spec.layers)} layers, input {list(spec.input)}"]
@@ -99,14 +102,19 @@ def expanded_text(spec: zoo.Spec) -> str:
         lines.append(f"# {source.variant_text}")
     for layer in spec.layers:
         args = ", ".join(f"{k}: {_yaml_value(v)}" for k, v in layer.keras_args.items())
-        takes = "" if layer.inputs == ((spec.layers[layer.index - 1].name,) if layer.index else ("input",)) \
+        takes = (
+            ""
+            if layer.inputs == ((spec.layers[layer.index - 1].name,) if layer.index else ("input",))
             else f"  <- {', '.join(layer.inputs)}"
+        )
         lines.append(f"{layer.name}: {layer.kind} {{{args}}}{takes}")
         if isinstance(source, ExpandedSource):
             prov = source.provenance[layer.index]
             uses = " in ".join(f"{u.instance} ({u.block})" for u in reversed(prov.chain))
-            lines.append(f"    # line {source.line_of(prov.path)}: {format_key(prov.path)}"
-                         + (f", in {uses}" if uses else ""))  # fmt: skip
+            lines.append(
+                f"    # line {source.line_of(prov.path)}: {format_key(prov.path)}"
+                + (f", in {uses}" if uses else "")
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -183,7 +191,9 @@ class _Progress:
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=desc, unit="spec", file=sys.stderr, leave=False, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total, desc=desc, unit="spec", file=sys.stderr, leave=False, dynamic_ncols=True
+            )
 
     def start(self, name: str) -> None:
         """A spec's work begins: the bar names it; without a bar, a line says so."""
@@ -280,10 +290,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     # the formula engine's table (equal to Keras's, as the tests check): run builds the model once
     print(render(zoo.summary(spec, engine="formula")), end="")
     result = zoo.run(
-        spec, seed=args.seed, epochs=args.epochs, samples=args.samples,
-        verbose=0 if args.quiet else "auto", strategy=strategy,
-        **({"weights": "seeded"} if args.weights == "seeded" else {}),
-    )  # fmt: skip
+        spec,
+        seed=args.seed,
+        epochs=args.epochs,
+        samples=args.samples,
+        verbose=0 if args.quiet else "auto",
+        strategy=strategy,
+        weights="seeded" if args.weights == "seeded" else zoo.SPEC_WEIGHTS,
+    )
     p = result.predictions
     print(f"predictions: shape {p.shape}; first rows:")
     import numpy as np

@@ -14,9 +14,13 @@ GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists)"
 
 def _overrides(s: argparse.ArgumentParser) -> None:
     s.add_argument("--input-shape", metavar="H,W,C", help="another input shape, e.g. 96,96,3")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="a keras.applications argument of a family's model, e.g. include_top=false, "
-                   "pooling=avg, classes=10, alpha=0.5, data_format=channels_first (repeatable)")  # fmt: skip
+    s.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a keras.applications argument of a family's model, e.g. include_top=false, "
+        "pooling=avg, classes=10, alpha=0.5, data_format=channels_first (repeatable)",
+    )
 
 
 def _names(s: argparse.ArgumentParser) -> None:
@@ -30,8 +34,11 @@ def _list(s: argparse.ArgumentParser) -> None:
 
 def _show(s: argparse.ArgumentParser) -> None:
     s.add_argument("name")
-    s.add_argument("--expanded", action="store_true",
-                   help="the layers after expansion, each with the block, instance and line it came from")  # fmt: skip
+    s.add_argument(
+        "--expanded",
+        action="store_true",
+        help="the layers after expansion, each with the block, instance and line it came from",
+    )
     _overrides(s)
 
 
@@ -40,8 +47,12 @@ def _summary(s: argparse.ArgumentParser) -> None:
 
     s.add_argument("names", nargs="*", metavar="NAME")
     s.add_argument("--all", action="store_true", help="every spec in the registry")
-    s.add_argument("--engine", choices=ENGINES, default="keras",
-                   help="keras builds the model; formula computes it (adds MACs and receptive field)")  # fmt: skip
+    s.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="keras",
+        help="keras builds the model; formula computes it (adds MACs and receptive field)",
+    )
     s.add_argument("--format", choices=("text", "json", "yaml"), default="text")
     _overrides(s)
 
@@ -53,14 +64,28 @@ def _name_and_overrides(s: argparse.ArgumentParser) -> None:
 
 def _diagram(s: argparse.ArgumentParser) -> None:
     s.add_argument("name")
-    s.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
-                   help="write to FILE (default: DOT on stdout); its suffix (.svg, .png, .dot) sets the format")
-    s.add_argument("--format", choices=diagram.FORMATS, default=None,
-                   help="default: from FILE's suffix, else dot; svg and png need Graphviz (apt-get install "
-                   "graphviz, pip install graphviz)")  # fmt: skip
-    s.add_argument("--detail", choices=diagram.DETAILS, default="layers",
-                   help="layers: every layer, block instances as boxes around them; blocks: each innermost "
-                   "block instance as one node (ResNet50: stem, 16 blocks, head); stages: each outermost one")
+    s.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write to FILE (default: DOT on stdout); its suffix (.svg, .png, .dot) sets the format",
+    )
+    s.add_argument(
+        "--format",
+        choices=diagram.FORMATS,
+        default=None,
+        help="default: from FILE's suffix, else dot; svg and png need Graphviz (apt-get install "
+        "graphviz, pip install graphviz)",
+    )
+    s.add_argument(
+        "--detail",
+        choices=diagram.DETAILS,
+        default="layers",
+        help="layers: every layer, block instances as boxes around them; blocks: each innermost "
+        "block instance as one node (ResNet50: stem, 16 blocks, head); stages: each outermost one",
+    )
     s.add_argument("--arithmetic", action="store_true", help="each layer's worked formula, as `zoo explain`")
     _overrides(s)
 
@@ -80,31 +105,51 @@ def _run(s: argparse.ArgumentParser) -> None:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--epochs", type=int, default=None, help="default: the spec's fit.epochs")
     s.add_argument("--samples", type=int, default=None, help="default: the spec's data.samples")
-    s.add_argument("--weights", default="spec",
-                   help="imagenet, none, seeded (zoo's deterministic weights), or a file path (default: the "
-                   "spec's own)")  # fmt: skip
-    s.add_argument("--devices", type=int, default=None,
-                   help="data-parallel fit over N devices (GPUs, or N logical CPUs): a MirroredStrategy "
-                        "on TensorFlow, keras.distribution.DataParallel on JAX")  # fmt: skip
+    s.add_argument(
+        "--weights",
+        default="spec",
+        help="imagenet, none, seeded (zoo's deterministic weights), or a file path (default: the spec's own)",
+    )
+    s.add_argument(
+        "--devices",
+        type=int,
+        default=None,
+        help="data-parallel fit over N devices (GPUs, or N logical CPUs): a MirroredStrategy "
+        "on TensorFlow, keras.distribution.DataParallel on JAX",
+    )
     s.add_argument("--rows", type=int, default=5, help="prediction rows to print")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _weights(s: argparse.ArgumentParser) -> None:
     s.add_argument("action", choices=("install", "path"))
-    s.add_argument("model", help="a keras.applications model's zoo name: vgg16, resnet50, efficientnet_b0, ...")
+    s.add_argument(
+        "model", help="a keras.applications model's zoo name: vgg16, resnet50, efficientnet_b0, ..."
+    )
     s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
     s.add_argument("--top", action="store_true", help="the file with the classifier (default: without it)")
 
 
-Command = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int] | None]
+Command = tuple[
+    str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int] | None
+]
 COMMANDS: list[Command] = [
     ("list", "spec names with a one-line description", _list, commands.cmd_list),
     ("show", "print a spec's YAML, or with --expanded its flat layer list", _show, commands.cmd_show),
     ("summary", "summary table of one, several or --all specs", _summary, commands.cmd_summary),
     ("schema", "print the JSON Schema of the spec format (for editors)", lambda s: None, commands.cmd_schema),
-    ("explain", "the arithmetic of every layer, numbers filled in", _name_and_overrides, commands.cmd_explain),
-    ("diagram", "a picture of the model from the formula engine (DOT, SVG, PNG)", _diagram, commands.cmd_diagram),
+    (
+        "explain",
+        "the arithmetic of every layer, numbers filled in",
+        _name_and_overrides,
+        commands.cmd_explain,
+    ),
+    (
+        "diagram",
+        "a picture of the model from the formula engine (DOT, SVG, PNG)",
+        _diagram,
+        commands.cmd_diagram,
+    ),
     ("check", "formula vs Keras vs golden for each spec, one line each", _names, commands.cmd_check),
     ("golden", "regenerate or check golden summary files", _golden, None),
     ("run", "the tutorial cell: compile, fit on dummy data, predict", _run, commands.cmd_run),

@@ -41,7 +41,7 @@ def witnesses(spec: Spec) -> Witnesses:
     if fingerprint.input_shape_for(spec) == tuple(spec.input):
         model = builder.build(spec, compile=False, seeded=True)
         keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
-        fp = fingerprint.of_model(model, spec.name, spec.input)
+        fp = fingerprint.of_model(model, spec.name, fingerprint.input_shape_for(spec))
     else:
         model = builder.build(spec, compile=False)
         keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
@@ -56,7 +56,10 @@ def _unpinnable(fp: Fingerprint) -> list[str]:
 
 
 def regenerate(
-    names: list[str], folder: Path, progress: Callable[[str], None] | None = None, registry: Registry = DEFAULT
+    names: list[str],
+    folder: Path,
+    progress: Callable[[str], None] | None = None,
+    registry: Registry = DEFAULT,
 ) -> tuple[list[Path], dict[str, list[str]]]:
     """Check every spec, then write all their goldens; returns (written paths, refusals by name).
 

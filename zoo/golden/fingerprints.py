@@ -117,8 +117,11 @@ def loads(text: str, label: str = "<fingerprint>") -> Fingerprint:
     if not isinstance(data, dict) or data.get("scheme") != SCHEME:
         scheme = data.get("scheme") if isinstance(data, dict) else None
         raise damaged(label, text, ("scheme",), f"not a {SCHEME} fingerprint (scheme: {scheme!r})")
-    for key, ok in (("spec", lambda v: isinstance(v, str)), ("layers", lambda v: isinstance(v, list)),
-                    ("input", lambda v: isinstance(v, list) and all(_is_count(d) for d in v))):  # fmt: skip
+    for key, ok in (
+        ("spec", lambda v: isinstance(v, str)),
+        ("layers", lambda v: isinstance(v, list)),
+        ("input", lambda v: isinstance(v, list) and all(_is_count(d) for d in v)),
+    ):
         if not ok(data.get(key)):
             what = f"missing or of the wrong type. Received: {data.get(key)!r}"
             raise damaged(label, text, (key,), what)
@@ -128,8 +131,11 @@ def loads(text: str, label: str = "<fingerprint>") -> Fingerprint:
             n, shape, sc, mu, sd, at, vals = row
             if not isinstance(n, str) or not all(_is_count(d) for d in [*shape, *at]):
                 raise TypeError
-            layers.append(LayerPrint(n, tuple(shape), float(sc), float(mu), float(sd), tuple(at),
-                                     tuple(float(v) for v in vals)))  # fmt: skip
+            layers.append(
+                LayerPrint(
+                    n, tuple(shape), float(sc), float(mu), float(sd), tuple(at), tuple(float(v) for v in vals)
+                )
+            )
         except (TypeError, ValueError):
             form = "[name, [shape], scale, mean, std, [indices], [values]]"
             raise damaged(label, text, ("layers", i), f"a layer is {form}. Received: {show(row)}") from None

@@ -42,7 +42,9 @@ class Kind(Generic[T]):
         """Where ``now`` differs from the golden; a missing golden says how to create it."""
         golden = self.read(folder, name)
         if golden is None:
-            return [f"{self.what}: missing {self.path(folder, name)}; create it with `zoo golden regen {name}`"]
+            return [
+                f"{self.what}: missing {self.path(folder, name)}; create it with `zoo golden regen {name}`"
+            ]
         return self.compare(golden, now)
 
     def text_if_changed(self, folder: Path, name: str, now: T) -> str | None:

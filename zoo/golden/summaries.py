@@ -38,8 +38,14 @@ def dumps(summary: Summary, header: str | None = None) -> str:
         "rows:",
     ]
     for r in summary.rows:
-        cells = [r.name, r.type, json.dumps(list(r.output_shape)), str(r.params),
-                 str(r.trainable_params), "true" if r.trainable else "false"]  # fmt: skip
+        cells = [
+            r.name,
+            r.type,
+            json.dumps(list(r.output_shape)),
+            str(r.params),
+            str(r.trainable_params),
+            "true" if r.trainable else "false",
+        ]
         if graph:
             cells.append(f"[{', '.join(r.connected_to)}]")
         lines.append(f"  - [{', '.join(cells)}]")
@@ -68,15 +74,33 @@ def loads(text: str, label: str = "<golden>") -> Summary:
             raise damaged(label, text, ("rows", i), f"a row is {form}. Received: {show(cells)}")
         n, t, shape, p, tp, tr = cells[:6]
         connected = tuple(cells[6]) if len(cells) > 6 else (previous,)  # a chain's golden omits it
-        rows.append(Row(name=n, type=t, output_shape=tuple(shape), params=p, trainable_params=tp,
-                        trainable=tr, connected_to=connected))  # fmt: skip
+        rows.append(
+            Row(
+                name=n,
+                type=t,
+                output_shape=tuple(shape),
+                params=p,
+                trainable_params=tp,
+                trainable=tr,
+                connected_to=connected,
+            )
+        )
         previous = n
     for key in ("name", "total_params", "trainable_params", "non_trainable_params"):
         if not (isinstance(data[key], str) if key == "name" else _is_count(data[key])):
-            raise damaged(label, text, (key,), f"must be {'a name' if key == 'name' else 'a count'}. "
-                          f"Received: {show(data[key])}")  # fmt: skip
-    return Summary(data["name"], tuple(rows), data["total_params"], data["trainable_params"],
-                   data["non_trainable_params"])  # fmt: skip
+            raise damaged(
+                label,
+                text,
+                (key,),
+                f"must be {'a name' if key == 'name' else 'a count'}. Received: {show(data[key])}",
+            )
+    return Summary(
+        data["name"],
+        tuple(rows),
+        data["total_params"],
+        data["trainable_params"],
+        data["non_trainable_params"],
+    )
 
 
 def _is_count(v: Any) -> bool:
@@ -88,10 +112,17 @@ def _is_row(cells: Any) -> bool:
         return False
     n, t, shape, p, tp, tr = cells[:6]
     connected = cells[6] if len(cells) == 7 else []
-    return (isinstance(n, str) and isinstance(t, str) and isinstance(shape, list)
-            and all(d is None or _is_count(d) for d in shape) and _is_count(p) and _is_count(tp)
-            and isinstance(tr, bool) and isinstance(connected, list)
-            and all(isinstance(c, str) for c in connected))  # fmt: skip
+    return (
+        isinstance(n, str)
+        and isinstance(t, str)
+        and isinstance(shape, list)
+        and all(d is None or _is_count(d) for d in shape)
+        and _is_count(p)
+        and _is_count(tp)
+        and isinstance(tr, bool)
+        and isinstance(connected, list)
+        and all(isinstance(c, str) for c in connected)
+    )
 
 
 def expect_problems(spec: Spec, summary: Summary) -> list[str]:
@@ -106,11 +137,9 @@ def expect_problems(spec: Spec, summary: Summary) -> list[str]:
     if len(layers) > len(summary.rows):
         out.append(f"expect lists {len(layers)} layers, summary has {len(summary.rows)}")
     for i, (want, row) in enumerate(zip(layers, summary.rows)):
-        for key, have in (("name", row.name), ("output_shape", row.output_shape),
-                          ("params", row.params)):  # fmt: skip
+        for key, have in (("name", row.name), ("output_shape", row.output_shape), ("params", row.params)):
             if want.get(key) is not None and want[key] != have:
-                out.append(f"layers[{i}] ({row.name}).{key}: expect says {want[key]}, "
-                           f"summary has {have}")  # fmt: skip
+                out.append(f"layers[{i}] ({row.name}).{key}: expect says {want[key]}, summary has {have}")
     return out
 
 
@@ -123,5 +152,6 @@ def problems(spec: Spec, keras_summary: Summary, formula_summary: Summary) -> li
     return out
 
 
-KIND: Kind[Summary] = Kind(".yml", dumps, loads, lambda golden, now: golden.diff(now, labels=("golden", "keras")),
-                           "golden")  # fmt: skip
+KIND: Kind[Summary] = Kind(
+    ".yml", dumps, loads, lambda golden, now: golden.diff(now, labels=("golden", "keras")), "golden"
+)

@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from zoo.spec import catalog
 from zoo import arith
 from zoo.keras import weights
+from zoo.spec import catalog
 from zoo.spec.errors import SpecError
 from zoo.spec.model import Layer, Spec
 
@@ -60,9 +60,14 @@ def after_tensor_history(keras: Any, spec: Spec, tensor: Any) -> Spec:
             renamed[layer.name] = f"{base}_{n + taken[base]}"
     if not renamed:
         return spec
-    layers = tuple(dataclasses.replace(layer, name=renamed.get(layer.name, layer.name),
-                                       inputs=tuple(renamed.get(i, i) for i in layer.inputs))
-                   for layer in spec.layers)  # fmt: skip
+    layers = tuple(
+        dataclasses.replace(
+            layer,
+            name=renamed.get(layer.name, layer.name),
+            inputs=tuple(renamed.get(i, i) for i in layer.inputs),
+        )
+        for layer in spec.layers
+    )
     return dataclasses.replace(spec, layers=layers)
 
 
@@ -70,8 +75,10 @@ def tensor_shape(tensor: Any) -> tuple[int | None, ...]:
     """The shape (without the batch axis) of a Keras tensor given as ``input_tensor``."""
     keras = import_keras()
     if not isinstance(tensor, keras.KerasTensor):
-        raise SpecError("input_tensor must be a Keras tensor: keras.Input(...) or a layer's output. "
-                        f"Received: {type(tensor).__name__}")  # fmt: skip
+        raise SpecError(
+            "input_tensor must be a Keras tensor: keras.Input(...) or a layer's output. "
+            f"Received: {type(tensor).__name__}"
+        )
     return tuple(tensor.shape[1:])
 
 
@@ -96,11 +103,17 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
     keras = import_keras()
     if input_tensor is not None:
         if tensor_shape(input_tensor) != tuple(spec.input):
-            raise SpecError(f"input_tensor's shape {(None, *tensor_shape(input_tensor))} is not the spec's "
-                            f"input {(None, *spec.input)}", file=spec.origin.label)  # fmt: skip
+            raise SpecError(
+                f"input_tensor's shape {(None, *tensor_shape(input_tensor))} is not the spec's "
+                f"input {(None, *spec.input)}",
+                file=spec.origin.label,
+            )
         if spec.model == "sequential":
-            raise SpecError("input_tensor needs a functional model; this spec builds a keras.Sequential "
-                            "(write model: functional to build it functionally)", file=spec.origin.label)  # fmt: skip
+            raise SpecError(
+                "input_tensor needs a functional model; this spec builds a keras.Sequential "
+                "(write model: functional to build it functionally)",
+                file=spec.origin.label,
+            )
         inputs = input_tensor
         named = after_tensor_history(keras, spec, input_tensor)
         if named is not spec:

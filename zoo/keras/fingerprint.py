@@ -86,16 +86,19 @@ def input_shape_for(spec: Spec) -> tuple[int, ...]:
     ``MAX_MACS`` per item; then the largest square size in ``SIZES`` that is valid for it and within
     budget."""
     name = spec.name
-    shape = tuple(spec.input)
-    if None not in shape and (arith.summarize(spec).macs or 0) <= MAX_MACS:
-        return shape
-    if len(shape) != 3:
-        raise SpecError(f"spec {name!r}: no fingerprint size for input {list(shape)}")
-    largest = max(shape[:2]) if None not in shape[:2] else 225  # an open input: 224 and below
+    known = tuple(d for d in spec.input if d is not None)
+    if len(known) == len(spec.input) and (arith.summarize(spec).macs or 0) <= MAX_MACS:
+        return known
+    if len(spec.input) != 3:
+        raise SpecError(f"spec {name!r}: no fingerprint size for input {list(spec.input)}")
+    rows, cols, channels = spec.input
+    if channels is None:
+        raise SpecError(f"spec {name!r}: no fingerprint size for input {list(spec.input)}")
+    largest = max(rows, cols) if rows is not None and cols is not None else 225  # open: 224 and below
     for size in SIZES:
         if size >= largest:
             continue
-        candidate = (size, size, shape[2])
+        candidate = (size, size, channels)
         try:
             smaller = spec.remade(input_shape=candidate)
         except SpecError:

@@ -70,4 +70,6 @@ def outer_output(layer: Any) -> Any:
 
 def layer_outputs(model: Any) -> list[tuple[str, Any]]:
     """(name, symbolic output) of every layer of the model, as its summary lists them."""
-    return [(layer.name, outer_output(layer)) for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    return [
+        (layer.name, outer_output(layer)) for layer in model.layers if type(layer).__name__ != "InputLayer"
+    ]

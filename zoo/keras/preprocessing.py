@@ -36,17 +36,19 @@ def _data_format(data_format: str | None) -> str:
         keras = sys.modules.get("keras")
         return keras.config.image_data_format() if keras is not None else "channels_last"
     if data_format not in DATA_FORMATS:
-        raise SpecError("Expected data_format to be one of `channels_first` or `channels_last`. "
-                        f"Received: data_format={data_format}")  # fmt: skip
+        raise SpecError(
+            "Expected data_format to be one of `channels_first` or `channels_last`. "
+            f"Received: data_format={data_format}"
+        )
     return data_format
 
 
-def preprocess(x: Any, mode: str, data_format: str | None = None) -> np.ndarray:
+def preprocess(images: Any, mode: str, data_format: str | None = None) -> np.ndarray:
     """``x`` (a batch of images or one image, RGB in [0, 255]) prepared as ``mode`` prescribes."""
     if mode not in MODES:
         raise SpecError(f"Expected mode to be one of `caffe`, `tf` or `torch`. Received: mode={mode}")
     data_format = _data_format(data_format)
-    x = np.array(x, copy=True)
+    x: np.ndarray = np.array(images, copy=True)
     if mode == "none":
         return x
     if not issubclass(x.dtype.type, np.floating):
@@ -77,8 +79,10 @@ def decode(preds: Any, class_index: dict[str, list[str]], top: int = 5) -> list[
     """``imagenet_utils.decode_predictions`` with a given class index: the ``top`` classes of each row."""
     preds = np.asarray(preds)
     if preds.ndim != 2 or preds.shape[1] != 1000:
-        raise SpecError("`decode_predictions` expects a batch of predictions (i.e. a 2D array of shape "
-                        f"(samples, 1000)). Received array with shape: {preds.shape}")  # fmt: skip
+        raise SpecError(
+            "`decode_predictions` expects a batch of predictions (i.e. a 2D array of shape "
+            f"(samples, 1000)). Received array with shape: {preds.shape}"
+        )
     results = []
     for pred in preds:
         top_indices = pred.argsort()[-top:][::-1]
@@ -97,7 +101,9 @@ def class_index() -> dict[str, list[str]]:
     wf = weights.WeightsFile("imagenet class index", CLASS_INDEX_FILE, CLASS_INDEX_MD5, CLASS_INDEX_URL)
     path = weights.resolve("imagenet", wf)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(Path(str(path)).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise weights.WeightsError(f"cannot read the class index: {exc}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise weights.WeightsError("the class index is not a mapping of class numbers", file=str(path))
     return data

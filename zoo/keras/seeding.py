@@ -48,7 +48,6 @@ _VARIANCES = ("moving_variance", "variance")  # uniform in [0.5, 1.5]
 # TensorFlow and JAX. Around 0.5, every spec's activations stay below about 10.
 
 
-
 def fan_in(layer_class: str, weight: str, shape: Sequence[int]) -> int:
     """How many inputs feed one output through this kernel (its variance is 1/fan_in).
 

@@ -88,10 +88,13 @@ def plan(spec: Spec) -> Plan:
             break
         random_inside = _random_inside(layer, shapes[0])
         if random_inside:
-            return Plan((), f"the frozen base {layer.name} has layers that are random while training "
-                            f"({', '.join(random_inside[:3])}{', ...' if len(random_inside) > 3 else ''}: "
-                            "Keras's `trainable = False` does not stop a Dropout), so its outputs differ "
-                            "from one epoch to the next and cannot be computed once")  # fmt: skip
+            return Plan(
+                (),
+                f"the frozen base {layer.name} has layers that are random while training "
+                f"({', '.join(random_inside[:3])}{', ...' if len(random_inside) > 3 else ''}: "
+                "Keras's `trainable = False` does not stop a Dropout), so its outputs differ "
+                "from one epoch to the next and cannot be computed once",
+            )
         prefix.append(layer)
         has_base = has_base or bool(step.params)
     stop = spec.layers[len(prefix)] if len(prefix) < len(spec.layers) else None
@@ -99,33 +102,52 @@ def plan(spec: Spec) -> Plan:
         return _cut_plan(spec, prefix, stop)
     if not has_base:
         head = spec.layers[len(prefix)].name if len(prefix) < len(spec.layers) else None
-        return Plan((), f"no frozen layer with parameters comes before {head}" if head
-                    else "the model has no frozen layer with parameters")  # fmt: skip
+        return Plan(
+            (),
+            f"no frozen layer with parameters comes before {head}"
+            if head
+            else "the model has no frozen layer with parameters",
+        )
     if len(prefix) == len(spec.layers):
         return Plan((), "every layer is frozen: there is nothing to train")
-    return Plan(tuple(prefix), f"the frozen prefix ends at {prefix[-1].name}; the head starts at "
-                               f"{spec.layers[len(prefix)].name}")  # fmt: skip
+    return Plan(
+        tuple(prefix),
+        f"the frozen prefix ends at {prefix[-1].name}; the head starts at {spec.layers[len(prefix)].name}",
+    )
 
 
 def _cut_plan(spec: Spec, prefix: list[Layer], base_layer: Layer) -> Plan:
     """Where a fine-tuned base can be cut: one frozen layer must feed all of its trainable part."""
     name, start = base_layer.name, base_layer.args["trainable_from"]
     if prefix:
-        return Plan((), f"{name} is fine-tuned from {start} on, but only a base that takes the model's "
-                        "input is cut inside; plain fit")  # fmt: skip
+        return Plan(
+            (),
+            f"{name} is fine-tuned from {start} on, but only a base that takes the model's "
+            "input is cut inside; plain fit",
+        )
     base = base_layer.base(spec.input)
     names = [layer.name for layer in base.layers]
-    trained = set(names[names.index(start):])
+    trained = set(names[names.index(start) :])
     feeding = {ref for layer in base.layers if layer.name in trained for ref in layer.inputs} - trained
     frozen = base.layers[: names.index(start)]
-    random = [layer.name for layer in frozen if layer.kind in RANDOM_IN_TRAINING and layer.args.get("rate", 0) > 0]
+    random = [
+        layer.name for layer in frozen if layer.kind in RANDOM_IN_TRAINING and layer.args.get("rate", 0) > 0
+    ]
     if len(feeding) != 1 or feeding == {MODEL_INPUT} or random:
-        why = (f"its frozen part has layers random while training ({', '.join(random[:3])})" if random
-               else f"its trainable part takes {', '.join(sorted(feeding))}, not one frozen layer")  # fmt: skip
+        why = (
+            f"its frozen part has layers random while training ({', '.join(random[:3])})"
+            if random
+            else f"its trainable part takes {', '.join(sorted(feeding))}, not one frozen layer"
+        )
         return Plan((), f"{name} is fine-tuned from {start} on and cannot be cut there: {why}; plain fit")
     [cut] = feeding
-    return Plan((), f"{name} is fine-tuned from {start} on: it is cut at {cut}, whose outputs are computed "
-                    f"once; its layers from {start} on train with the head", base=base_layer, cut=cut)  # fmt: skip
+    return Plan(
+        (),
+        f"{name} is fine-tuned from {start} on: it is cut at {cut}, whose outputs are computed "
+        f"once; its layers from {start} on train with the head",
+        base=base_layer,
+        cut=cut,
+    )
 
 
 def _random_inside(layer: Layer, input_shape: tuple[Any, ...]) -> list[str]:
@@ -134,8 +156,11 @@ def _random_inside(layer: Layer, input_shape: tuple[Any, ...]) -> list[str]:
     if layer.catalog.rule != "application":
         return []
     base = layer.base([d if isinstance(d, int) else None for d in input_shape])
-    return [inner.name for inner in base.layers
-            if inner.kind in RANDOM_IN_TRAINING and inner.args.get("rate", 0) > 0]  # fmt: skip
+    return [
+        inner.name
+        for inner in base.layers
+        if inner.kind in RANDOM_IN_TRAINING and inner.args.get("rate", 0) > 0
+    ]
 
 
 def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
@@ -147,19 +172,26 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
 
     data = spec.data or {}
     if "classes" not in data:
-        raise SpecError(f"spec {spec.name!r} has no data: section with classes; zoo.run needs it",
-                        file=spec.origin.label)  # fmt: skip
+        raise SpecError(
+            f"spec {spec.name!r} has no data: section with classes; zoo.run needs it", file=spec.origin.label
+        )
     if None in spec.input:
-        raise SpecError(f"spec {spec.name!r} leaves its input size open {list(spec.input)}; zoo.run needs "
-                        "one: pass input_shape=...", file=spec.origin.label)  # fmt: skip
+        raise SpecError(
+            f"spec {spec.name!r} leaves its input size open {list(spec.input)}; zoo.run needs "
+            "one: pass input_shape=...",
+            file=spec.origin.label,
+        )
     size = samples * math.prod(d for d in spec.input if d is not None) * 4
     if size > MAX_DATA_BYTES:
-        raise SpecError(f"dummy data of {samples} samples of {spec.input} would take "
-                        f"{size / 2**30:.1f} GiB; use fewer samples", file=spec.origin.label)  # fmt: skip
+        raise SpecError(
+            f"dummy data of {samples} samples of {spec.input} would take "
+            f"{size / 2**30:.1f} GiB; use fewer samples",
+            file=spec.origin.label,
+        )
     output = arith.summarize(spec).rows[-1].output_shape
     _check_labels(spec, output)
     rng = np.random.default_rng(seed)
-    x = rng.random((samples, *spec.input), dtype=np.float32)
+    x = rng.random((samples, *(int(d or 0) for d in spec.input)), dtype=np.float32)  # no open size here
     if data.get("labels") == "per_pixel":
         grid = [int(n or 0) for n in output[1:-1]]
         y = rng.integers(0, data["classes"], size=(samples, *grid))
@@ -227,8 +259,10 @@ def run(
         model = builder.build(spec, compile=True, seeded=seeded)
         clock.lap("build")
         if chosen.fast:
-            notes.append(f"frozen-base fast path: {chosen.reason}; the frozen outputs are computed once "
-                         f"for {samples} samples and the head trains on them")  # fmt: skip
+            notes.append(
+                f"frozen-base fast path: {chosen.reason}; the frozen outputs are computed once "
+                f"for {samples} samples and the head trains on them"
+            )
             head, features = _split(keras, model, spec, chosen, x, batch_size)
             builder.compile_model(head, spec)
         else:

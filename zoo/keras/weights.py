@@ -41,21 +41,31 @@ class WeightsFile:
         """The ImageNet file of a family spec, from its ``weights:`` section."""
         known = spec.weights_file
         if not known:
-            raise WeightsError(f"no ImageNet weights are known for {spec.name!r} (its spec has no weights: "
-                               "section); pass weights=None or a path to a .h5 file", file=spec.origin.label)  # fmt: skip
+            raise WeightsError(
+                f"no ImageNet weights are known for {spec.name!r} (its spec has no weights: "
+                "section); pass weights=None or a path to a .h5 file",
+                file=spec.origin.label,
+            )
         # origin: a folder ending in '/' (the file's name is appended), or the file's whole URL where
         # Keras downloads it under another name (NASNet: NASNet-mobile.h5 cached as nasnet_mobile.h5)
         origin = known["origin"]
-        return cls(spec.name, known["file"], known.get("hash"), origin + known["file"] if origin.endswith("/") else origin)
+        return cls(
+            spec.name,
+            known["file"],
+            known.get("hash"),
+            origin + known["file"] if origin.endswith("/") else origin,
+        )
 
 
 def imagenet_file(model: str, include_top: bool = False) -> WeightsFile:
     """The ImageNet file keras.applications uses for ``model`` (a zoo name: vgg16, resnet50, ...),
     with or without its top, read from the model's family file (its file name and Keras's hash)."""
     if model not in APPLICATIONS.values():
-        raise WeightsError(f"no ImageNet weights are known for {model!r}: it is not a keras.applications "
-                           f"model{did_you_mean(model, APPLICATIONS.values())}. "
-                           f"Valid: {', '.join(APPLICATIONS.values())}")  # fmt: skip
+        raise WeightsError(
+            f"no ImageNet weights are known for {model!r}: it is not a keras.applications "
+            f"model{did_you_mean(model, APPLICATIONS.values())}. "
+            f"Valid: {', '.join(APPLICATIONS.values())}"
+        )
     return WeightsFile.of_spec(builtin_model(model, include_top=include_top, weights="imagenet"))
 
 
@@ -132,8 +142,9 @@ def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile | N
     if weights != "imagenet":
         path = Path(weights)
         if not path.is_file():
-            raise WeightsError(f"weights file not found. Received: weights={os.fspath(weights)!r}",
-                               file=str(path))  # fmt: skip
+            raise WeightsError(
+                f"weights file not found. Received: weights={os.fspath(weights)!r}", file=str(path)
+            )
         return str(path)
     if model is None:
         raise WeightsError("no ImageNet weights are known for this model; pass weights=None or a file path")
@@ -150,8 +161,12 @@ def resolve(weights: str | os.PathLike[str] | None, model: str | WeightsFile | N
                 f"{'are' if is_model else 'is'} not in Keras's cache and could not be "
                 f"downloaded ({type(exc).__name__}). Put the file {wf.filename} in the folder "
                 f"{path.parent}/ (Keras's cache, $KERAS_HOME/models/; original: {wf.origin})"
-                + (f", for example with `zoo weights install {model} FILE`; "
-                   "or pass weights=None to build the architecture only, with random weights" if is_model else ""),
+                + (
+                    f", for example with `zoo weights install {model} FILE`; "
+                    "or pass weights=None to build the architecture only, with random weights"
+                    if is_model
+                    else ""
+                ),
                 file=str(path),
             ) from None
     _check_hash(path, wf)

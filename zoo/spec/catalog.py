@@ -9,6 +9,7 @@ spec wrote and lets Keras apply its defaults, so a drift between the two shows.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping
@@ -19,26 +20,24 @@ from zoo.spec.errors import KeyPath, Source, did_you_mean, show
 
 REQUIRED: Any = object()  # marks an argument without a default
 
-ACTIVATIONS = (
-    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid",
-    "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid",
-    "log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu",
-    "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus",
-    "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
-)  # fmt: skip
-INITIALIZERS = (
-    "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal",
-    "lecun_uniform", "ones", "orthogonal", "random_normal", "random_uniform",
-    "truncated_normal", "variance_scaling", "zeros",
-)  # fmt: skip
+ACTIVATIONS = tuple(
+    "celu elu exponential gelu glu hard_shrink hard_sigmoid hard_silu hard_swish hard_tanh "
+    "leaky_relu linear log_sigmoid log_softmax mish relu relu6 selu sigmoid silu soft_shrink "
+    "softmax softplus softsign sparse_plus sparse_sigmoid sparsemax squareplus swish tanh "
+    "tanh_shrink".split()
+)
+INITIALIZERS = tuple(
+    "glorot_normal glorot_uniform he_normal he_uniform lecun_normal lecun_uniform ones orthogonal "
+    "random_normal random_uniform truncated_normal variance_scaling zeros".split()
+)
 
 
 # Initializer classes a spec may configure ({class_name: VarianceScaling, config: {...}}), as
 # keras.initializers.get takes them: EfficientNet's convolutions use VarianceScaling(2.0, fan_out).
-INITIALIZER_CLASSES = (
-    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
-    "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling", "Zeros",
-)  # fmt: skip
+INITIALIZER_CLASSES = tuple(
+    "Constant GlorotNormal GlorotUniform HeNormal HeUniform LecunNormal LecunUniform Ones "
+    "Orthogonal RandomNormal RandomUniform TruncatedNormal VarianceScaling Zeros".split()
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,8 @@ def described(schema: Callable[[int], dict[str, Any]] | dict[str, Any]) -> Calla
 
 
 def json_of(check: Check, rank: int = 0) -> dict[str, Any]:
-    return getattr(check, "json")(rank)  # noqa: B009
+    schema: dict[str, Any] = getattr(check, "json")(rank)  # noqa: B009
+    return schema
 
 
 def _int(low: int) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def int_at_least(low: int) -> Check:
             raise ctx.error(f"must be an integer >= {low}", v)
         if v < low:
             raise ctx.error(f"must be >= {low}", v)
-        return v
+        return int(v)
 
     return described(_int(low))(check)
 
@@ -193,21 +193,34 @@ def name_in(options: tuple[str, ...], what: str, *, optional: bool = False) -> C
 _INIT_CONFIG = {"type": "object", "additionalProperties": {"type": ["number", "string", "null"]}}
 
 
-@described({"oneOf": [{"enum": list(INITIALIZERS)}, {
-    "type": "object", "required": ["class_name"], "additionalProperties": False,
-    "properties": {"class_name": {"enum": list(INITIALIZER_CLASSES)}, "config": _INIT_CONFIG}}]})  # fmt: skip
+@described(
+    {
+        "oneOf": [
+            {"enum": list(INITIALIZERS)},
+            {
+                "type": "object",
+                "required": ["class_name"],
+                "additionalProperties": False,
+                "properties": {"class_name": {"enum": list(INITIALIZER_CLASSES)}, "config": _INIT_CONFIG},
+            },
+        ]
+    }
+)
 def initializer(v: Any, ctx: Ctx) -> Any:
-    """An initializer by name (glorot_uniform), or configured: {class_name: VarianceScaling, config: {...}}."""
+    """An initializer by name (glorot_uniform), or configured:
+    {class_name: VarianceScaling, config: {...}}."""
     if isinstance(v, str) and v in INITIALIZERS:
         return v
     if isinstance(v, dict):
         valid = f"{{class_name: one of {', '.join(INITIALIZER_CLASSES)}, config: {{name: number or string}}}}"
         if set(v) - {"class_name", "config"} or v.get("class_name") not in INITIALIZER_CLASSES:
-            raise ctx.error("unknown initializer class" + did_you_mean(v.get("class_name"), INITIALIZER_CLASSES),
-                            v, valid)  # fmt: skip
+            raise ctx.error(
+                "unknown initializer class" + did_you_mean(v.get("class_name"), INITIALIZER_CLASSES), v, valid
+            )
         config = v.get("config") or {}
         if not isinstance(config, dict) or not all(
-            isinstance(k, str) and (x is None or isinstance(x, str) or _is_number(x)) for k, x in config.items()
+            isinstance(k, str) and (x is None or isinstance(x, str) or _is_number(x))
+            for k, x in config.items()
         ):
             raise ctx.error("an initializer's config maps names to numbers or strings", v, valid)
         return {"class_name": v["class_name"], "config": dict(config)}
@@ -253,7 +266,8 @@ def number_at_least(low: float, *, optional: bool = False) -> Check:
 def numbers(v: Any, ctx: Ctx) -> float | tuple[float, ...]:
     """A number, or one number per channel (Rescaling's scale, Normalization's mean), kept as written."""
     if _is_number(v):
-        return v
+        written: float = v
+        return written
     if isinstance(v, list) and v and all(_is_number(x) for x in v):
         return tuple(v)
     raise ctx.error("must be a number or a list of numbers", v)
@@ -266,13 +280,22 @@ def optional(check: Check) -> Check:
     return described(lambda rank: {"oneOf": [json_of(check, rank), {"type": "null"}]})(run)
 
 
-@described({"type": "array", "minItems": 1, "items": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}})
+@described(
+    {
+        "type": "array",
+        "minItems": 1,
+        "items": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
+    }
+)
 def noise_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
     """Dropout's noise_shape: one size per axis, batch included; null takes the input's, 1 shares the mask."""
     if isinstance(v, list) and v and all(x is None or (_is_int(x) and x >= 1) for x in v):
         return tuple(v)
-    raise ctx.error("invalid noise shape", v, "a list of sizes (null or integers >= 1), batch axis first, "
-                    "e.g. [null, 1, 1, null]")  # fmt: skip
+    raise ctx.error(
+        "invalid noise shape",
+        v,
+        "a list of sizes (null or integers >= 1), batch axis first, e.g. [null, 1, 1, null]",
+    )
 
 
 @described({"type": "number"})
@@ -295,7 +318,7 @@ def target_shape(v: Any, ctx: Ctx) -> tuple[int, ...]:
 @described({"type": "integer"})
 def axis(v: Any, ctx: Ctx) -> int:
     if _is_int(v):
-        return v
+        return int(v)
     raise ctx.error("must be an integer axis", v)
 
 
@@ -306,11 +329,12 @@ def layer_name(v: Any, ctx: Ctx) -> str:
     raise ctx.error("invalid layer name", v, "letters, digits and '_', starting with a letter")
 
 
-@described({"oneOf": [{"const": "imagenet"}, {"type": "null"},
-                      {"type": "string", "pattern": "\\.(h5|keras)$"}]})  # fmt: skip
+@described(
+    {"oneOf": [{"const": "imagenet"}, {"type": "null"}, {"type": "string", "pattern": "\\.(h5|keras)$"}]}
+)
 def weights(v: Any, ctx: Ctx) -> str | None:
     if v is None or v == "imagenet":
-        return v
+        return None if v is None else "imagenet"
     if isinstance(v, str) and v.endswith((".h5", ".weights.h5", ".keras")):
         return v
     raise ctx.error("invalid weights", v, "imagenet, null, or a path to a .h5 weights file")
@@ -391,54 +415,110 @@ def _padding(*extra: str) -> dict[str, Arg]:
 LAYERS: dict[str, LayerKind] = {}
 
 
-def _add(name: str, rule: str, rank: int, module: str = "keras.layers", keras_class: str | None = None,
-         **args: Arg) -> None:  # fmt: skip
-    LAYERS[name] = LayerKind(name, rule, rank, {**args, **COMMON}, module, keras_class)
+def _add(name: str, rule: str, rank: int, **args: Arg) -> None:
+    LAYERS[name] = LayerKind(name, rule, rank, {**args, **COMMON})
+
+
+def _kept_in(module: str, *names: str, keras_class: str | None = None) -> None:
+    """Where Keras keeps these kinds' class, when it is not keras.layers (and its name, when it differs)."""
+    for name in names:
+        LAYERS[name] = dataclasses.replace(LAYERS[name], module=module, keras_class=keras_class)
 
 
 for _r in (1, 2, 3):
     _add(
-        f"Conv{_r}D", "conv", _r,
-        filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
-        **_padding(*(("causal",) if _r == 1 else ())), dilation_rate=Arg(ints(1), 1),
-        groups=Arg(positive_int, 1), **_act(), **_init("kernel_initializer"), **_DATA_FORMAT,
-    )  # fmt: skip
+        f"Conv{_r}D",
+        "conv",
+        _r,
+        filters=Arg(positive_int),
+        kernel_size=Arg(ints(1)),
+        strides=Arg(ints(1), 1),
+        **_padding(*(("causal",) if _r == 1 else ())),
+        dilation_rate=Arg(ints(1), 1),
+        groups=Arg(positive_int, 1),
+        **_act(),
+        **_init("kernel_initializer"),
+        **_DATA_FORMAT,
+    )
     _add(
-        f"Conv{_r}DTranspose", "conv_transpose", _r,
-        filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
-        **_padding(), output_padding=Arg(ints(0, optional=True), None),
-        dilation_rate=Arg(ints(1), 1), **_act(), **_init("kernel_initializer"), **_DATA_FORMAT,
-    )  # fmt: skip
+        f"Conv{_r}DTranspose",
+        "conv_transpose",
+        _r,
+        filters=Arg(positive_int),
+        kernel_size=Arg(ints(1)),
+        strides=Arg(ints(1), 1),
+        **_padding(),
+        output_padding=Arg(ints(0, optional=True), None),
+        dilation_rate=Arg(ints(1), 1),
+        **_act(),
+        **_init("kernel_initializer"),
+        **_DATA_FORMAT,
+    )
     for _pool in ("MaxPooling", "AveragePooling"):
         _add(
-            f"{_pool}{_r}D", "pool", _r,
+            f"{_pool}{_r}D",
+            "pool",
+            _r,
             # Keras 3 gives MaxPooling a default pool_size of 2 and AveragePooling none
             pool_size=Arg(ints(1), 2 if _pool == "MaxPooling" else REQUIRED),
             strides=Arg(ints(1, optional=True), None),
-            **_padding(), **_DATA_FORMAT,
-        )  # fmt: skip
+            **_padding(),
+            **_DATA_FORMAT,
+        )
         _add(f"Global{_pool}{_r}D", "global_pool", _r, keepdims=Arg(boolean, False), **_DATA_FORMAT)
-    _add(f"UpSampling{_r}D", "upsampling", _r, size=Arg(ints(1, lists=_r > 1), 2),
-         **({"interpolation": Arg(one_of("nearest", "bilinear", "bicubic", "lanczos3",
-                                        "lanczos5", "area"), "nearest")} if _r == 2 else {}),
-         **({} if _r == 1 else _DATA_FORMAT))  # fmt: skip
+    _add(
+        f"UpSampling{_r}D",
+        "upsampling",
+        _r,
+        size=Arg(ints(1, lists=_r > 1), 2),
+        **(
+            {
+                "interpolation": Arg(
+                    one_of("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"), "nearest"
+                )
+            }
+            if _r == 2
+            else {}
+        ),
+        **({} if _r == 1 else _DATA_FORMAT),
+    )
     _add(f"ZeroPadding{_r}D", "zero_padding", _r, padding=Arg(pairs, 1), **_DATA_FORMAT)  # 1D: Keras >= 3.5
-    _add(f"Cropping{_r}D", "cropping", _r, cropping=Arg(pairs, 0 if _r == 2 else 1),
-         **({} if _r == 1 else _DATA_FORMAT))  # fmt: skip
+    _add(
+        f"Cropping{_r}D",
+        "cropping",
+        _r,
+        cropping=Arg(pairs, 0 if _r == 2 else 1),
+        **({} if _r == 1 else _DATA_FORMAT),
+    )
 
 for _r in (1, 2):
     _add(
-        f"SeparableConv{_r}D", "separable_conv", _r,
-        filters=Arg(positive_int), kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1),
-        **_padding(), dilation_rate=Arg(ints(1), 1), depth_multiplier=Arg(positive_int, 1),
-        **_act(), **_init("depthwise_initializer", "pointwise_initializer"), **_DATA_FORMAT,
-    )  # fmt: skip
+        f"SeparableConv{_r}D",
+        "separable_conv",
+        _r,
+        filters=Arg(positive_int),
+        kernel_size=Arg(ints(1)),
+        strides=Arg(ints(1), 1),
+        **_padding(),
+        dilation_rate=Arg(ints(1), 1),
+        depth_multiplier=Arg(positive_int, 1),
+        **_act(),
+        **_init("depthwise_initializer", "pointwise_initializer"),
+        **_DATA_FORMAT,
+    )
     _add(
-        f"DepthwiseConv{_r}D", "depthwise_conv", _r,
-        kernel_size=Arg(ints(1)), strides=Arg(ints(1), 1), **_padding(),
-        depth_multiplier=Arg(positive_int, 1), dilation_rate=Arg(ints(1), 1),
-        **_act(), **_init("depthwise_initializer"), **_DATA_FORMAT,
-    )  # fmt: skip
+        f"DepthwiseConv{_r}D",
+        "depthwise_conv",
+        _r,
+        kernel_size=Arg(ints(1)),
+        strides=Arg(ints(1), 1),
+        **_padding(),
+        depth_multiplier=Arg(positive_int, 1),
+        dilation_rate=Arg(ints(1), 1),
+        **_act(),
+        **_init("depthwise_initializer"),
+        **_DATA_FORMAT,
+    )
 
 for _merge in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
     _add(_merge, "elementwise", 0)
@@ -447,78 +527,160 @@ _add("Concatenate", "concatenate", 0, axis=Arg(axis, -1))
 _add("Flatten", "flatten", 0, **_DATA_FORMAT)
 _add("Reshape", "reshape", 0, target_shape=Arg(target_shape))
 _add("Dense", "dense", 0, units=Arg(positive_int), **_act(), **_init("kernel_initializer"))
-_add("Dropout", "dropout", 0, rate=Arg(fraction), seed=Arg(int_at_least(0), None),
-     noise_shape=Arg(noise_shape, None))  # fmt: skip
+_add(
+    "Dropout",
+    "dropout",
+    0,
+    rate=Arg(fraction),
+    seed=Arg(int_at_least(0), None),
+    noise_shape=Arg(noise_shape, None),
+)
 # Preprocessing inside a model (EfficientNet, MobileNetV3, ConvNeXt): x * scale + offset, and
 # (x - mean) / sqrt(variance), whose mean, variance and count are weights unless given
 _add("Rescaling", "identity", 0, scale=Arg(numbers), offset=Arg(numbers, 0.0))
-_add("Normalization", "normalization", 0, axis=Arg(axis, -1), mean=Arg(optional(numbers), None),
-     variance=Arg(optional(numbers), None), invert=Arg(boolean, False))  # fmt: skip
-_add("LayerNormalization", "layer_norm", 0, axis=Arg(axis, -1), epsilon=Arg(positive_number, 0.001),
-     center=Arg(boolean, True), scale=Arg(boolean, True))  # fmt: skip
+_add(
+    "Normalization",
+    "normalization",
+    0,
+    axis=Arg(axis, -1),
+    mean=Arg(optional(numbers), None),
+    variance=Arg(optional(numbers), None),
+    invert=Arg(boolean, False),
+)
+_add(
+    "LayerNormalization",
+    "layer_norm",
+    0,
+    axis=Arg(axis, -1),
+    epsilon=Arg(positive_number, 0.001),
+    center=Arg(boolean, True),
+    scale=Arg(boolean, True),
+)
 # The two layer classes keras.applications defines for itself.
-_add("LayerScale", "layer_scale", 0, module="keras.src.applications.convnext",
-     init_values=Arg(number), projection_dim=Arg(positive_int))  # fmt: skip
-_add("CustomScaleLayer", "elementwise", 0, module="keras.src.applications.inception_resnet_v2",
-     scale=Arg(number))  # inputs[0] + inputs[1] * scale (InceptionResNetV2's residual)
+_add(
+    "LayerScale",
+    "layer_scale",
+    0,
+    init_values=Arg(number),
+    projection_dim=Arg(positive_int),
+)
+_kept_in("keras.src.applications.convnext", "LayerScale")
+_add(
+    "CustomScaleLayer",
+    "elementwise",
+    0,
+    scale=Arg(number),
+)  # inputs[0] + inputs[1] * scale (InceptionResNetV2's residual)
+_kept_in("keras.src.applications.inception_resnet_v2", "CustomScaleLayer")
 # Operations in the graph, not layers: ConvNeXt's residual `inputs + x`, MobileNetV3's hard sigmoid
 # `relu6(x + 3.0) * (1/6)`. Two inputs, or one input and a number (`operand`).
 for _op in ("Add", "Multiply"):
-    _add(f"ops.{_op.lower()}", "op", 0, module="keras.src.ops.numpy", keras_class=_op,
-         operand=Arg(optional(number), None))  # fmt: skip
+    _add(
+        f"ops.{_op.lower()}",
+        "op",
+        0,
+        operand=Arg(optional(number), None),
+    )
+    _kept_in("keras.src.ops.numpy", f"ops.{_op.lower()}", keras_class=_op)
 OPS = frozenset(k for k, v in LAYERS.items() if v.rule == "op")
 # A nested keras.Sequential, one row in the summary (ConvNeXt's stem and downsampling blocks);
 # its `layers` are validated like a spec's, each named.
-_add("Sequential", "group", 0, module="keras",
-     layers=Arg(described({"type": "array", "minItems": 1, "items": {"type": "object"}})(lambda v, ctx: v)))
+_add(
+    "Sequential",
+    "group",
+    0,
+    layers=Arg(described({"type": "array", "minItems": 1, "items": {"type": "object"}})(lambda v, ctx: v)),
+)
+_kept_in("keras", "Sequential")
 _add("Activation", "identity", 0, activation=Arg(name_in(ACTIVATIONS, "activation")))
 # ReLU as a layer: min(max(x, threshold), max_value), with negative_slope below threshold (MobileNet's ReLU6)
-_add("ReLU", "identity", 0, max_value=Arg(number_at_least(0, optional=True), None),
-     negative_slope=Arg(number_at_least(0), 0.0), threshold=Arg(number_at_least(0), 0.0))  # fmt: skip
 _add(
-    "BatchNormalization", "batch_norm", 0,
-    axis=Arg(axis, -1), momentum=Arg(fraction, 0.99), epsilon=Arg(positive_number, 0.001),
-    center=Arg(boolean, True), scale=Arg(boolean, True),
-)  # fmt: skip
+    "ReLU",
+    "identity",
+    0,
+    max_value=Arg(number_at_least(0, optional=True), None),
+    negative_slope=Arg(number_at_least(0), 0.0),
+    threshold=Arg(number_at_least(0), 0.0),
+)
+_add(
+    "BatchNormalization",
+    "batch_norm",
+    0,
+    axis=Arg(axis, -1),
+    momentum=Arg(fraction, 0.99),
+    epsilon=Arg(positive_number, 0.001),
+    center=Arg(boolean, True),
+    scale=Arg(boolean, True),
+)
 # Every keras.applications constructor, as a pretrained base in a spec (the tutorial's
 # `- VGG16: {weights: imagenet, include_top: false, trainable: false}`), and the zoo model that
 # describes it: the formula engine computes the base's row from that family file.
 APPLICATIONS: dict[str, str] = {
-    "VGG16": "vgg16", "VGG19": "vgg19",
-    "ResNet50": "resnet50", "ResNet101": "resnet101", "ResNet152": "resnet152",
-    "ResNet50V2": "resnet50_v2", "ResNet101V2": "resnet101_v2", "ResNet152V2": "resnet152_v2",
-    "MobileNet": "mobilenet", "MobileNetV2": "mobilenet_v2",
-    "MobileNetV3Small": "mobilenet_v3_small", "MobileNetV3Large": "mobilenet_v3_large",
-    "DenseNet121": "densenet121", "DenseNet169": "densenet169", "DenseNet201": "densenet201",
-    "InceptionV3": "inception_v3", "InceptionResNetV2": "inception_resnet_v2", "Xception": "xception",
+    "VGG16": "vgg16",
+    "VGG19": "vgg19",
+    "ResNet50": "resnet50",
+    "ResNet101": "resnet101",
+    "ResNet152": "resnet152",
+    "ResNet50V2": "resnet50_v2",
+    "ResNet101V2": "resnet101_v2",
+    "ResNet152V2": "resnet152_v2",
+    "MobileNet": "mobilenet",
+    "MobileNetV2": "mobilenet_v2",
+    "MobileNetV3Small": "mobilenet_v3_small",
+    "MobileNetV3Large": "mobilenet_v3_large",
+    "DenseNet121": "densenet121",
+    "DenseNet169": "densenet169",
+    "DenseNet201": "densenet201",
+    "InceptionV3": "inception_v3",
+    "InceptionResNetV2": "inception_resnet_v2",
+    "Xception": "xception",
     **{f"EfficientNetB{k}": f"efficientnet_b{k}" for k in range(8)},
     **{f"EfficientNetV2{k}": f"efficientnet_v2_{k.lower()}" for k in ("B0", "B1", "B2", "B3", "S", "M", "L")},
     **{f"ConvNeXt{k}": f"convnext_{k.lower()}" for k in ("Tiny", "Small", "Base", "Large", "XLarge")},
-    "NASNetMobile": "nasnet_mobile", "NASNetLarge": "nasnet_large",
-}  # fmt: skip
+    "NASNetMobile": "nasnet_mobile",
+    "NASNetLarge": "nasnet_large",
+}
 # The family file (in specs/) that describes each of them: what a base layer is computed from.
 BASE_FILES: dict[str, str] = {
-    "vgg16": "vgg", "vgg19": "vgg", "resnet50": "resnet", "resnet101": "resnet", "resnet152": "resnet",
-    "resnet50_v2": "resnet_v2", "resnet101_v2": "resnet_v2", "resnet152_v2": "resnet_v2",
-    "mobilenet": "mobilenet", "mobilenet_v2": "mobilenet_v2", "mobilenet_v3_small": "mobilenet_v3",
-    "mobilenet_v3_large": "mobilenet_v3", "densenet121": "densenet", "densenet169": "densenet",
-    "densenet201": "densenet", "inception_v3": "inception_v3", "inception_resnet_v2": "inception_resnet_v2",
-    "xception": "xception", "nasnet_mobile": "nasnet", "nasnet_large": "nasnet",
+    "vgg16": "vgg",
+    "vgg19": "vgg",
+    "resnet50": "resnet",
+    "resnet101": "resnet",
+    "resnet152": "resnet",
+    "resnet50_v2": "resnet_v2",
+    "resnet101_v2": "resnet_v2",
+    "resnet152_v2": "resnet_v2",
+    "mobilenet": "mobilenet",
+    "mobilenet_v2": "mobilenet_v2",
+    "mobilenet_v3_small": "mobilenet_v3",
+    "mobilenet_v3_large": "mobilenet_v3",
+    "densenet121": "densenet",
+    "densenet169": "densenet",
+    "densenet201": "densenet",
+    "inception_v3": "inception_v3",
+    "inception_resnet_v2": "inception_resnet_v2",
+    "xception": "xception",
+    "nasnet_mobile": "nasnet",
+    "nasnet_large": "nasnet",
     **{f"efficientnet_b{k}": "efficientnet" for k in range(8)},
     **{f"efficientnet_v2_{k}": "efficientnet_v2" for k in ("b0", "b1", "b2", "b3", "s", "m", "l")},
     **{f"convnext_{k}": "convnext" for k in ("tiny", "small", "base", "large", "xlarge")},
-}  # fmt: skip
+}
 for _app in APPLICATIONS:
     _add(
-        _app, "application", 2, module="keras.applications", keras_class="Functional",
-        weights=Arg(weights, "imagenet"), include_top=Arg(one_of(False), False),
+        _app,
+        "application",
+        2,
+        weights=Arg(weights, "imagenet"),
+        include_top=Arg(one_of(False), False),
         pooling=Arg(one_of(None, "avg", "max"), None),
         # fine-tuning: the base's layers from this one on (in its family file's order) train,
         # the rest stay frozen, and its BatchNormalization layers stay frozen (inference mode)
         trainable_from=Arg(layer_name, None),
         # the image data format Keras builds it under (keras.config.image_data_format())
         **_DATA_FORMAT,
-    )  # fmt: skip
+    )
+    _kept_in("keras.applications", _app, keras_class="Functional")
 
 
 MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in ("elementwise", "concatenate"))
@@ -593,8 +755,11 @@ def validate_mapping(
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        raise source.error(path, f"{what} must be a mapping of arguments",
-                           received={str(path[-1]) if path else "spec": value})  # fmt: skip
+        raise source.error(
+            path,
+            f"{what} must be a mapping of arguments",
+            received={str(path[-1]) if path else "spec": value},
+        )
     for key in value:
         if key not in args:
             raise source.error(
@@ -605,8 +770,11 @@ def validate_mapping(
             )
     missing = [k for k, a in args.items() if a.default is REQUIRED and k not in value]
     if missing:
-        raise source.error(path, f"missing required {'key' if len(missing) == 1 else 'keys'} "
-                           + ", ".join(repr(m) for m in missing))  # fmt: skip
+        raise source.error(
+            path,
+            f"missing required {'key' if len(missing) == 1 else 'keys'} "
+            + ", ".join(repr(m) for m in missing),
+        )
     return {k: args[k].check(v, Ctx(source, (*path, k), rank)) for k, v in value.items()}
 
 

@@ -143,24 +143,44 @@ def _sum(values: Any, start: float = 0) -> float:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "abs": abs, "sqrt": math.sqrt, "ceil": math.ceil, "floor": math.floor, "int": int, "float": float,
-    "round": _round, "min": min, "max": max, "sum": _sum, "len": len, "str": str,
+    "abs": abs,
+    "sqrt": math.sqrt,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "int": int,
+    "float": float,
+    "round": _round,
+    "min": min,
+    "max": max,
+    "sum": _sum,
+    "len": len,
+    "str": str,
     "tuple": tuple,  # for messages: Keras prints shapes as tuples, "{tuple(input_shape)}"
-    "make_divisible": make_divisible, "correct_pad": correct_pad,
+    "make_divisible": make_divisible,
+    "correct_pad": correct_pad,
     "letter": lambda j: chr(96 + j),  # letter(1) == 'a': EfficientNet's block1a, block1b, ...
     **keras_rules.FUNCTIONS,  # keras.applications' rules: obtain_input_shape, file_exists
-}  # fmt: skip
+}
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
     ast.Pow: operator.pow,
-}  # fmt: skip
+}
 _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
-}  # fmt: skip
+}
 
 
 def names_in(text: str) -> set[str]:
@@ -198,7 +218,7 @@ def _parse(text: str) -> ast.expr:
         raise ExpressionError(f"not a valid expression: {exc.msg}") from None
     except (ValueError, MemoryError, RecursionError) as exc:  # a null byte; a parser stack overflow
         raise ExpressionError(f"not a valid expression: {exc}") from None
-    todo = [(tree, 1)]
+    todo: list[tuple[ast.AST, int]] = [(tree, 1)]
     while todo:
         node, depth = todo.pop()
         if depth > 4 * MAX_DEPTH:
@@ -312,8 +332,10 @@ class _Evaluator:
 
 
 _UNARY: dict[type, Callable[[Any], Any]] = {
-    ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos,
-}  # fmt: skip
+    ast.Not: operator.not_,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 
 
 def _is_num(v: Any) -> bool:

@@ -74,8 +74,16 @@ class Provenance:
     defaulted: tuple[str, ...] = ()  # arguments the layer takes from defaults: (their line is there)
 
 
-def _story(source: Source, path: KeyPath, what: str, uses: tuple[Use, ...], variant_text: str, *,
-           received: Mapping[str, Any] | None = None, valid: str | None = None) -> SpecError:  # fmt: skip
+def _story(
+    source: Source,
+    path: KeyPath,
+    what: str,
+    uses: tuple[Use, ...],
+    variant_text: str,
+    *,
+    received: Mapping[str, Any] | None = None,
+    valid: str | None = None,
+) -> SpecError:
     """The one wording of an error in a family file: the line of ``path``, then each use
     (innermost first) with its values, then the variant."""
     lines = [u.text(source) for u in reversed(uses)] + ([variant_text] if variant_text else [])
@@ -132,15 +140,26 @@ def model_names(data: Any, source: Source, stem: str) -> list[str]:
     if isinstance(data, dict) and "variants" in data:
         variants = data["variants"]
         if not isinstance(variants, dict) or not variants:
-            raise source.error(("variants",), "must be a mapping of model names to parameter overrides",
-                               received={"variants": variants})  # fmt: skip
+            raise source.error(
+                ("variants",),
+                "must be a mapping of model names to parameter overrides",
+                received={"variants": variants},
+            )
         if data.get("family") != stem:
-            raise source.error(("family",), "a family file's family: must match its file name",
-                               received={"family": data.get("family")}, valid=repr(stem))  # fmt: skip
+            raise source.error(
+                ("family",),
+                "a family file's family: must match its file name",
+                received={"family": data.get("family")},
+                valid=repr(stem),
+            )
         for name in variants:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
-                raise source.error(("variants", name), "invalid model name", received={"variant": name},
-                                   valid="lower-case letters, digits and '_', starting with a letter")
+                raise source.error(
+                    ("variants", name),
+                    "invalid model name",
+                    received={"variant": name},
+                    valid="lower-case letters, digits and '_', starting with a letter",
+                )
         return list(variants)
     return [stem]
 
@@ -170,17 +189,25 @@ def expand(
     params = x.mapping(data, "params")
     variant_given: dict[str, Any] = {}
     if variants and name not in variants:
-        raise x.error(("variants",), f"unknown model {name!r}" + did_you_mean(name, variants),
-                      valid=", ".join(variants))  # fmt: skip
+        raise x.error(
+            ("variants",), f"unknown model {name!r}" + did_you_mean(name, variants), valid=", ".join(variants)
+        )
     if variants:
         variant_given = variants[name] if isinstance(variants[name], dict) else {}
         if variants[name] is not None and not isinstance(variants[name], dict):
-            raise x.error(("variants", name), "a variant is a mapping of parameter overrides",
-                          received={name: variants[name]})  # fmt: skip
+            raise x.error(
+                ("variants", name),
+                "a variant is a mapping of parameter overrides",
+                received={name: variants[name]},
+            )
         for key in variant_given:
             if key not in params:
-                raise x.error(("variants", name, key), "unknown parameter" + did_you_mean(key, params),
-                              received={key: variant_given[key]}, valid=", ".join(params))  # fmt: skip
+                raise x.error(
+                    ("variants", name, key),
+                    "unknown parameter" + did_you_mean(key, params),
+                    received={key: variant_given[key]},
+                    valid=", ".join(params),
+                )
     params = {**params, **variant_given}
     takes_input_shape = "input_shape" in params  # keras.applications' argument: the input follows from it
     input_shape = data.get("input") if takes_input_shape else overrides.get("input_shape", data.get("input"))
@@ -232,8 +259,11 @@ def expand(
     x.items(layers, ("layers",), {model_input: model_input}, model_input, env, "", top=True)
     weights_file = x.weights_file(data.get("weights"), env, wanted=weights == "imagenet")
     # the plain spec's other keys may be expressions too (data_format: =data_format)
-    plain = {k: x.value(v, env, (k,)) for k, v in data.items()
-             if k not in FAMILY_KEYS and k not in ("layers", "input")}  # fmt: skip
+    plain = {
+        k: x.value(v, env, (k,))
+        for k, v in data.items()
+        if k not in FAMILY_KEYS and k not in ("layers", "input")
+    }
     plain["name"] = name
     if input_shape is not None:
         plain["input"] = _plain_list(input_shape)
@@ -285,8 +315,9 @@ class _Expansion:
 
     # ---------------------------------------------------------------- the one error path
 
-    def error(self, path: KeyPath, what: str, *, received: Mapping[str, Any] | None = None,
-              valid: str | None = None) -> SpecError:  # fmt: skip
+    def error(
+        self, path: KeyPath, what: str, *, received: Mapping[str, Any] | None = None, valid: str | None = None
+    ) -> SpecError:
         """An error at ``path`` with the whole story: each use the expansion is inside, the variant."""
         return _story(self.source, path, what, self.chain, self.variant_text, received=received, valid=valid)
 
@@ -304,8 +335,12 @@ class _Expansion:
         """Every key of ``given`` is one of ``valid``; else an error with a suggestion and the list."""
         for key in given:
             if key not in valid:
-                raise self.error((*path, key), what + did_you_mean(key, valid), received={key: given[key]},
-                                 valid=", ".join(valid))  # fmt: skip
+                raise self.error(
+                    (*path, key),
+                    what + did_you_mean(key, valid),
+                    received={key: given[key]},
+                    valid=", ".join(valid),
+                )
 
     # ---------------------------------------------------------------- values
 
@@ -364,8 +399,11 @@ class _Expansion:
             made += len(piece)
             self.charge(len(piece), path)
             if made > MAX_TEXT_CHARS:
-                raise self.error(path, f"the template makes a text of more than {MAX_TEXT_CHARS:,} "
-                                 "characters", received={str(path[-1]): text})  # fmt: skip
+                raise self.error(
+                    path,
+                    f"the template makes a text of more than {MAX_TEXT_CHARS:,} characters",
+                    received={str(path[-1]): text},
+                )
             return piece
 
         return _TEMPLATE.sub(fill, text)
@@ -375,8 +413,11 @@ class _Expansion:
         if not name.startswith("."):
             return name
         if len(prefix) + len(name) > MAX_TEXT_CHARS:
-            raise self.error(path, f"the name is longer than {MAX_TEXT_CHARS:,} characters",
-                             received={"name": prefix + name[1:]})  # fmt: skip
+            raise self.error(
+                path,
+                f"the name is longer than {MAX_TEXT_CHARS:,} characters",
+                received={"name": prefix + name[1:]},
+            )
         return prefix + name[1:]
 
     def check_flow_style(self, value: Any, path: KeyPath) -> None:
@@ -421,8 +462,9 @@ class _Expansion:
             self.check_keys(rule, path, REQUIRE_KEYS, "unknown key")
             missing = [k for k in REQUIRE_KEYS if k not in rule]
             if missing:
-                raise self.error(path, f"a requirement needs {' and '.join(missing)}: {form}",
-                                 received={"require": rule})  # fmt: skip
+                raise self.error(
+                    path, f"a requirement needs {' and '.join(missing)}: {form}", received={"require": rule}
+                )
             if not isinstance(rule["message"], str):
                 raise self.error((*path, "message"), "must be a text", received={"message": rule["message"]})
             if not self.condition(rule["that"], env, (*path, "that"), "that"):
@@ -431,8 +473,11 @@ class _Expansion:
     def condition(self, value: Any, env: Mapping[str, Any], path: KeyPath, key: str) -> bool:
         """``when:`` or ``that:``: true, false, or an expression that gives one of them."""
         if isinstance(value, str) and not value.startswith("="):
-            raise self.error(path, f"takes an expression (starting with '=') or true/false; write {key}: "
-                             f"\"={value}\"", received={key: value})  # fmt: skip
+            raise self.error(
+                path,
+                f"takes an expression (starting with '=') or true/false; write {key}: \"={value}\"",
+                received={key: value},
+            )
         result = self.value(value, env, path)
         if not isinstance(result, bool):
             raise self.error(path, "must be true or false", received={key: result})
@@ -444,15 +489,22 @@ class _Expansion:
         for kind, args in given.items():
             path: KeyPath = ("defaults", kind)
             if kind not in catalog.LAYERS:
-                raise self.error(path, "unknown layer class" + did_you_mean(kind, catalog.LAYERS),
-                                 received={"class": kind}, valid=", ".join(sorted(catalog.LAYERS)))
+                raise self.error(
+                    path,
+                    "unknown layer class" + did_you_mean(kind, catalog.LAYERS),
+                    received={"class": kind},
+                    valid=", ".join(sorted(catalog.LAYERS)),
+                )
             if not isinstance(args, dict):
                 raise self.error(path, "must be a mapping of arguments", received={kind: args})
             layer = catalog.LAYERS[kind]
             for key in args:
                 if key in OWN_KEYS:
-                    raise self.error((*path, key), f"defaults: cannot set {key} (each layer's own)",
-                                     received={key: args[key]})  # fmt: skip
+                    raise self.error(
+                        (*path, key),
+                        f"defaults: cannot set {key} (each layer's own)",
+                        received={key: args[key]},
+                    )
             valid = [k for k in layer.args if k not in OWN_KEYS]
             self.check_keys(args, path, valid, "unknown argument")
             out[kind] = {k: self.value(v, env, (*path, k)) for k, v in args.items()}
@@ -465,22 +517,28 @@ class _Expansion:
         if spec_w is None:
             return None
         if not isinstance(spec_w, dict) or "file" not in spec_w:
-            raise self.error(("weights",), "weights: is {file: NAME, hash: HEX or null, origin: URL}",
-                             received={"weights": spec_w})  # fmt: skip
+            raise self.error(
+                ("weights",),
+                "weights: is {file: NAME, hash: HEX or null, origin: URL}",
+                received={"weights": spec_w},
+            )
         self.check_keys(spec_w, ("weights",), WEIGHTS_KEYS, "unknown key")
         if not wanted:
             return None
         # the hash is a value (null where Keras publishes none), the file and the origin are templates
-        return {k: (self.value if k == "hash" else self.template)(v, env, ("weights", k))
-                for k, v in spec_w.items()}  # fmt: skip
+        return {
+            k: (self.value if k == "hash" else self.template)(v, env, ("weights", k))
+            for k, v in spec_w.items()
+        }
 
     def uses_in(self, items: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
         out = []
         for j, item in enumerate(items if isinstance(items, list) else []):
             if isinstance(item, dict) and "use" in item:
                 if not isinstance(item["use"], str):
-                    raise self.error((*path, j, "use"), "must be a block's name",
-                                     received={"use": item["use"]})  # fmt: skip
+                    raise self.error(
+                        (*path, j, "use"), "must be a block's name", received={"use": item["use"]}
+                    )
                 out.append(((*path, j), item["use"]))
         return out
 
@@ -493,35 +551,50 @@ class _Expansion:
                 raise self.error(path, "a block is {params: ..., layers: [...]}", received={name: block})
             self.check_keys(block, path, BLOCK_KEYS, "unknown key")
             if not isinstance(block.get("layers"), list) or not block["layers"]:
-                raise self.error((*path, "layers"), "a block needs layers: a non-empty list",
-                                 received={"layers": block.get("layers")})  # fmt: skip
+                raise self.error(
+                    (*path, "layers"),
+                    "a block needs layers: a non-empty list",
+                    received={"layers": block.get("layers")},
+                )
             declared = block.get("params") or []
             names = list(declared) if isinstance(declared, (list, dict)) else None
             if names is None or not all(isinstance(p, str) for p in names):
-                raise self.error((*path, "params"), "must be a list of names or a mapping of names to "
-                                 "defaults (~ for required)", received={"params": declared})  # fmt: skip
+                raise self.error(
+                    (*path, "params"),
+                    "must be a list of names or a mapping of names to defaults (~ for required)",
+                    received={"params": declared},
+                )
             for k, p in enumerate(names):
                 if p in USE_KEYS or names.index(p) != k:
                     why = f"{p!r} is a use's own key" if p in USE_KEYS else f"{p!r} is named twice"
-                    raise self.error((*path, "params"), f"invalid parameter name: {why}",
-                                     received={"params": declared})  # fmt: skip
+                    raise self.error(
+                        (*path, "params"), f"invalid parameter name: {why}", received={"params": declared}
+                    )
             self.params[name] = dict(declared) if isinstance(declared, dict) else dict.fromkeys(declared)
             inputs = block.get("inputs")
             if inputs is not None:
                 if not isinstance(inputs, list) or not inputs or not all(isinstance(n, str) for n in inputs):
-                    raise self.error((*path, "inputs"), "must be a list of input names",
-                                     received={"inputs": inputs})  # fmt: skip
+                    raise self.error(
+                        (*path, "inputs"), "must be a list of input names", received={"inputs": inputs}
+                    )
                 for k, n in enumerate(inputs):
                     if inputs.index(n) != k:
-                        raise self.error((*path, "inputs", k), f"input {n!r} is named twice; each input of a "
-                                         "block needs its own name", received={"inputs": inputs})  # fmt: skip
+                        raise self.error(
+                            (*path, "inputs", k),
+                            f"input {n!r} is named twice; each input of a block needs its own name",
+                            received={"inputs": inputs},
+                        )
         self.blocks = blocks
         graph = {name: self.uses_in(b["layers"], ("blocks", name, "layers")) for name, b in blocks.items()}
         top = self.uses_in(top_layers, ("layers",))
         for path, used in [*top, *(u for us in graph.values() for u in us)]:
             if used not in blocks:
-                raise self.error((*path, "use"), "unknown block" + did_you_mean(used, blocks),
-                                 received={"use": used}, valid=", ".join(blocks) or "(no blocks: defined)")
+                raise self.error(
+                    (*path, "use"),
+                    "unknown block" + did_you_mean(used, blocks),
+                    received={"use": used},
+                    valid=", ".join(blocks) or "(no blocks: defined)",
+                )
         self.check_nesting(graph)
         reached: set[str] = set()
         todo = [used for _, used in top]
@@ -548,8 +621,9 @@ class _Expansion:
                 for path, used in stack[-1]:
                     if state.get(used) == 1:
                         loop = " -> ".join([*trail[trail.index(used) :], used])
-                        raise self.error((*path, "use"), f"block {used!r} uses itself ({loop}); blocks "
-                                         "may not recurse")  # fmt: skip
+                        raise self.error(
+                            (*path, "use"), f"block {used!r} uses itself ({loop}); blocks may not recurse"
+                        )
                     if used not in state:
                         state[used] = 1
                         trail.append(used)
@@ -560,19 +634,30 @@ class _Expansion:
                     name = trail.pop()
                     state[name] = 2
                     inner = max(graph[name], key=lambda u: depth[u[1]], default=None)
-                    depth[name] = 1 + (depth[inner[1]] if inner else 0)
+                    depth[name] = 1 + (depth[inner[1]] if inner is not None else 0)
                     if depth[name] > MAX_NESTING:
                         chain, at = [name], name
                         while graph[at]:
                             at = max(graph[at], key=lambda u: depth[u[1]])[1]
                             chain.append(at)
-                        raise self.error((*inner[0], "use"), f"blocks nest more than {MAX_NESTING} deep "
-                                         f"({' -> '.join(chain)})")  # fmt: skip
+                        raise self.error(
+                            (*inner[0], "use") if inner is not None else ("blocks", name),
+                            f"blocks nest more than {MAX_NESTING} deep ({' -> '.join(chain)})",
+                        )
 
     # ---------------------------------------------------------------- items, layers, uses
 
-    def items(self, items: list[Any], path: KeyPath, scope: dict[str, str], prev: str,
-              env: dict[str, Any], prefix: str, *, top: bool = False) -> str:  # fmt: skip
+    def items(
+        self,
+        items: list[Any],
+        path: KeyPath,
+        scope: dict[str, str],
+        prev: str,
+        env: dict[str, Any],
+        prefix: str,
+        *,
+        top: bool = False,
+    ) -> str:
         """Expand a list of items (layers and uses); the name of the last one's output."""
         for j, item in enumerate(items):
             self.charge(STEP_WORK + (len(item) if isinstance(item, dict) else 0), (*path, j))
@@ -582,8 +667,9 @@ class _Expansion:
                 prev = self.layer(item, (*path, j), scope, prev, env, prefix, top)
         return prev
 
-    def resolve(self, ref: Any, path: KeyPath, scope: dict[str, str], env: dict[str, Any], prefix: str,
-                top: bool) -> str:  # fmt: skip
+    def resolve(
+        self, ref: Any, path: KeyPath, scope: dict[str, str], env: dict[str, Any], prefix: str, top: bool
+    ) -> str:
         name = self.relative(self.template(ref, env, path), prefix, path)
         if name in scope:
             return scope[name]
@@ -591,26 +677,49 @@ class _Expansion:
             return name
         known = [*scope, *(self.names if top else ())]
         where = "" if top else " (a block sees only its own layers and its inputs)"
-        raise self.error(path, f"unknown layer {name!r}{did_you_mean(name, known)}{where}",
-                         received={"inputs": ref})  # fmt: skip
+        raise self.error(
+            path, f"unknown layer {name!r}{did_you_mean(name, known)}{where}", received={"inputs": ref}
+        )
 
-    def refs(self, item: dict[str, Any], path: KeyPath, scope: dict[str, str], env: dict[str, Any],
-             prefix: str, top: bool) -> list[str]:  # fmt: skip
+    def refs(
+        self,
+        item: dict[str, Any],
+        path: KeyPath,
+        scope: dict[str, str],
+        env: dict[str, Any],
+        prefix: str,
+        top: bool,
+    ) -> list[str]:
         refs = item["inputs"]
         if not isinstance(refs, list) or not refs:
             raise self.error((*path, "inputs"), "must be a list of layer names", received={"inputs": refs})
         return [self.resolve(r, (*path, "inputs", k), scope, env, prefix, top) for k, r in enumerate(refs)]
 
-    def layer(self, item: Any, path: KeyPath, scope: dict[str, str], prev: str, env: dict[str, Any],
-              prefix: str, top: bool) -> str:  # fmt: skip
+    def layer(
+        self,
+        item: Any,
+        path: KeyPath,
+        scope: dict[str, str],
+        prev: str,
+        env: dict[str, Any],
+        prefix: str,
+        top: bool,
+    ) -> str:
         if not isinstance(item, dict) or len(item) != 1:
-            raise self.error(path, "an item is a layer {LayerClass: {arguments}} or a block use "
-                             "{use: BLOCK, ...}", received={"item": item})  # fmt: skip
+            raise self.error(
+                path,
+                "an item is a layer {LayerClass: {arguments}} or a block use {use: BLOCK, ...}",
+                received={"item": item},
+            )
         [(kind, args)] = item.items()
         path = (*path, kind)
         if kind not in catalog.LAYERS:
-            raise self.error(path, "unknown layer class" + did_you_mean(kind, catalog.LAYERS),
-                             received={"layer": kind}, valid=", ".join(sorted(catalog.LAYERS)))  # fmt: skip
+            raise self.error(
+                path,
+                "unknown layer class" + did_you_mean(kind, catalog.LAYERS),
+                received={"layer": kind},
+                valid=", ".join(sorted(catalog.LAYERS)),
+            )
         args = {} if args is None else args
         if not isinstance(args, dict):
             raise self.error(path, f"{kind}'s value must be a mapping of arguments", received={"value": args})
@@ -634,11 +743,18 @@ class _Expansion:
             name = self.auto_names.next(kind)
         if name in self.names:
             first = self.prov[self.names[name]]
-            raise self.error((*path, "name"), f"layer name {name!r} is already used (first defined at "
-                             f"{self.source.label}:{self.source.line_of(first.path)}); names must be unique "
-                             "after expansion", received={"name": name})  # fmt: skip
-        given = {k: self.value(v, env, (*path, k)) for k, v in args.items()
-                 if k not in ("name", "inputs", "layers", *LAYER_EXTRA_KEYS)}  # fmt: skip
+            raise self.error(
+                (*path, "name"),
+                f"layer name {name!r} is already used (first defined at "
+                f"{self.source.label}:{self.source.line_of(first.path)}); names must be unique "
+                "after expansion",
+                received={"name": name},
+            )
+        given = {
+            k: self.value(v, env, (*path, k))
+            for k, v in args.items()
+            if k not in ("name", "inputs", "layers", *LAYER_EXTRA_KEYS)
+        }
         if "layers" in args:  # a nested Sequential: its layers' names are templates too
             given["layers"] = self.nested(args["layers"], (*path, "layers"), env, prefix)
         defaults = self.defaults.get(kind, {})
@@ -668,17 +784,30 @@ class _Expansion:
             where = (*path, j, kind)
             inner = {k: self.value(v, env, (*where, k)) for k, v in args.items() if k != "name"}
             if "name" in args:
-                inner["name"] = self.relative(self.template(args["name"], env, (*where, "name")), prefix,
-                                              (*where, "name"))  # fmt: skip
+                inner["name"] = self.relative(
+                    self.template(args["name"], env, (*where, "name")), prefix, (*where, "name")
+                )
             out.append({kind: {**self.defaults.get(kind, {}), **inner}})
         return out
 
-    def use(self, item: dict[str, Any], path: KeyPath, scope: dict[str, str], prev: str, env: dict[str, Any],
-            prefix: str, top: bool) -> str:  # fmt: skip
+    def use(
+        self,
+        item: dict[str, Any],
+        path: KeyPath,
+        scope: dict[str, str],
+        prev: str,
+        env: dict[str, Any],
+        prefix: str,
+        top: bool,
+    ) -> str:
         block_name = item["use"]
         block, declared = self.blocks[block_name], self.params[block_name]
-        self.check_keys({k: v for k, v in item.items() if k not in USE_KEYS}, path, [*declared, *USE_KEYS],
-                        f"unknown parameter of block {block_name!r}")  # fmt: skip
+        self.check_keys(
+            {k: v for k, v in item.items() if k not in USE_KEYS},
+            path,
+            [*declared, *USE_KEYS],
+            f"unknown parameter of block {block_name!r}",
+        )
         missing = [p for p, d in declared.items() if d is None and p not in item]
         if missing:
             raise self.error(path, f"block {block_name!r} needs {', '.join(missing)}")
@@ -691,15 +820,19 @@ class _Expansion:
             return prev
         repeat = self.value(item.get("repeat", 1), env, (*path, "repeat"))
         if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
-            raise self.error((*path, "repeat"), "repeat must be a positive integer",
-                             received={"repeat": repeat})  # fmt: skip
+            raise self.error(
+                (*path, "repeat"), "repeat must be a positive integer", received={"repeat": repeat}
+            )
         for i in range(1, repeat + 1):
             self.charge(STEP_WORK + len(env) + len(self.genv), path)  # the two environments below
             ienv = {**env, "i": i}
             bound = {}
             for p, d in declared.items():  # a default is evaluated where it is written, with the file's names
-                bound[p] = (self.value(item[p], ienv, (*path, p)) if p in item
-                            else self.value(d, self.genv, ("blocks", block_name, "params", p)))  # fmt: skip
+                bound[p] = (
+                    self.value(item[p], ienv, (*path, p))
+                    if p in item
+                    else self.value(d, self.genv, ("blocks", block_name, "params", p))
+                )
             instance = prefix
             if as_name is not None:
                 instance = self.relative(self.template(as_name, ienv, (*path, "as")), prefix, (*path, "as"))

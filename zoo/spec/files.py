@@ -68,9 +68,13 @@ def _replace(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` (text is UTF-8 with ``\\n`` line ends) to ``path``: the old file or the new, never half."""
+    """Write ``data`` (text as UTF-8) to ``path``: the old file or the new, never half."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    _replace(path, lambda f: f.write(raw))
+
+    def fill(f: IO[bytes]) -> None:
+        f.write(raw)
+
+    _replace(path, fill)
 
 
 def copy_atomic(source: Path, path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 
@@ -47,8 +48,12 @@ def obtain_input_shape(
     if weights != "imagenet" and input_shape and len(input_shape) == 3:
         channels = input_shape[0] if channels_first else input_shape[-1]
         if channels not in {1, 3}:  # Keras's warning, in its words
-            warnings.warn("This model usually expects 1 or 3 input channels. However, it was passed an "
-                          f"input_shape with {channels} input channels.", UserWarning, stacklevel=2)  # fmt: skip
+            warnings.warn(
+                "This model usually expects 1 or 3 input channels. However, it was passed an "
+                f"input_shape with {channels} input channels.",
+                UserWarning,
+                stacklevel=2,
+            )
         if channels_first:
             default_shape: tuple[Any, ...] = (input_shape[0], default_size, default_size)
         else:
@@ -94,4 +99,7 @@ def file_exists(path: Any) -> bool:
     return isinstance(path, str) and os.path.exists(path)
 
 
-FUNCTIONS = {"obtain_input_shape": obtain_input_shape, "file_exists": file_exists}
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "obtain_input_shape": obtain_input_shape,
+    "file_exists": file_exists,
+}

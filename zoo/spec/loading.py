@@ -31,7 +31,7 @@ _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}": t for t in ("str", "int", "float", "boo
 # ---------------------------------------------------------------- YAML, safely
 
 
-def loader_class(libyaml: bool) -> type:
+def loader_class(libyaml: bool) -> Any:
     """A safe loader that composes in Python, to refuse anchors and aliases (unbounded expansion)
     and nesting deeper than MAX_YAML_DEPTH (the composer recurses once per level). It scans and
     parses with libyaml where PyYAML has it (six times faster), else with PyYAML's own code."""
@@ -42,7 +42,8 @@ def loader_class(libyaml: bool) -> type:
     else:
         parsing = (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
 
-    class Loader(yaml.composer.Composer, *parsing, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    # the parser's bases are chosen here, at run time, which a type checker cannot follow
+    class Loader(yaml.composer.Composer, *parsing, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
         label = "<string>"
         depth = 0
         byte_offsets = libyaml  # libyaml's ReaderError counts UTF-8 bytes, PyYAML's characters
@@ -69,9 +70,12 @@ def loader_class(libyaml: bool) -> type:
                     line=event.start_mark.line + 1,
                 )
             if self.depth >= MAX_YAML_DEPTH:
-                raise SpecError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings "
-                                "inside each other); a spec needs far fewer", file=self.label,
-                                line=event.start_mark.line + 1)  # fmt: skip
+                raise SpecError(
+                    f"YAML nested more than {MAX_YAML_DEPTH} levels deep (lists and mappings "
+                    "inside each other); a spec needs far fewer",
+                    file=self.label,
+                    line=event.start_mark.line + 1,
+                )
             self.depth += 1
             try:
                 return super().compose_node(parent, index)
@@ -94,7 +98,7 @@ def load_yaml(text: str, label: str = "<string>") -> tuple[Any, Source]:
     return parse(text, label, DEFAULT_LOADER)
 
 
-def parse(text: str, label: str, loader_class: type) -> tuple[Any, Source]:
+def parse(text: str, label: str, loader_class: Any) -> tuple[Any, Source]:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SPEC_BYTES:
         raise SpecError(
             f"spec is larger than the {MAX_SPEC_BYTES // 1024} KiB a spec may be",
@@ -119,8 +123,10 @@ def parse(text: str, label: str, loader_class: type) -> tuple[Any, Source]:
         mark = exc.problem_mark or exc.context_mark
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         if "flow" in what:  # {as: ._block{i}}: YAML's flow style stops at brackets and commas
-            what += ("; in flow style ({...}) a value containing ',', '[', ']', '{' or '}' must be "
-                     'quoted: write {as: "._block{i}"}, {filters: "=max(1, f)"}')  # fmt: skip
+            what += (
+                "; in flow style ({...}) a value containing ',', '[', ']', '{' or '}' must be "
+                'quoted: write {as: "._block{i}"}, {filters: "=max(1, f)"}'
+            )
         raise SpecError(
             f"YAML syntax error: {what}", file=label, line=mark.line + 1 if mark else None
         ) from None
@@ -130,8 +136,9 @@ def parse(text: str, label: str, loader_class: type) -> tuple[Any, Source]:
         if loader is not None:
             loader.dispose()
     if node is None:
-        raise SpecError("spec is empty; it needs at least name, description, input and layers",
-                        file=label, line=1)  # fmt: skip
+        raise SpecError(
+            "spec is empty; it needs at least name, description, input and layers", file=label, line=1
+        )
     lines: dict[KeyPath, int] = {}
     value = _plain(node, (), lines, loader, label)
     return value, Source(label, lines)
@@ -155,8 +162,12 @@ def _plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], loader: Any, lab
             key = _plain(key_node, (*path, "<key>"), {}, loader, label)
             line = key_node.start_mark.line + 1
             if not isinstance(key, str):
-                raise SpecError(f"keys must be strings. Received: {show(key)}",
-                                file=label, line=line, key=format_key(path))  # fmt: skip
+                raise SpecError(
+                    f"keys must be strings. Received: {show(key)}",
+                    file=label,
+                    line=line,
+                    key=format_key(path),
+                )
             if key in out:
                 raise SpecError(
                     f"duplicate key {key!r} (first on line {first_line[key]}, again on line {line})",
@@ -180,11 +191,19 @@ def _plain(node: Any, path: KeyPath, lines: dict[KeyPath, int], loader: Any, lab
             what = f"YAML value {show(node.value)} is not {_TAG_WORDS[kind]}, as its tag {node.tag!r} says"
             raise SpecError(what, file=label, line=line, key=key) from None
     if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise SpecError(f"integer of more than {MAX_INT_DIGITS} digits; a spec needs far fewer",
-                        file=label, line=line, key=key)  # fmt: skip
+        raise SpecError(
+            f"integer of more than {MAX_INT_DIGITS} digits; a spec needs far fewer",
+            file=label,
+            line=line,
+            key=key,
+        )
     return value
 
 
 _TAG_WORDS = {
-    "str": "a string", "int": "an integer", "float": "a number", "bool": "true or false", "null": "null",
-}  # fmt: skip
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "null": "null",
+}

@@ -49,8 +49,10 @@ def _spec_name(v: Any, ctx: Ctx) -> str:
     }
 )
 def _input_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
-    valid = ("a list of 1 to 4 integers >= 1, without the batch axis, e.g. [64, 64, 3]; "
-             "null for a spatial size left open, e.g. [null, null, 3]")  # fmt: skip
+    valid = (
+        "a list of 1 to 4 integers >= 1, without the batch axis, e.g. [64, 64, 3]; "
+        "null for a spatial size left open, e.g. [null, null, 3]"
+    )
     if (
         isinstance(v, list)
         and 1 <= len(v) <= 4
@@ -86,23 +88,26 @@ def _shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
     raise ctx.error("invalid output shape", v, "a list like [null, 62, 62, 32], null for the batch")
 
 
-OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl",
-              "lion", "nadam", "rmsprop", "sgd")  # fmt: skip
-LOSSES = (
-    "binary_crossentropy", "binary_focal_crossentropy", "categorical_crossentropy",
-    "categorical_hinge", "cosine_similarity", "hinge", "huber", "kl_divergence",
-    "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_error", "mean_squared_logarithmic_error", "poisson",
-    "sparse_categorical_crossentropy", "squared_hinge", "mae", "mse",
-)  # fmt: skip
-METRICS = (
-    "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-    "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
-    "mean_squared_error", "mean_absolute_error", "mse", "mae",
-)  # fmt: skip
+OPTIMIZERS = tuple("adadelta adafactor adagrad adam adamax adamw ftrl lion nadam rmsprop sgd".split())
+LOSSES = tuple(
+    "binary_crossentropy binary_focal_crossentropy categorical_crossentropy categorical_hinge "
+    "cosine_similarity hinge huber kl_divergence log_cosh mean_absolute_error "
+    "mean_absolute_percentage_error mean_squared_error mean_squared_logarithmic_error poisson "
+    "sparse_categorical_crossentropy squared_hinge mae mse".split()
+)
+METRICS = tuple(
+    "accuracy binary_accuracy categorical_accuracy sparse_categorical_accuracy "
+    "top_k_categorical_accuracy sparse_top_k_categorical_accuracy mean_squared_error "
+    "mean_absolute_error mse mae".split()
+)
 
 MODEL_KINDS = ("sequential", "functional")
-PREPROCESS_MODES = ("caffe", "tf", "torch", "none")  # zoo.preprocessing.MODES  # keras.Sequential, or keras.Model(inputs, outputs)
+PREPROCESS_MODES = (
+    "caffe",
+    "tf",
+    "torch",
+    "none",
+)  # zoo.preprocessing.MODES  # keras.Sequential, or keras.Model(inputs, outputs)
 
 _EXPECT_LAYER = {
     "name": Arg(_string, None),
@@ -245,8 +250,9 @@ class Spec:
         return dataclasses.replace(spec, path=Path(path) if path is not None else None)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], label: str = "<dict>", *, name: str | None = None,
-                  **overrides: Any) -> Spec:  # fmt: skip
+    def from_dict(
+        cls, data: Mapping[str, Any], label: str = "<dict>", *, name: str | None = None, **overrides: Any
+    ) -> Spec:
         """Validate a spec given as plain Python data (what the YAML would have parsed to)."""
         return _validate(_plain_data(data), Source(label), name, overrides)
 
@@ -285,8 +291,10 @@ class Spec:
             return None
         names = [layer.name for layer in self.layers]
         if trainable_from not in names:
-            raise SpecError(f"trainable_from names no layer of {self.name}{did_you_mean(trainable_from, names)}. "
-                            f"Received: trainable_from={trainable_from!r}")  # fmt: skip
+            raise SpecError(
+                f"trainable_from names no layer of {self.name}{did_you_mean(trainable_from, names)}. "
+                f"Received: trainable_from={trainable_from!r}"
+            )
         later = self.layers[names.index(trainable_from) :]
         return {layer.name for layer in later if layer.kind != "BatchNormalization"}
 
@@ -334,8 +342,9 @@ def _plain_data(value: Any) -> Any:
     return value
 
 
-def _validate(data: Any, source: Source, name: str | None = None,
-              overrides: Mapping[str, Any] | None = None) -> Spec:  # fmt: skip
+def _validate(
+    data: Any, source: Source, name: str | None = None, overrides: Mapping[str, Any] | None = None
+) -> Spec:
     """The Spec of ``data``: a family file's model ``name`` (default: its first), or a plain spec.
 
     ``overrides`` are a family's parameters (keras.applications' arguments), or for any spec
@@ -355,14 +364,22 @@ def _validate(data: Any, source: Source, name: str | None = None,
             name = first or data.get("name") or ""
         expanded = family.expand(data, source, name, overrides, weights=weights, plain_keys=tuple(TOP_LEVEL))
         spec = _validate_plain(expanded.data, expanded.source)
-        return dataclasses.replace(spec, family=expanded.family, params=expanded.params,
-                                   weights=weights, weights_file=expanded.weights_file, recipe=recipe)  # fmt: skip
+        return dataclasses.replace(
+            spec,
+            family=expanded.family,
+            params=expanded.params,
+            weights=weights,
+            weights_file=expanded.weights_file,
+            recipe=recipe,
+        )
     if isinstance(data, dict) and overrides:
         for key, value in overrides.items():
             if key != "input_shape":
-                raise SpecError(f"unknown override{did_you_mean(key, ['input_shape', 'weights'])}. Received: "
-                                f"{key}={show(value)}. Valid: input_shape, weights (this spec has no parameters)",
-                                file=source.label)  # fmt: skip
+                raise SpecError(
+                    f"unknown override{did_you_mean(key, ['input_shape', 'weights'])}. Received: "
+                    f"{key}={show(value)}. Valid: input_shape, weights (this spec has no parameters)",
+                    file=source.label,
+                )
         data = {**data, "input": _plain_data(overrides["input_shape"])}
     spec = dataclasses.replace(_validate_plain(data, source), recipe=recipe)
     return spec.with_weights(weights) if weights_given else spec
@@ -384,14 +401,17 @@ def _validate_plain(data: Any, source: Source) -> Spec:
     }
     rawlayers = top["layers"]
     if not isinstance(rawlayers, list) or not rawlayers:
-        raise source.error(("layers",), "must be a non-empty list of layers",
-                           received={"layers": rawlayers})  # fmt: skip
+        raise source.error(("layers",), "must be a non-empty list of layers", received={"layers": rawlayers})
     data_format = top.get("data_format", "channels_last")
     channels = 0 if data_format == "channels_first" else -1
     if top["input"][channels] is None:
-        raise source.error(("input",), f"the channel axis (the {'first' if channels == 0 else 'last'}, "
-                           f"data_format {data_format}) must be given", received={"input": list(top["input"])},
-                           valid="e.g. [null, null, 3] for channels_last, [3, null, null] for channels_first")  # fmt: skip
+        raise source.error(
+            ("input",),
+            f"the channel axis (the {'first' if channels == 0 else 'last'}, "
+            f"data_format {data_format}) must be given",
+            received={"input": list(top["input"])},
+            valid="e.g. [null, null, 3] for channels_last, [3, null, null] for channels_first",
+        )
     layers = tuple(_layer(entry, i, source, data_format=data_format) for i, entry in enumerate(rawlayers))
     layers = _name_layers(layers, source)
     chain = _is_chain(layers)
@@ -422,8 +442,9 @@ def _validate_plain(data: Any, source: Source) -> Spec:
     )
 
 
-def _layer(entry: Any, index: int, source: Source, at: KeyPath | None = None, *,
-           data_format: str = "channels_last") -> Layer:  # fmt: skip
+def _layer(
+    entry: Any, index: int, source: Source, at: KeyPath | None = None, *, data_format: str = "channels_last"
+) -> Layer:
     """One ``{LayerClass: {arguments}}``, validated; ``at`` is its key path (default ``layers[index]``)."""
     path: KeyPath = at or ("layers", index)
     if not isinstance(entry, dict) or len(entry) != 1:
@@ -442,8 +463,9 @@ def _layer(entry: Any, index: int, source: Source, at: KeyPath | None = None, *,
             valid=", ".join(sorted(catalog.LAYERS)),
         )
     entry_kind = catalog.LAYERS[kind]
-    given = validate_mapping(args, (*path, kind), entry_kind.args, source,
-                             rank=entry_kind.rank, what=f"{kind}'s value")  # fmt: skip
+    given = validate_mapping(
+        args, (*path, kind), entry_kind.args, source, rank=entry_kind.rank, what=f"{kind}'s value"
+    )
     if kind == "Sequential":
         given["layers"] = _group(given["layers"], (*path, kind, "layers"), source, data_format)
     return Layer(kind=kind, args=given, name=given.get("name") or "", index=index, data_format=data_format)
@@ -484,8 +506,11 @@ def _name_layers(layers: tuple[Layer, ...], source: Source) -> tuple[Layer, ...]
                 received={"name": name},
             )
         if name == catalog.MODEL_INPUT:
-            raise source.error((*layer.path, "name"), f"{name!r} names the model's input; choose another",
-                               received={"name": name})  # fmt: skip
+            raise source.error(
+                (*layer.path, "name"),
+                f"{name!r} names the model's input; choose another",
+                received={"name": name},
+            )
         layer = dataclasses.replace(layer, name=name)
         seen[name] = layer
         named.append(layer)
@@ -503,11 +528,14 @@ def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
     for i, layer in enumerate(layers):
         path = (*layer.path, "inputs")
         given = layer.args.get("inputs")
-        is_merge = layer.kind in catalog.MERGES or (layer.kind in catalog.OPS and layer.args.get("operand") is None)
+        is_merge = layer.kind in catalog.MERGES or (
+            layer.kind in catalog.OPS and layer.args.get("operand") is None
+        )
         if given is None:
             if is_merge:
-                raise source.error(path[:-1], f"{layer.kind} merges several layers: give them as "
-                                   "inputs: [name, name, ...]")  # fmt: skip
+                raise source.error(
+                    path[:-1], f"{layer.kind} merges several layers: give them as inputs: [name, name, ...]"
+                )
             given = (layers[i - 1].name if i else catalog.MODEL_INPUT,)
         for ref in given:
             if ref == layer.name:
@@ -543,8 +571,10 @@ def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
 def builtin_model(name: str, **overrides: Any) -> Spec:
     """A keras.applications model from zoo's own family file of it (``resnet50`` from specs/resnet.yaml)."""
     if name not in catalog.BASE_FILES:
-        raise SpecError(f"{name!r} is not a keras.applications model{did_you_mean(name, catalog.BASE_FILES)}. "
-                        f"Valid: {', '.join(catalog.BASE_FILES)}")  # fmt: skip
+        raise SpecError(
+            f"{name!r} is not a keras.applications model{did_you_mean(name, catalog.BASE_FILES)}. "
+            f"Valid: {', '.join(catalog.BASE_FILES)}"
+        )
     frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}  # hashable
     return _builtin(name, tuple(sorted(frozen.items())))
 
@@ -554,8 +584,15 @@ def _builtin(name: str, overrides: tuple[tuple[str, Any], ...]) -> Spec:
     return Spec.from_file(builtin_dir() / f"{catalog.BASE_FILES[name]}.yaml", name=name, **dict(overrides))
 
 
-def base_spec(kind: str, shape: tuple[int | None, ...], pooling: str | None, weights: str | None,
-              data_format: str) -> Spec:  # fmt: skip
+def base_spec(
+    kind: str, shape: tuple[int | None, ...], pooling: str | None, weights: str | None, data_format: str
+) -> Spec:
     """The spec of pretrained base ``kind`` (ResNet50) without the top, at input ``shape``."""
-    return builtin_model(catalog.APPLICATIONS[kind], include_top=False, input_shape=list(shape), pooling=pooling,
-                         weights=weights, data_format=data_format)  # fmt: skip
+    return builtin_model(
+        catalog.APPLICATIONS[kind],
+        include_top=False,
+        input_shape=list(shape),
+        pooling=pooling,
+        weights=weights,
+        data_format=data_format,
+    )

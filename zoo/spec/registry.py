@@ -62,8 +62,9 @@ class Registry:
         found: dict[str, Path] = {}
         for folder in self.dirs:
             if not folder.is_dir():
-                raise SpecError("spec folder not found (from the registry's folders or "
-                                "ZOO_SPEC_PATH)", file=str(folder))  # fmt: skip
+                raise SpecError(
+                    "spec folder not found (from the registry's folders or ZOO_SPEC_PATH)", file=str(folder)
+                )
             for path in sorted(folder.glob("*.yaml")):
                 for name in self._names_in(path):
                     if name in found and found[name].resolve() != path.resolve():

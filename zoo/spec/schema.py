@@ -69,43 +69,73 @@ def _family_schema(plain: Mapping[str, Any]) -> dict[str, Any]:
         "type": "object",
         "required": ["use"],
         "properties": {
-            "use": name, "as": name, "repeat": {"oneOf": [{"type": "integer", "minimum": 1}, expr]},
-            "inputs": {"type": "array", "items": name, "minItems": 1}, "when": {"oneOf": [{"type": "boolean"}, expr]},
+            "use": name,
+            "as": name,
+            "repeat": {"oneOf": [{"type": "integer", "minimum": 1}, expr]},
+            "inputs": {"type": "array", "items": name, "minItems": 1},
+            "when": {"oneOf": [{"type": "boolean"}, expr]},
         },
-    }  # fmt: skip
+    }
     layer = {
-        "type": "object", "minProperties": 1, "maxProperties": 1,
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
         "propertyNames": {"enum": sorted(catalog.LAYERS)},
         "additionalProperties": {"type": ["object", "null"]},
-    }  # fmt: skip
+    }
     items = {"type": "array", "minItems": 1, "items": {"oneOf": [use, layer]}}
     block = {
-        "type": "object", "required": ["layers"], "additionalProperties": False,
-        "properties": {"description": {"type": "string"}, "params": {"type": ["array", "object"]},
-                       "inputs": {"type": "array", "items": name}, "layers": items},
-    }  # fmt: skip
+        "type": "object",
+        "required": ["layers"],
+        "additionalProperties": False,
+        "properties": {
+            "description": {"type": "string"},
+            "params": {"type": ["array", "object"]},
+            "inputs": {"type": "array", "items": name},
+            "layers": items,
+        },
+    }
     family = {
         "family": plain["name"],
         "params": {"type": "object"},
-        "variants": {"type": "object", "minProperties": 1,
-                     "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
-                     "additionalProperties": {"type": ["object", "null"]}},
+        "variants": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+            "additionalProperties": {"type": ["object", "null"]},
+        },
         "let": {"type": "object"},
-        "defaults": {"type": "object", "propertyNames": {"enum": sorted(catalog.LAYERS)},
-                     "additionalProperties": {"type": "object"}},
+        "defaults": {
+            "type": "object",
+            "propertyNames": {"enum": sorted(catalog.LAYERS)},
+            "additionalProperties": {"type": "object"},
+        },
         "blocks": {"type": "object", "additionalProperties": block},
-        "require": {"type": "array", "items": {"type": "object", "required": ["that", "message"],
-                                               "additionalProperties": False,
-                                               "properties": {"that": {"oneOf": [expr, {"type": "boolean"}]},
-                                                              "message": {"type": "string"}}}},
-        "weights": {"type": "object", "required": ["file"], "additionalProperties": False,
-                    "properties": {"file": name, "hash": {"type": ["string", "null"]}, "origin": name}},
-    }  # fmt: skip
+        "require": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["that", "message"],
+                "additionalProperties": False,
+                "properties": {"that": {"oneOf": [expr, {"type": "boolean"}]}, "message": {"type": "string"}},
+            },
+        },
+        "weights": {
+            "type": "object",
+            "required": ["file"],
+            "additionalProperties": False,
+            "properties": {"file": name, "hash": {"type": ["string", "null"]}, "origin": name},
+        },
+    }
     return {
         "type": "object",
         "additionalProperties": False,
         "required": ["description", "layers"],
-        "properties": {**{k: v for k, v in plain.items() if k != "layers"}, **family, "layers": items,
-                       "input": {"oneOf": [plain["input"], expr]},
-                       "data_format": {"oneOf": [plain["data_format"], expr]}},
+        "properties": {
+            **{k: v for k, v in plain.items() if k != "layers"},
+            **family,
+            "layers": items,
+            "input": {"oneOf": [plain["input"], expr]},
+            "data_format": {"oneOf": [plain["data_format"], expr]},
+        },
     }
