@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import zoo
-from zoo.spec import catalog
+from zoo.specification import catalog
 
 # zoo name -> keras.applications constructor (zoo's catalogue maps them the other way)
 APPLICATIONS = {name: constructor for constructor, name in catalog.APPLICATIONS.items()}

@@ -36,20 +36,20 @@ def test_the_contracts_are_kept():
 
 def test_an_upward_import_breaks_the_layers(tmp_path):
     copy = copy_of_the_package(tmp_path)
-    errors = copy / "zoo" / "spec" / "errors.py"
+    errors = copy / "zoo" / "specification" / "errors.py"
     errors.write_text(errors.read_text() + "\nfrom zoo.keras import builder  # noqa\n")
     done = lint(copy)
     assert done.returncode == 1
     assert (
         "zoo's layers point one way BROKEN" in done.stdout
-        and "zoo.spec.errors -> zoo.keras.builder" in done.stdout
+        and "zoo.specification.errors -> zoo.keras.builder" in done.stdout
     )
 
 
 def test_a_cycle_in_a_layer_breaks_its_contract(tmp_path):
     copy = copy_of_the_package(tmp_path)
-    catalog = copy / "zoo" / "spec" / "catalog.py"
-    catalog.write_text(catalog.read_text() + "\nfrom zoo.spec import registry  # noqa\n")
+    catalog = copy / "zoo" / "specification" / "catalog.py"
+    catalog.write_text(catalog.read_text() + "\nfrom zoo.specification import registry  # noqa\n")
     done = lint(copy)
     assert done.returncode == 1
     assert "no import cycle between the modules of a layer BROKEN" in done.stdout

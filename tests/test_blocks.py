@@ -7,7 +7,7 @@ import re
 import pytest
 
 import zoo
-from zoo.spec import expressions, family
+from zoo.specification import expressions, family
 
 FAMILY = """\
 family: tiny

@@ -21,7 +21,7 @@ import zoo
 from zoo.golden import fingerprints
 from zoo.keras import fingerprint, seeding
 from zoo.keras.fingerprint import Fingerprint, LayerPrint
-from zoo.spec import catalog
+from zoo.specification import catalog
 
 pytestmark = pytest.mark.backend
 

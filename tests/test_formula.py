@@ -32,7 +32,9 @@ def test_formula_summary_never_imports_tensorflow_or_keras():
 
 
 def test_the_spec_and_arithmetic_layers_have_no_framework_import_in_their_source():
-    modules = sorted((ROOT / "zoo" / "spec").glob("*.py")) + sorted((ROOT / "zoo" / "arith").glob("*.py"))
+    modules = [
+        path for layer in ("specification", "arith") for path in sorted((ROOT / "zoo" / layer).glob("*.py"))
+    ]
     assert len(modules) > 10
     for path in modules:
         source = path.read_text()
@@ -212,7 +214,7 @@ def test_a_nested_sequential_has_the_receptive_field_of_its_layers_flat():
 
 def test_every_base_s_family_file_is_the_registry_s():
     """A base layer is computed from the family file the catalogue names; it is the one the registry finds."""
-    from zoo.spec import catalog
+    from zoo.specification import catalog
 
     registry = zoo.default_registry()
     assert sorted(catalog.BASE_FILES) == sorted(catalog.APPLICATIONS.values())

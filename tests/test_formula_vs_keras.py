@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import zoo
 from zoo import arith
-from zoo.spec import catalog
-from zoo.spec.errors import Source
+from zoo.specification import catalog
+from zoo.specification.errors import Source
 
 
 def keras_layer(kind: str, args: dict[str, Any]) -> Any:
@@ -444,7 +444,7 @@ def test_every_allowed_name_is_known_to_keras():
         keras.activations.get(name)
     for name in catalog.INITIALIZERS:
         keras.initializers.get(name)
-    from zoo.spec.model import LOSSES, METRICS, OPTIMIZERS
+    from zoo.specification.model import LOSSES, METRICS, OPTIMIZERS
 
     for name in OPTIMIZERS:
         keras.optimizers.get(name)

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from test_fuzz import VALUES, get, paths
 
 import zoo
-from zoo.spec import family
+from zoo.specification import family
 
 _TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "specs").glob("*.yaml"))}
 FAMILIES = {stem: data for stem, text in _TEXTS.items() if family.is_family(data := yaml.safe_load(text))}

@@ -36,7 +36,7 @@ from keras_reference import APPLICATIONS, model_differences
 
 import zoo
 from zoo.keras import preprocessing, weights
-from zoo.spec import catalog
+from zoo.specification import catalog
 
 # Keras's MODEL_LIST: (constructor, last_dim, module), with zoo's name for the constructor
 MODEL_LIST = [

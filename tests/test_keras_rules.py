@@ -22,7 +22,7 @@ import pytest
 from keras_reference import APPLICATIONS, image_data_format, reference
 
 import zoo
-from zoo.spec import keras_rules
+from zoo.specification import keras_rules
 
 # One model per family file (the first variant), as the README's test command runs them.
 FIRSTS = [

@@ -64,7 +64,9 @@ def test_the_wheel_works_outside_the_source_tree(tmp_path):
         return subprocess.run(args, cwd=outside, capture_output=True, text=True, check=True).stdout
 
     where = run(
-        python, "-c", "import zoo, zoo.spec.files; print(zoo.__file__); print(zoo.spec.files.builtin_dir())"
+        python,
+        "-c",
+        "import zoo, zoo.specification.files as f; print(zoo.__file__); print(f.builtin_dir())",
     )
     assert where.startswith(str(env_dir)) and "site-packages/zoo/specs" in where
     listing = run(env_dir / "bin" / "zoo", "list")

@@ -10,7 +10,7 @@ from conftest import GOLDENS, ROOT
 
 import zoo
 from zoo.golden import summaries
-from zoo.spec import files, registry
+from zoo.specification import files, registry
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import yaml
 from conftest import ROOT
 
 import zoo
-from zoo.spec.schema import json_schema
+from zoo.specification.schema import json_schema
 
 SHIPPED = ROOT / "specs" / "spec.schema.json"
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))

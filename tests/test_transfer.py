@@ -11,7 +11,7 @@ from test_applications import FIRSTS
 
 import zoo
 from zoo.keras import training
-from zoo.spec import catalog
+from zoo.specification import catalog
 
 HEAD = """\
 name: base_as_a_layer

@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT
 
 import zoo
-from zoo.spec import loading
+from zoo.specification import loading
 
 LOADERS = {"libyaml": loading.loader_class(True), "pyyaml": loading.loader_class(False)}
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))

@@ -9,7 +9,7 @@
 ``summary``: a cold Python process computing the summary of ``vgg16_transfer``
 with the formula engine vs with Keras (import, build, read), start-up included.
 Runs alternate between the two so that machine noise hits both alike; the
-medians and their ratio are printed. Target: formula at least 20x faster and
+medians and their ratio are printed. Target (issue 22): formula at least 30x faster and
 under 0.2 s.
 
 ``fit``: the tutorial's VGG16 cell exactly as written (100 images of 224x224x3,
@@ -154,7 +154,7 @@ def bench_build(name: str, repeat: int) -> tuple[float, float]:
     import keras
 
     import zoo
-    from zoo.spec.catalog import APPLICATIONS
+    from zoo.specification.catalog import APPLICATIONS
 
     make = getattr(keras.applications, {v: k for k, v in APPLICATIONS.items()}[name])
     times: dict[str, list[float]] = {"zoo": [], "keras": []}

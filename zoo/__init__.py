@@ -13,16 +13,17 @@ TensorFlow or Keras; ``build`` and ``summary(engine="keras")`` do, when called.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoo import arith
 from zoo.arith.summary import Row, Summary
-from zoo.keras.training import RunResult
-from zoo.keras.weights import WeightsError
-from zoo.spec import registry
-from zoo.spec.errors import SpecError
-from zoo.spec.model import Layer, Spec
-from zoo.spec.registry import Registry
+from zoo.specification import registry
+from zoo.specification.errors import SpecError, WeightsError
+from zoo.specification.model import Layer, Spec
+from zoo.specification.registry import Registry
+
+if TYPE_CHECKING:
+    from zoo.keras.training import RunResult
 
 __all__ = [
     "Layer",
@@ -45,6 +46,15 @@ __all__ = [
     "summary",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``zoo.RunResult`` without importing the training module (and what it imports) with zoo."""
+    if name == "RunResult":
+        from zoo.keras.training import RunResult
+
+        return RunResult
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 
 
 ENGINES = ("keras", "formula")

@@ -33,10 +33,10 @@ from typing import Any
 import zoo
 from zoo import arith
 from zoo.arith.summary import Row, Shape, format_shape
-from zoo.spec.catalog import MODEL_INPUT
-from zoo.spec.errors import SpecError, show
-from zoo.spec.family import ExpandedSource, Use
-from zoo.spec.model import Spec
+from zoo.specification.catalog import MODEL_INPUT
+from zoo.specification.errors import SpecError, show
+from zoo.specification.family import ExpandedSource, Use
+from zoo.specification.model import Spec
 
 DETAILS = ("layers", "blocks", "stages")
 FORMATS = ("svg", "png", "dot")

@@ -17,7 +17,7 @@ from typing import Any
 import zoo
 from zoo.arith.summary import Summary
 from zoo.golden import summaries
-from zoo.spec.errors import SpecError
+from zoo.specification.errors import SpecError
 
 
 def parametrize_models(pattern: str = "*", argname: str = "model_name") -> Any:

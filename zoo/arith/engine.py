@@ -20,9 +20,9 @@ from zoo.arith.receptive import Field
 from zoo.arith.rules import MERGE_RULES, RULES
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
 from zoo.arith.summary import Row, Summary
-from zoo.spec.catalog import MODEL_INPUT
-from zoo.spec.errors import SpecError
-from zoo.spec.model import Layer, Spec
+from zoo.specification.catalog import MODEL_INPUT
+from zoo.specification.errors import SpecError
+from zoo.specification.model import Layer, Spec
 
 
 def compute(layer: Layer, shapes: Sequence[Shape]) -> Step:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from zoo.cli.commands import EXIT_DISAGREE, EXIT_OK, EXIT_USAGE
 from zoo.cli.parser import parser
-from zoo.spec.errors import SpecError
+from zoo.specification.errors import SpecError
 
 __all__ = ["EXIT_DISAGREE", "EXIT_OK", "EXIT_USAGE", "main", "parser"]
 

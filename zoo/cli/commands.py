@@ -14,8 +14,8 @@ from typing import Any
 
 import zoo
 from zoo.arith.summary import render
-from zoo.spec.errors import SpecError
-from zoo.spec.files import write_atomic
+from zoo.specification.errors import SpecError
+from zoo.specification.files import write_atomic
 
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2  # success; a check found a disagreement; bad input
 
@@ -93,8 +93,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def expanded_text(spec: zoo.Spec) -> str:
     """The flat layer list of a spec, each line saying which block, instance and line it came from."""
-    from zoo.spec.errors import format_key
-    from zoo.spec.family import ExpandedSource
+    from zoo.specification.errors import format_key
+    from zoo.specification.family import ExpandedSource
 
     source = spec.origin
     lines = [f"# {spec.name}: {len(spec.layers)} layers, input {list(spec.input)}"]
@@ -154,7 +154,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from zoo.spec.schema import json_schema
+    from zoo.specification.schema import json_schema
 
     print(json.dumps(json_schema(), indent=2))
     return EXIT_OK

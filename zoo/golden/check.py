@@ -19,8 +19,8 @@ from zoo.golden import fingerprints, summaries
 from zoo.golden.protocol import write
 from zoo.keras import builder, fingerprint, introspect
 from zoo.keras.fingerprint import Fingerprint
-from zoo.spec.model import Spec
-from zoo.spec.registry import DEFAULT, Registry
+from zoo.specification.model import Spec
+from zoo.specification.registry import DEFAULT, Registry
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import yaml
 from zoo.golden.protocol import Kind, damaged, parse_yaml
 from zoo.keras.fingerprint import Fingerprint, LayerPrint
 from zoo.keras.seeding import SCHEME
-from zoo.spec.errors import show
+from zoo.specification.errors import show
 
 # |got - golden| <= TOLERANCE * the golden layer's max |x|. Measured with tools/fingerprint_noise.py:
 # the same seeded weights on TensorFlow and JAX (CPU, float32) differ, over every layer of all 60

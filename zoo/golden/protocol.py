@@ -1,7 +1,7 @@
 """The one protocol every golden goes through, as pytest-regressions' ``perform_regression_check``:
 a kind of golden knows its file name, how to dump and load its value, and how to compare a
 golden with what was computed now; reading names the file and line of any damage (exit 2 from
-the command line, never a traceback); writing is atomic (:func:`zoo.spec.files.write_atomic`).
+the command line, never a traceback); writing is atomic (:func:`zoo.specification.files.write_atomic`).
 Summaries (``NAME.yml``) and fingerprints (``NAME.fingerprint.yml``) are its two kinds.
 """
 
@@ -14,8 +14,8 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-from zoo.spec.errors import KeyPath, SpecError, format_key
-from zoo.spec.files import write_atomic
+from zoo.specification.errors import KeyPath, SpecError, format_key
+from zoo.specification.files import write_atomic
 
 T = TypeVar("T")
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from zoo.arith.summary import Row, Summary
 from zoo.golden.protocol import Kind, damaged, parse_yaml
-from zoo.spec.catalog import MODEL_INPUT
-from zoo.spec.errors import show
-from zoo.spec.model import Spec
+from zoo.specification.catalog import MODEL_INPUT
+from zoo.specification.errors import show
+from zoo.specification.model import Spec
 
 COLUMNS = ("name", "type", "output_shape", "params", "trainable_params", "trainable")
 GRAPH_COLUMNS = (*COLUMNS, "connected_to")  # only where the model is not a plain chain

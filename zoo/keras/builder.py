@@ -22,9 +22,9 @@ from typing import Any
 
 from zoo import arith
 from zoo.keras import weights
-from zoo.spec import catalog
-from zoo.spec.errors import SpecError
-from zoo.spec.model import Layer, Spec
+from zoo.specification import catalog
+from zoo.specification.errors import SpecError
+from zoo.specification.model import Layer, Spec
 
 
 def import_keras() -> Any:

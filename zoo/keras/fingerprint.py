@@ -18,8 +18,8 @@ import numpy as np
 from zoo import arith
 from zoo.keras import introspect
 from zoo.keras.seeding import BATCH, fixed_input, generator
-from zoo.spec.errors import SpecError
-from zoo.spec.model import Spec
+from zoo.specification.errors import SpecError
+from zoo.specification.model import Spec
 
 SAMPLES = 6  # sampled values per layer, at flat indices drawn from the layer's own seed
 # Fingerprints run every spec on each backend in the default test run: a model whose forward

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.spec.errors import SpecError
+from zoo.specification.errors import SpecError
 
 MODES = ("caffe", "tf", "torch", "none")
 DATA_FORMATS = ("channels_last", "channels_first")

@@ -25,9 +25,9 @@ from typing import Any
 
 from zoo import arith
 from zoo.keras import builder, introspect
-from zoo.spec.catalog import MODEL_INPUT
-from zoo.spec.errors import SpecError
-from zoo.spec.model import Layer, Spec
+from zoo.specification.catalog import MODEL_INPUT
+from zoo.specification.errors import SpecError
+from zoo.specification.model import Layer, Spec
 
 log = logging.getLogger("zoo")
 

@@ -15,14 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.spec.catalog import APPLICATIONS
-from zoo.spec.errors import SpecError, did_you_mean
-from zoo.spec.files import copy_atomic
-from zoo.spec.model import builtin_model
-
-
-class WeightsError(SpecError):
-    """Weights that cannot be found, downloaded or trusted."""
+from zoo.specification.catalog import APPLICATIONS
+from zoo.specification.errors import WeightsError, did_you_mean
+from zoo.specification.files import copy_atomic
+from zoo.specification.model import builtin_model
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from zoo.spec.errors import KeyPath, Source, did_you_mean, show
+from zoo.specification.errors import KeyPath, Source, did_you_mean, show
 
 REQUIRED: Any = object()  # marks an argument without a default
 

@@ -15,14 +15,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from zoo.spec import family
-from zoo.spec.errors import SpecError, did_you_mean
-from zoo.spec.files import builtin_dir, read_text
-from zoo.spec.loading import load_yaml
-from zoo.spec.model import Spec
+from zoo.specification import family
+from zoo.specification.errors import SpecError, did_you_mean
+from zoo.specification.files import builtin_dir, read_text
+from zoo.specification.loading import load_yaml, outline
+from zoo.specification.model import Spec
 
-# A family file has one of these keys at its top level (family.FAMILY_KEYS); a plain spec, none.
-_FAMILY = re.compile(r"^(?:" + "|".join(family.FAMILY_KEYS) + r")\s*:", re.MULTILINE)
+_MODEL_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def env_dirs() -> list[Path]:
@@ -82,16 +81,29 @@ class Registry:
 
     def _read(self, path: Path) -> tuple[list[str], bool]:
         """A file's model names, and whether it is a family file (with parameters: keras.applications'
-        arguments), whatever its variants are called."""
+        arguments), whatever its variants are called. Read from the file's outline (its top-level
+        keys and their mappings' keys), not parsed whole; a file whose outline is not plain is read
+        whole, which says what is wrong."""
         mtime = path.stat().st_mtime
         cached = self._families.get(path)
         if cached and cached[0] == mtime:
             return cached[1], cached[2]
         text = read_text(path)
         names, is_family = [path.stem], False
-        if _FAMILY.search(text):
-            data, source = load_yaml(text, str(path))
-            names, is_family = family.model_names(data, source, path.stem), family.is_family(data)
+        shape = outline(text)
+        if shape is None or shape.keys & set(family.FAMILY_KEYS):
+            variants = shape.mappings.get("variants") if shape is not None else None
+            plain = (
+                shape is not None
+                and (variants is None) == ("variants" not in shape.keys)
+                and (variants is None or (variants and shape.scalars.get("family") == path.stem))
+                and all(_MODEL_NAME.fullmatch(v) for v in variants or ())
+            )
+            if plain and shape is not None:
+                names, is_family = list(variants or [path.stem]), True
+            else:  # read whole: its errors name the line
+                data, source = load_yaml(text, str(path))
+                names, is_family = family.model_names(data, source, path.stem), family.is_family(data)
         self._families[path] = (mtime, names, is_family)
         return names, is_family
 
@@ -104,9 +116,8 @@ class Registry:
         path = self.path(name)
         if not self._read(path)[1]:
             return []
-        data, _ = load_yaml(read_text(path), str(path))
-        params = data.get("params") if isinstance(data, dict) else None
-        return list(params) if isinstance(params, dict) else []
+        shape = outline(read_text(path))
+        return list(shape.mappings.get("params", ())) if shape is not None else []
 
     def is_family(self, name: str) -> bool:
         """Whether ``name`` is a model of a family file (one variant or several)."""

@@ -1,6 +1,6 @@
 """The spec format's JSON Schema (``zoo schema``), generated from the validator's own rules.
 
-Every check in the catalogue and in :mod:`zoo.spec.model` carries its schema fragment, so editors
+Every check in the catalogue and in :mod:`zoo.specification.model` carries its schema fragment, so editors
 see the rules zoo applies; a test checks that the two refuse the same mistakes (geometry, which
 needs arithmetic, is the validator's alone).
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from zoo.spec import catalog
-from zoo.spec.catalog import REQUIRED, object_schema
-from zoo.spec.family import FAMILY_KEYS
-from zoo.spec.model import SECTIONS, TOP_LEVEL
+from zoo.specification import catalog
+from zoo.specification.catalog import REQUIRED, object_schema
+from zoo.specification.family import FAMILY_KEYS
+from zoo.specification.model import SECTIONS, TOP_LEVEL
 
 
 def json_schema() -> dict[str, Any]:

@@ -28,7 +28,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from zoo.spec import keras_rules
+from zoo.specification import keras_rules
 
 MAX_EXPRESSION_CHARS = 500
 MAX_INT = 10**15  # far beyond any layer size, far below a number that costs time to build

@@ -41,6 +41,10 @@ class SpecError(ValueError):
         super().__init__(f"{place}{keypart}{reason}")
 
 
+class WeightsError(SpecError):
+    """Weights that cannot be found, downloaded or trusted."""
+
+
 def format_key(path: KeyPath) -> str:
     """``('layers', 1, 'Conv2D', 'kernel_size')`` -> ``layers[1].Conv2D.kernel_size``."""
     out = ""

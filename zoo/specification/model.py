@@ -1,8 +1,8 @@
 """The ``Spec`` type and the validation that makes one: a plain spec's data checked against the
 catalogue, its layers named as a fresh Keras session names them and connected into a graph.
 
-A family file is expanded first (:mod:`zoo.spec.family`); what reaches validation is always a
-plain spec's data, each value with its line (:mod:`zoo.spec.loading`), so every error points at
+A family file is expanded first (:mod:`zoo.specification.family`); what reaches validation is always a
+plain spec's data, each value with its line (:mod:`zoo.specification.loading`), so every error points at
 the file, the line and the key.
 """
 
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoo.spec import catalog, family
-from zoo.spec.catalog import Arg, Ctx, object_schema, validate_mapping
-from zoo.spec.errors import KeyPath, Source, SpecError, did_you_mean, show
-from zoo.spec.files import builtin_dir, read_text
-from zoo.spec.loading import load_yaml
+from zoo.specification import catalog, family
+from zoo.specification.catalog import Arg, Ctx, object_schema, validate_mapping
+from zoo.specification.errors import KeyPath, Source, SpecError, did_you_mean, show
+from zoo.specification.files import builtin_dir, read_text
+from zoo.specification.loading import load_yaml
 
 # ---------------------------------------------------------------- validation
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from zoo.spec.errors import KeyPath, Source, SpecError, format_key, show
-from zoo.spec.files import MAX_SPEC_BYTES
+from zoo.specification.errors import KeyPath, Source, SpecError, format_key, show
+from zoo.specification.files import MAX_SPEC_BYTES
 
 MAX_YAML_DEPTH = 32  # lists, mappings and values inside each other; the shipped specs nest at most 10 deep
 # Integers a spec may write: as many decimal digits as Python converts (0x... has no such limit),
@@ -207,3 +209,112 @@ _TAG_WORDS = {
     "bool": "true or false",
     "null": "null",
 }
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What a registry needs to know of a spec file without reading it whole: its top-level keys,
+    their scalar values (``family:``), and the keys of its top-level mappings (``variants:``,
+    ``params:``)."""
+
+    scalars: dict[str, Any]
+    mappings: dict[str, tuple[str, ...]]
+
+    @property
+    def keys(self) -> set[str]:
+        return {*self.scalars, *self.mappings}
+
+
+# A top-level key at the start of a line, and the sections of a file an outline needs parsed.
+_TOP_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*:(?:[ \t]|$)")
+_PARSED = ("family", "variants", "params")
+
+
+def outline(text: str) -> Outline | None:
+    """The :class:`Outline` of ``text``, or None where the text is not plainly such a mapping: then
+    reading it whole says what is wrong.
+
+    Only the sections an outline needs (``family:``, ``variants:``, ``params:``) go through the
+    parser; a file whose top level is not plain block-style keys is parsed whole. The parser's
+    events are read, nothing is composed."""
+    lines = text.split("\n")
+    sections: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if not line or line[0] in " #\t":  # inside a section: indented, blank, a comment
+            if sections:
+                sections[-1][1].append(line)
+            continue
+        match = _TOP_KEY.match(line)
+        if match is None:  # a document marker, a flow mapping, a complex key: the slow way
+            return _outline_events(text)
+        sections.append((match[1], [line]))
+    if not sections:
+        return _outline_events(text)
+    parsed = [("\n".join(body) if key in _PARSED else f"{key}: null") for key, body in sections]
+    found = _outline_events("\n".join(parsed))
+    if found is None or len(found.keys) != len({key for key, _ in sections}):
+        return _outline_events(text)
+    return found
+
+
+def _outline_events(text: str) -> Outline | None:
+    """The outline from the parser's events (libyaml's where PyYAML has it)."""
+    events = yaml.parse(text, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+    scalars: dict[str, Any] = {}
+    mappings: dict[str, tuple[str, ...]] = {}
+    try:
+        opening = (yaml.StreamStartEvent, yaml.DocumentStartEvent, yaml.MappingStartEvent)
+        if not all(isinstance(next(events), kind) for kind in opening):
+            return None
+        while True:
+            key = next(events)
+            if isinstance(key, yaml.MappingEndEvent):
+                return Outline(scalars, mappings)
+            value = next(events)
+            if not isinstance(key, yaml.ScalarEvent) or key.anchor or getattr(value, "anchor", None):
+                return None
+            if isinstance(value, yaml.ScalarEvent):
+                scalars[key.value] = value.value
+            elif isinstance(value, yaml.MappingStartEvent):
+                inner = _mapping_keys(events)
+                if inner is None:
+                    return None
+                mappings[key.value] = inner
+            elif isinstance(value, yaml.SequenceStartEvent):
+                if not _skip(events, 1):
+                    return None
+                scalars[key.value] = None
+            else:
+                return None
+    except (yaml.YAMLError, StopIteration):
+        return None
+
+
+def _mapping_keys(events: Any) -> tuple[str, ...] | None:
+    """The scalar keys of the mapping whose start was just read, its values skipped."""
+    keys: list[str] = []
+    while True:
+        key = next(events)
+        if isinstance(key, yaml.MappingEndEvent):
+            return tuple(keys)
+        if not isinstance(key, yaml.ScalarEvent) or key.anchor:
+            return None
+        keys.append(key.value)
+        value = next(events)
+        if isinstance(value, yaml.AliasEvent) or getattr(value, "anchor", None):
+            return None
+        if isinstance(value, (yaml.MappingStartEvent, yaml.SequenceStartEvent)) and not _skip(events, 1):
+            return None
+
+
+def _skip(events: Any, depth: int) -> bool:
+    """Read past the collection just opened; False at an alias or anchor (the whole read refuses them)."""
+    while depth:
+        event = next(events)
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return False
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return True

@@ -25,10 +25,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoo.spec import catalog
-from zoo.spec.errors import KeyPath, Source, SpecError, cut, did_you_mean, format_key, reason, show
-from zoo.spec.expressions import Budget, ExpressionError, evaluate, names_in
-from zoo.spec.keras_rules import KerasRuleError
+from zoo.specification import catalog
+from zoo.specification.errors import KeyPath, Source, SpecError, cut, did_you_mean, format_key, reason, show
+from zoo.specification.expressions import Budget, ExpressionError, evaluate, names_in
+from zoo.specification.keras_rules import KerasRuleError
 
 # Keys that make a spec a family file (everything else is a plain spec's key).
 FAMILY_KEYS = ("family", "params", "variants", "let", "defaults", "blocks", "require", "weights")

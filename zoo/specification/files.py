@@ -7,25 +7,26 @@ never half of one, and the file gets the usual permissions (0o666 less the umask
 
 from __future__ import annotations
 
-import importlib.resources
 import os
-import secrets
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from zoo.spec.errors import SpecError
+from zoo.specification.errors import SpecError
 
 MAX_SPEC_BYTES = 256 * 1024
 
 
 def builtin_dir() -> Path:
     """The specs shipped with zoo: inside the installed package, or ``specs/`` in a checkout."""
-    try:
-        return Path(str(importlib.resources.files("zoo.specs")))
+    import importlib
+
+    try:  # the package the wheel ships specs/ as (an empty __init__: cheap to import)
+        specs = importlib.import_module("zoo.specs")
     except ModuleNotFoundError:  # running from a source checkout: zoo/ next to specs/
         return Path(__file__).resolve().parent.parent.parent / "specs"
+    return Path(specs.__file__ or "").resolve().parent
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
@@ -54,7 +55,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
 def _replace(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
     """Write ``path`` through a temporary file next to it and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
