@@ -50,3 +50,23 @@ def test_both_refuse_the_same_mistakes_at_the_same_line(text, message, loader):
     with pytest.raises(zoo.SpecError) as exc:
         load(text, loader)
     assert message in str(exc.value)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_a_file_s_outline_is_what_all_its_parser_events_say(path):
+    """The registry reads outlines (only family:, variants: and params: are parsed): the same keys,
+    family and variants as the parser's events of the whole file give."""
+    text = path.read_text(encoding="utf-8")
+    quick, whole = loading.outline(text), loading.outline_from_events(text)
+    assert quick is not None and whole is not None
+    assert quick.keys == whole.keys and quick.scalars.get("family") == whole.scalars.get("family")
+    assert {k: quick.mappings.get(k) for k in ("variants", "params")} == {
+        k: whole.mappings.get(k) for k in ("variants", "params")
+    }
+
+
+def test_an_outline_of_a_file_not_in_plain_block_style_reads_it_whole():
+    flow = "{family: tiny, variants: {tiny_a: {}, tiny_b: {}}, layers: []}\n"
+    assert loading.outline(flow) == loading.outline_from_events(flow)
+    assert loading.outline(flow).mappings["variants"] == ("tiny_a", "tiny_b")
+    assert loading.outline("name: x\n&a key: 1\n") is None  # an anchor: read whole, which refuses it

@@ -246,18 +246,18 @@ def outline(text: str) -> Outline | None:
             continue
         match = _TOP_KEY.match(line)
         if match is None:  # a document marker, a flow mapping, a complex key: the slow way
-            return _outline_events(text)
+            return outline_from_events(text)
         sections.append((match[1], [line]))
     if not sections:
-        return _outline_events(text)
+        return outline_from_events(text)
     parsed = [("\n".join(body) if key in _PARSED else f"{key}: null") for key, body in sections]
-    found = _outline_events("\n".join(parsed))
+    found = outline_from_events("\n".join(parsed))
     if found is None or len(found.keys) != len({key for key, _ in sections}):
-        return _outline_events(text)
+        return outline_from_events(text)
     return found
 
 
-def _outline_events(text: str) -> Outline | None:
+def outline_from_events(text: str) -> Outline | None:
     """The outline from the parser's events (libyaml's where PyYAML has it)."""
     events = yaml.parse(text, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
     scalars: dict[str, Any] = {}
