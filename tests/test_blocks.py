@@ -7,7 +7,7 @@ import re
 import pytest
 
 import zoo
-from zoo.specification import expressions, family
+from zoo.specification import blocks, expressions
 
 FAMILY = """\
 family: tiny
@@ -230,10 +230,10 @@ def test_an_unused_block_is_refused():
 
 
 def test_an_expansion_beyond_the_layer_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(family, "MAX_LAYERS", 6)
+    monkeypatch.setattr(blocks, "MAX_LAYERS", 6)
     with pytest.raises(zoo.SpecError, match="the model expands to more than 6 layers"):
         load(name="tiny_b")
-    monkeypatch.setattr(family, "MAX_LAYERS", 5000)
+    monkeypatch.setattr(blocks, "MAX_LAYERS", 5000)
     with pytest.raises(zoo.SpecError, match="the model expands to more than 5,000 layers"):
         load(FAMILY.replace("repeat: =depth", "repeat: 2000"), name="tiny_b")
 

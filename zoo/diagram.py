@@ -35,8 +35,8 @@ from zoo import arith
 from zoo.arith.summary import Row, Shape, format_shape
 from zoo.specification.catalog import MODEL_INPUT
 from zoo.specification.errors import SpecError, show
-from zoo.specification.family import ExpandedSource, Use
 from zoo.specification.model import Spec
+from zoo.specification.provenance import ExpandedSource, Use
 
 DETAILS = ("layers", "blocks", "stages")
 FORMATS = ("svg", "png", "dot")

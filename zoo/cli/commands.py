@@ -94,7 +94,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def expanded_text(spec: zoo.Spec) -> str:
     """The flat layer list of a spec, each line saying which block, instance and line it came from."""
     from zoo.specification.errors import format_key
-    from zoo.specification.family import ExpandedSource
+    from zoo.specification.provenance import ExpandedSource
 
     source = spec.origin
     lines = [f"# {spec.name}: {len(spec.layers)} layers, input {list(spec.input)}"]

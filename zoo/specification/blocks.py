@@ -1,0 +1,355 @@
+"""Blocks: a family file's items (layers and block uses, with repeats, conditions, relative names
+and name templates) expanded into a flat list of plain layers, each with its provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zoo.specification import catalog
+from zoo.specification.context import Context
+from zoo.specification.errors import KeyPath, did_you_mean
+from zoo.specification.provenance import Provenance, Use
+
+USE_KEYS = ("use", "as", "repeat", "inputs", "when")
+LAYER_EXTRA_KEYS = ("when", "id")  # zoo's own keys on a layer inside a family file
+BLOCK_KEYS = ("description", "params", "inputs", "layers")
+OWN_KEYS = ("name", "inputs", "layers", *LAYER_EXTRA_KEYS)
+MAX_LAYERS = 5000
+MAX_NESTING = 16
+STEP_WORK = 10
+
+
+@dataclass
+class BlockExpansion(Context):
+    """One family file's items expanded into flat layers: the blocks it may use, its defaults and
+    environment, and what it has made so far (the layers, their provenance, Keras's name counters)."""
+
+    blocks: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # each block's, as a mapping
+    defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    genv: dict[str, Any] = field(default_factory=dict)
+    out: list[dict[str, Any]] = field(default_factory=list)
+    prov: list[Provenance] = field(default_factory=list)
+    names: dict[str, int] = field(default_factory=dict)  # final name -> index in out
+    auto_names: catalog.AutoNames = field(default_factory=catalog.AutoNames)
+
+    def uses_in(self, items: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
+        out = []
+        for j, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict) and "use" in item:
+                if not isinstance(item["use"], str):
+                    raise self.error(
+                        (*path, j, "use"), "must be a block's name", received={"use": item["use"]}
+                    )
+                out.append(((*path, j), item["use"]))
+        return out
+
+    def check_blocks(self, blocks: dict[str, Any], top_layers: Any) -> None:
+        """Block definitions well-formed, every use names a block, no block uses itself, blocks
+        nested at most MAX_NESTING deep, none unused."""
+        for name, block in blocks.items():
+            path: KeyPath = ("blocks", name)
+            if not isinstance(block, dict):
+                raise self.error(path, "a block is {params: ..., layers: [...]}", received={name: block})
+            self.check_keys(block, path, BLOCK_KEYS, "unknown key")
+            if not isinstance(block.get("layers"), list) or not block["layers"]:
+                raise self.error(
+                    (*path, "layers"),
+                    "a block needs layers: a non-empty list",
+                    received={"layers": block.get("layers")},
+                )
+            declared = block.get("params") or []
+            names = list(declared) if isinstance(declared, (list, dict)) else None
+            if names is None or not all(isinstance(p, str) for p in names):
+                raise self.error(
+                    (*path, "params"),
+                    "must be a list of names or a mapping of names to defaults (~ for required)",
+                    received={"params": declared},
+                )
+            for k, p in enumerate(names):
+                if p in USE_KEYS or names.index(p) != k:
+                    why = f"{p!r} is a use's own key" if p in USE_KEYS else f"{p!r} is named twice"
+                    raise self.error(
+                        (*path, "params"), f"invalid parameter name: {why}", received={"params": declared}
+                    )
+            self.params[name] = dict(declared) if isinstance(declared, dict) else dict.fromkeys(declared)
+            inputs = block.get("inputs")
+            if inputs is not None:
+                if not isinstance(inputs, list) or not inputs or not all(isinstance(n, str) for n in inputs):
+                    raise self.error(
+                        (*path, "inputs"), "must be a list of input names", received={"inputs": inputs}
+                    )
+                for k, n in enumerate(inputs):
+                    if inputs.index(n) != k:
+                        raise self.error(
+                            (*path, "inputs", k),
+                            f"input {n!r} is named twice; each input of a block needs its own name",
+                            received={"inputs": inputs},
+                        )
+        self.blocks = blocks
+        graph = {name: self.uses_in(b["layers"], ("blocks", name, "layers")) for name, b in blocks.items()}
+        top = self.uses_in(top_layers, ("layers",))
+        for path, used in [*top, *(u for us in graph.values() for u in us)]:
+            if used not in blocks:
+                raise self.error(
+                    (*path, "use"),
+                    "unknown block" + did_you_mean(used, blocks),
+                    received={"use": used},
+                    valid=", ".join(blocks) or "(no blocks: defined)",
+                )
+        self.check_nesting(graph)
+        reached: set[str] = set()
+        todo = [used for _, used in top]
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo += [used for _, used in graph[name]]
+        for name in blocks:
+            if name not in reached:
+                raise self.error(("blocks", name), f"block {name!r} is never used; remove it or use it")
+
+    def check_nesting(self, graph: dict[str, list[tuple[KeyPath, str]]]) -> None:
+        """No block uses itself, directly or through others; uses nest at most MAX_NESTING deep.
+        A depth-first search with its own stack, so a long chain of blocks cannot exhaust Python's."""
+        state: dict[str, int] = {}  # 1: on the current trail, 2: done
+        depth: dict[str, int] = {}  # the most blocks nested from this one down, itself included
+        for root in graph:
+            if root in state:
+                continue
+            state[root] = 1
+            trail, stack = [root], [iter(graph[root])]
+            while stack:
+                for path, used in stack[-1]:
+                    if state.get(used) == 1:
+                        loop = " -> ".join([*trail[trail.index(used) :], used])
+                        raise self.error(
+                            (*path, "use"), f"block {used!r} uses itself ({loop}); blocks may not recurse"
+                        )
+                    if used not in state:
+                        state[used] = 1
+                        trail.append(used)
+                        stack.append(iter(graph[used]))
+                        break
+                else:
+                    stack.pop()
+                    name = trail.pop()
+                    state[name] = 2
+                    inner = max(graph[name], key=lambda u: depth[u[1]], default=None)
+                    depth[name] = 1 + (depth[inner[1]] if inner is not None else 0)
+                    if depth[name] > MAX_NESTING:
+                        chain, at = [name], name
+                        while graph[at]:
+                            at = max(graph[at], key=lambda u: depth[u[1]])[1]
+                            chain.append(at)
+                        raise self.error(
+                            (*inner[0], "use") if inner is not None else ("blocks", name),
+                            f"blocks nest more than {MAX_NESTING} deep ({' -> '.join(chain)})",
+                        )
+
+    def items(
+        self,
+        items: list[Any],
+        path: KeyPath,
+        scope: dict[str, str],
+        prev: str,
+        env: dict[str, Any],
+        prefix: str,
+        *,
+        top: bool = False,
+    ) -> str:
+        """Expand a list of items (layers and uses); the name of the last one's output."""
+        for j, item in enumerate(items):
+            self.charge(STEP_WORK + (len(item) if isinstance(item, dict) else 0), (*path, j))
+            if isinstance(item, dict) and "use" in item:
+                prev = self.use(item, (*path, j), scope, prev, env, prefix, top)
+            else:
+                prev = self.layer(item, (*path, j), scope, prev, env, prefix, top)
+        return prev
+
+    def resolve(
+        self, ref: Any, path: KeyPath, scope: dict[str, str], env: dict[str, Any], prefix: str, top: bool
+    ) -> str:
+        name = self.relative(self.template(ref, env, path), prefix, path)
+        if name in scope:
+            return scope[name]
+        if top and name in self.names:
+            return name
+        known = [*scope, *(self.names if top else ())]
+        where = "" if top else " (a block sees only its own layers and its inputs)"
+        raise self.error(
+            path, f"unknown layer {name!r}{did_you_mean(name, known)}{where}", received={"inputs": ref}
+        )
+
+    def refs(
+        self,
+        item: dict[str, Any],
+        path: KeyPath,
+        scope: dict[str, str],
+        env: dict[str, Any],
+        prefix: str,
+        top: bool,
+    ) -> list[str]:
+        refs = item["inputs"]
+        if not isinstance(refs, list) or not refs:
+            raise self.error((*path, "inputs"), "must be a list of layer names", received={"inputs": refs})
+        return [self.resolve(r, (*path, "inputs", k), scope, env, prefix, top) for k, r in enumerate(refs)]
+
+    def layer(
+        self,
+        item: Any,
+        path: KeyPath,
+        scope: dict[str, str],
+        prev: str,
+        env: dict[str, Any],
+        prefix: str,
+        top: bool,
+    ) -> str:
+        if not isinstance(item, dict) or len(item) != 1:
+            raise self.error(
+                path,
+                "an item is a layer {LayerClass: {arguments}} or a block use {use: BLOCK, ...}",
+                received={"item": item},
+            )
+        [(kind, args)] = item.items()
+        path = (*path, kind)
+        if kind not in catalog.LAYERS:
+            raise self.error(
+                path,
+                "unknown layer class" + did_you_mean(kind, catalog.LAYERS),
+                received={"layer": kind},
+                valid=", ".join(sorted(catalog.LAYERS)),
+            )
+        args = {} if args is None else args
+        if not isinstance(args, dict):
+            raise self.error(path, f"{kind}'s value must be a mapping of arguments", received={"value": args})
+        self.charge(len(args), path)
+        self.check_keys(args, path, [*catalog.LAYERS[kind].args, *LAYER_EXTRA_KEYS], "unknown argument")
+        if "id" in args and not isinstance(args["id"], str):
+            raise self.error((*path, "id"), "must be a name (a string)", received={"id": args["id"]})
+        name = None
+        raw = args.get("name")
+        if isinstance(raw, str) and raw.startswith("="):  # an expression may leave the layer unnamed
+            raw = self.value(raw, env, (*path, "name"))
+        if raw is not None:
+            name = self.relative(self.template(raw, env, (*path, "name")), prefix, (*path, "name"))
+        if "when" in args and not self.condition(args["when"], env, (*path, "when"), "when"):
+            for handle in (name, args.get("id")):  # as if the line were deleted
+                if isinstance(handle, str):
+                    scope[handle] = prev
+            return prev
+        inputs = self.refs(args, path, scope, env, prefix, top) if "inputs" in args else [prev]
+        if name is None:
+            name = self.auto_names.next(kind)
+        if name in self.names:
+            first = self.prov[self.names[name]]
+            raise self.error(
+                (*path, "name"),
+                f"layer name {name!r} is already used (first defined at "
+                f"{self.source.label}:{self.source.line_of(first.path)}); names must be unique "
+                "after expansion",
+                received={"name": name},
+            )
+        given = {
+            k: self.value(v, env, (*path, k))
+            for k, v in args.items()
+            if k not in ("name", "inputs", "layers", *LAYER_EXTRA_KEYS)
+        }
+        if "layers" in args:  # a nested Sequential: its layers' names are templates too
+            given["layers"] = self.nested(args["layers"], (*path, "layers"), env, prefix)
+        defaults = self.defaults.get(kind, {})
+        self.charge(len(defaults) + len(given), path)
+        layer_args = {**defaults, **given, "name": name, "inputs": inputs}
+        if len(self.out) >= MAX_LAYERS:
+            raise self.error(path, f"the model expands to more than {MAX_LAYERS:,} layers")
+        self.names[name] = len(self.out)
+        self.out.append({kind: layer_args})
+        self.prov.append(Provenance(path, self.chain, tuple(k for k in defaults if k not in given)))
+        scope[name] = name
+        if "id" in args:
+            scope[args["id"]] = name
+        return name
+
+    def nested(self, items: Any, path: KeyPath, env: dict[str, Any], prefix: str) -> Any:
+        """A nested Sequential's layers, with expressions, names and per-class defaults applied."""
+        if not isinstance(items, list):
+            return items  # the validator words the error
+        out = []
+        for j, item in enumerate(items):
+            self.charge(STEP_WORK, (*path, j))
+            if not (isinstance(item, dict) and len(item) == 1 and isinstance([*item.values()][0], dict)):
+                out.append(item)
+                continue
+            [(kind, args)] = item.items()
+            where = (*path, j, kind)
+            inner = {k: self.value(v, env, (*where, k)) for k, v in args.items() if k != "name"}
+            if "name" in args:
+                inner["name"] = self.relative(
+                    self.template(args["name"], env, (*where, "name")), prefix, (*where, "name")
+                )
+            out.append({kind: {**self.defaults.get(kind, {}), **inner}})
+        return out
+
+    def use(
+        self,
+        item: dict[str, Any],
+        path: KeyPath,
+        scope: dict[str, str],
+        prev: str,
+        env: dict[str, Any],
+        prefix: str,
+        top: bool,
+    ) -> str:
+        block_name = item["use"]
+        block, declared = self.blocks[block_name], self.params[block_name]
+        self.check_keys(
+            {k: v for k, v in item.items() if k not in USE_KEYS},
+            path,
+            [*declared, *USE_KEYS],
+            f"unknown parameter of block {block_name!r}",
+        )
+        missing = [p for p, d in declared.items() if d is None and p not in item]
+        if missing:
+            raise self.error(path, f"block {block_name!r} needs {', '.join(missing)}")
+        block_inputs = block.get("inputs") or [catalog.MODEL_INPUT]
+        as_name = item.get("as")
+        if "when" in item and not self.condition(item["when"], env, (*path, "when"), "when"):
+            if as_name is not None:
+                handle = self.template(as_name, {**env, "i": 1}, (*path, "as"))
+                scope[self.relative(handle, prefix, (*path, "as"))] = prev
+            return prev
+        repeat = self.value(item.get("repeat", 1), env, (*path, "repeat"))
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+            raise self.error(
+                (*path, "repeat"), "repeat must be a positive integer", received={"repeat": repeat}
+            )
+        for i in range(1, repeat + 1):
+            self.charge(STEP_WORK + len(env) + len(self.genv), path)  # the two environments below
+            ienv = {**env, "i": i}
+            bound = {}
+            for p, d in declared.items():  # a default is evaluated where it is written, with the file's names
+                bound[p] = (
+                    self.value(item[p], ienv, (*path, p))
+                    if p in item
+                    else self.value(d, self.genv, ("blocks", block_name, "params", p))
+                )
+            instance = prefix
+            if as_name is not None:
+                instance = self.relative(self.template(as_name, ienv, (*path, "as")), prefix, (*path, "as"))
+            given = self.refs(item, path, scope, ienv, prefix, top) if "inputs" in item and i == 1 else [prev]
+            if len(given) != len(block_inputs):
+                takes = f"block {block_name!r} takes {len(block_inputs)} input(s): {', '.join(block_inputs)}"
+                raise self.error((*path, "inputs"), takes, received={"inputs": given})
+            shown = tuple((*bound.items(), *((("i", i),) if repeat > 1 else ())))
+            outer = self.chain
+            self.chain = (*outer, Use(instance, block_name, shown, path))
+            try:
+                scope_in, benv = dict(zip(block_inputs, given)), {**self.genv, **bound}
+                where = ("blocks", block_name, "layers")
+                prev = self.items(block["layers"], where, scope_in, given[0], benv, instance)
+            finally:
+                self.chain = outer
+            if as_name is not None:
+                scope[instance] = prev
+        return prev
