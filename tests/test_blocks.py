@@ -290,7 +290,8 @@ def test_zoo_show_expanded_says_where_each_layer_came_from(capsys):
 
     assert cli.main(["show", "resnet50", "--expanded"]) == 0
     out = capsys.readouterr().out
-    assert "# resnet50: 177 layers" in out or "# resnet50: 176 layers" in out
+    # keras.applications.ResNet50().layers holds 177: these and its InputLayer
+    assert "# resnet50: 176 layers, input [224, 224, 3]" in out
     assert re.search(
         r"conv2_block1_0_conv: Conv2D \{filters: 256, kernel_size: \[1, 1\], strides: \[1, 1\]\}\n"
         r"    # line \d+: blocks.bottleneck.layers\[0\].Conv2D, in conv2_block1 \(bottleneck\) "
