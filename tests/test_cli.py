@@ -80,7 +80,11 @@ def test_check_passes_on_the_shipped_goldens(capsys):
     from conftest import GOLDENS
 
     assert main(["check", "conv1d", "worked_example", "--goldens", str(GOLDENS)]) == 0
-    assert capsys.readouterr().out.split() == ["ok", "conv1d", "ok", "worked_example"]
+    assert capsys.readouterr().out.splitlines() == [
+        "ok     conv1d",
+        "ok     worked_example",
+        "2 ok, 0 differ",
+    ]
 
 
 def test_check_fails_on_a_wrong_golden(tmp_path, capsys):
@@ -90,7 +94,14 @@ def test_check_fails_on_a_wrong_golden(tmp_path, capsys):
     (tmp_path / "conv1d.yml").write_text(text)
     assert main(["check", "conv1d", "--goldens", str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "FAIL conv1d" in out and "params=994" in out
+    assert out.startswith("DIFFER conv1d\n") and out.endswith("0 ok, 1 differ\n")
+    # one line for the change, naming the witness that disagrees and what each was made with
+    made = "(made with tensorflow 2.21.0, keras 3.15.1)"
+    assert re.search(
+        rf"row 3 dense: formula and keras \(.*\) say params 993, trainable_params 993; golden "
+        rf"{re.escape(made)} says params 994, trainable_params 994",
+        out,
+    )
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["summary", "--help"], ["check", "--help"]])
@@ -157,7 +168,7 @@ def test_check_shows_a_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatc
 
     assert main(["check", "conv2d", "conv2d_same"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[:2] == ["ok   conv2d", "ok   conv2d_same"]
+    assert captured.out.splitlines()[:2] == ["ok     conv2d", "ok     conv2d_same"]
     assert "zoo: conv2d (1/2)" in captured.err and "zoo: conv2d_same (2/2)" in captured.err
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
@@ -166,4 +177,4 @@ def test_check_shows_a_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatc
     # tqdm's description, count and the spec's name (its rate reads spec/s or s/spec by the machine's speed)
     assert "checking" in bar and "1/2" in bar and re.search(r"(spec/s|s/spec), conv2d_same", bar)
     assert "zoo: conv2d (1/2)" not in bar
-    assert capsys.readouterr().out.splitlines()[:2] == ["ok   conv2d", "ok   conv2d_same"]
+    assert capsys.readouterr().out.splitlines()[:2] == ["ok     conv2d", "ok     conv2d_same"]

@@ -22,17 +22,17 @@ LAYER = "a layer is [name, [shape], scale, mean, std, [indices], [values]]"
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        (DENSE, "  - [dense, Dense", "s.yml:10: not valid YAML: while parsing a flow sequence"),
+        (DENSE, "  - [dense, Dense", "s.yml:11: not valid YAML: while parsing a flow sequence"),
         (
             DENSE,
             "  - [dense, Dense, [null, 1], 993]",
-            f"s.yml:9: rows[3]: {ROW} (the last only in a graph's "
+            f"s.yml:10: rows[3]: {ROW} (the last only in a graph's "
             "golden). Received: ['dense', 'Dense', [None, 1], 993]",
         ),
-        (DENSE, "  - [dense, Dense, [null, one], 993, 993, true]", f"s.yml:9: rows[3]: {ROW}"),
-        ("total_params: 1121", "total_params: x", "s.yml:10: total_params: must be a count. Received: 'x'"),
+        (DENSE, "  - [dense, Dense, [null, one], 993, 993, true]", f"s.yml:10: rows[3]: {ROW}"),
+        ("total_params: 1121", "total_params: x", "s.yml:11: total_params: must be a count. Received: 'x'"),
         ("total_params: 1121\n", "", "s.yml:3: missing total_params:"),
-        ("rows:", "rows: 5\nold_rows:", f"s.yml:5: rows: must be a list of rows{WAY_BACK}"),
+        ("rows:", "rows: 5\nold_rows:", f"s.yml:6: rows: must be a list of rows{WAY_BACK}"),
     ],
 )
 def test_a_damaged_summary_golden_names_file_line_and_the_way_back(old, new, message):
@@ -55,7 +55,7 @@ def test_a_damaged_summary_golden_names_file_line_and_the_way_back(old, new, mes
             f"f.yml:12: layers[2]: {LAYER}",
         ),
         (lambda t: t.replace("[dense, [2, 1], ", "[dense, [2, -1], "), f"f.yml:13: layers[3]: {LAYER}"),
-        (lambda t: t[:702], "f.yml:12: not valid YAML: while parsing a flow sequence"),
+        (lambda t: t[:708], "f.yml:12: not valid YAML: while parsing a flow sequence"),
         (lambda t: t.replace("input: [2, 64, 1]", "input: 6"), "f.yml:7: input: missing or of the wrong"),
         (lambda t: "just text\n", "f.yml:1: scheme: not a zoo-seeded-v1 fingerprint (scheme: None)"),
     ],
@@ -74,9 +74,10 @@ def test_zoo_check_with_a_damaged_golden_is_bad_input_not_a_disagreement(name, l
     text = (tmp_path / name).read_text(encoding="utf-8").splitlines(keepends=True)
     (tmp_path / name).write_text("".join(text[:8]) + "  - [broken\n", encoding="utf-8")
     assert cli.main(["check", "conv1d", "--goldens", str(tmp_path)]) == cli.EXIT_USAGE
-    err = capsys.readouterr().err
-    assert err.startswith(f"zoo: error: {tmp_path / name}:{line}: not valid YAML")
-    assert err.endswith(WAY_BACK + "\n")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "ERROR  conv1d"  # reported beside the other specs' results, not instead of them
+    assert out[1].strip().startswith(f"{tmp_path / name}:{line}: not valid YAML")
+    assert out[1].endswith(WAY_BACK)
 
 
 def test_a_missing_golden_says_how_to_create_it(tmp_path, capsys):

@@ -64,10 +64,8 @@ def test_formula_keras_disagreement_is_refused(keras_summary):
         0,
     )
     found = summaries.problems(spec, keras, bad)
-    assert found[0].startswith(
-        "formula vs keras: row 0: formula: conv2d (Conv2D) (None, 62, 62, 32) params=897"
-    )
-    assert "formula vs keras: total_params: formula=308,427 keras=308,426" in found
+    assert found[0] == "row 0 conv2d: formula says params 897; keras says params 896"
+    assert "total_params: formula says 308,427; keras says 308,426" in found
 
 
 def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
@@ -129,7 +127,4 @@ def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path,
     monkeypatch.setattr(arith, "summarize", off_by_one)
     written, refused = regen.regenerate(["conv2d"], tmp_path)
     assert written == [] and list(tmp_path.iterdir()) == []
-    assert refused["conv2d"][0] == (
-        "formula vs keras: row 0: formula: conv2d (Conv2D) (None, 62, 62, 32) params=897 "
-        "trainable_params=896 trainable=True connected_to=['input']"
-    )
+    assert refused["conv2d"][0] == "row 0 conv2d: formula says params 897; keras says params 896"

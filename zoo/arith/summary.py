@@ -11,7 +11,7 @@ into the same types.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -49,6 +49,9 @@ class Summary:
     total_params: int
     trainable_params: int
     non_trainable_params: int
+    # the frameworks a summary read from Keras (or pinned in a golden) was made with, e.g.
+    # "tensorflow 2.21.0, keras 3.15.1"; empty for the formula engine's; never compared
+    made_with: str = field(default="", compare=False)
 
     @classmethod
     def from_rows(cls, name: str, rows: Iterable[Row]) -> Summary:
@@ -80,20 +83,8 @@ class Summary:
         raise KeyError(name)
 
     def diff(self, other: Summary, labels: tuple[str, str] = ("left", "right")) -> list[str]:
-        """Human-readable lines saying where two summaries differ; empty when equal."""
-        out = []
-        a, b = labels
-        for i in range(max(len(self.rows), len(other.rows))):
-            left = self.rows[i] if i < len(self.rows) else None
-            right = other.rows[i] if i < len(other.rows) else None
-            if left != right:
-                out.append(f"row {i}: {a}: {_row_text(left)}")
-                out.append(f"{' ' * len(f'row {i}')}  {b}: {_row_text(right)}")
-        for total in ("total_params", "trainable_params", "non_trainable_params"):
-            x, y = getattr(self, total), getattr(other, total)
-            if x != y:
-                out.append(f"{total}: {a}={x:,} {b}={y:,}")
-        return out
+        """Where two summaries differ, one line per change (see :func:`differences`); empty when equal."""
+        return differences({labels[0]: self, labels[1]: other})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,16 +112,6 @@ class Summary:
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
         }
-
-
-def _row_text(row: Row | None) -> str:
-    if row is None:
-        return "(no row)"
-    return (
-        f"{row.name} ({row.type}) {format_shape(row.output_shape)} params={row.params:,} "
-        f"trainable_params={row.trainable_params:,} trainable={row.trainable} "
-        f"connected_to={list(row.connected_to)}"
-    )
 
 
 def format_shape(shape: Shape) -> str:
@@ -194,3 +175,58 @@ def render(summary: Summary, *, title: str | None = None) -> str:
     if has_extras and summary.macs is not None:
         out.append(f"MACs per sample: {summary.macs:,}")
     return "\n".join(out) + "\n"
+
+
+def differences(rows: Mapping[str, Summary | None]) -> list[str]:
+    """One line per change between the summaries of several witnesses ({label: summary}): for each row
+    that differs, which witnesses say what, only the columns that differ."""
+    present = {label: s for label, s in rows.items() if s is not None}
+    out = []
+    for i in range(max(len(s.rows) for s in present.values())):
+        said = {label: s.rows[i] if i < len(s.rows) else None for label, s in present.items()}
+        line = _one_change(f"row {i}", said)
+        if line:
+            out.append(line)
+    for total in ("total_params", "trainable_params", "non_trainable_params"):
+        values = {label: getattr(s, total) for label, s in present.items()}
+        if len(set(values.values())) > 1:
+            out.append(f"{total}: " + "; ".join(f"{_who(ls)} {v:,}" for v, ls in _groups(values)))
+    return out
+
+
+_COLUMNS = ("name", "type", "output_shape", "params", "trainable_params", "trainable", "connected_to")
+
+
+def _one_change(where: str, said: dict[str, Row | None]) -> str | None:
+    if len({row for row in said.values()}) == 1:
+        return None
+    rows = [row for row in said.values() if row is not None]
+    name = rows[0].name if rows else "?"
+    columns = [c for c in _COLUMNS if len({_cell(row, c) for row in said.values()}) > 1]
+
+    def text(row: Row | None) -> str:
+        if row is None:
+            return "no such row"
+        return ", ".join(f"{c} {_cell(row, c)}" for c in columns)
+
+    grouped = _groups({label: text(row) for label, row in said.items()})
+    return f"{where} {name}: " + "; ".join(f"{_who(labels)} {value}" for value, labels in grouped)
+
+
+def _who(labels: list[str]) -> str:
+    return " and ".join(labels) + (" say" if len(labels) > 1 else " says")
+
+
+def _cell(row: Row | None, column: str) -> Any:
+    if row is None:
+        return None
+    value = getattr(row, column)
+    return format_shape(value) if column == "output_shape" else value
+
+
+def _groups(values: dict[str, Any]) -> list[tuple[Any, list[str]]]:
+    """The witnesses grouped by what they say, the largest group first."""
+    groups: dict[Any, list[str]] = {}
+    for label, value in values.items():
+        groups.setdefault(value, []).append(label)
+    return sorted(groups.items(), key=lambda kv: -len(kv[1]))

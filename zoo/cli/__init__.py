@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from zoo.cli.commands import EXIT_DISAGREE, EXIT_OK, EXIT_USAGE
+from zoo.cli.commands import EXIT_CRASH, EXIT_DISAGREE, EXIT_OK, EXIT_USAGE
 from zoo.cli.parser import parser
 from zoo.specification.errors import SpecError
 
-__all__ = ["EXIT_DISAGREE", "EXIT_OK", "EXIT_USAGE", "main", "parser"]
+__all__ = ["EXIT_CRASH", "EXIT_DISAGREE", "EXIT_OK", "EXIT_USAGE", "main", "parser"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

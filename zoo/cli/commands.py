@@ -17,7 +17,8 @@ from zoo.arith.summary import render
 from zoo.specification.errors import SpecError
 from zoo.specification.files import write_atomic
 
-EXIT_OK, EXIT_DISAGREE, EXIT_USAGE = 0, 1, 2  # success; a check found a disagreement; bad input
+# success; a check found a disagreement; bad input; zoo itself failed (a bug: please report it)
+EXIT_OK, EXIT_DISAGREE, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 
 
 def _targets(args: argparse.Namespace) -> list[str]:
@@ -220,28 +221,51 @@ class _Progress:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Formula vs Keras vs expect vs goldens (summary and fingerprint), one line per spec; the
-    differing rows below."""
+    """Formula vs Keras vs expect vs goldens (summary and fingerprint) for each spec: one line per spec,
+    one line per change below it, a total. A spec that cannot be checked does not stop the others.
+
+    Exit status: 0 every spec agrees; 1 a disagreement; 2 a spec could not be made (bad input);
+    3 zoo crashed on one (a bug). With ``--json``, one JSON document instead of the lines."""
     from zoo.golden import check
 
     folder = required_golden_folder(args) if args.command == "golden" else golden_folder(args)
-    status = EXIT_OK
     names = _targets(args)
     progress = _Progress(len(names), "checking")
+    found = []
     try:
         for name in names:
             progress.start(name)
-            found = check.verify(name, folder)
-            progress.say(f"{'ok  ' if not found else 'FAIL'} {name}")
-            for line in found:
-                progress.say(f"     {line}")
+            verdict = check.verdict(name, folder)
+            found.append(verdict)
+            if not args.json:
+                progress.say(
+                    f"{verdict.status.upper() if verdict.status != 'ok' else 'ok':<6} {verdict.name}"
+                )
+                for line in verdict.lines:
+                    progress.say(f"       {line}")
             progress.done()
-            status = status or (EXIT_DISAGREE if found else EXIT_OK)
     finally:
         progress.close()
-    if folder is None:
-        print("(no golden folder given or found: goldens not compared)")
-    return status
+    counts = {status: sum(v.status == status for v in found) for status in check.STATUSES}
+    if args.json:
+        from zoo.keras import introspect
+
+        document = {
+            "frameworks": introspect.frameworks(),
+            "goldens": str(folder) if folder else None,
+            "counts": counts,
+            "specs": [v.to_dict() for v in found],
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        print(", ".join(f"{n} {status}" for status, n in counts.items() if n or status in ("ok", "differ")))
+        if folder is None:
+            print("(no golden folder given or found: goldens not compared)")
+    if counts["crash"]:
+        return EXIT_CRASH
+    if counts["error"]:
+        return EXIT_USAGE
+    return EXIT_DISAGREE if counts["differ"] else EXIT_OK
 
 
 def cmd_golden_regen(args: argparse.Namespace) -> int:

@@ -28,6 +28,16 @@ def _names(s: argparse.ArgumentParser) -> None:
     s.add_argument("--goldens", type=Path, default=None, help=GOLDENS_HELP)
 
 
+def _check(s: argparse.ArgumentParser) -> None:
+    _names(s)
+    s.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON document: each spec's status, its lines, its fingerprint's margin to the "
+        "tolerance (to put runs on two releases side by side)",
+    )
+
+
 def _list(s: argparse.ArgumentParser) -> None:
     s.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'conv2d*'")
 
@@ -96,7 +106,7 @@ def _golden(s: argparse.ArgumentParser) -> None:
     _names(g)
     g.set_defaults(func=commands.cmd_golden_regen)
     g = actions.add_parser("check", help="compare goldens with Keras and the formula engine")
-    _names(g)
+    _check(g)
     g.set_defaults(func=commands.cmd_check)
 
 
@@ -150,7 +160,7 @@ COMMANDS: list[Command] = [
         _diagram,
         commands.cmd_diagram,
     ),
-    ("check", "formula vs Keras vs golden for each spec, one line each", _names, commands.cmd_check),
+    ("check", "formula vs Keras vs golden for each spec, one line each", _check, commands.cmd_check),
     ("golden", "regenerate or check golden summary files", _golden, None),
     ("run", "the tutorial cell: compile, fit on dummy data, predict", _run, commands.cmd_run),
     ("weights", "pretrained ImageNet weights in Keras's cache", _weights, commands.cmd_weights),

@@ -1,52 +1,129 @@
-"""Checking and regenerating goldens: the three witnesses of every spec side by side.
+"""Checking and regenerating goldens: the witnesses of every spec side by side.
 
 For each spec: Keras's summary (the model built with seeded weights), the formula engine's, the
-spec's own ``expect:`` and the goldens in a folder (summary and fingerprint). :func:`verify` lists
-every disagreement; :func:`regenerate` writes goldens only when Keras, the formula engine and
-``expect:`` agree for every spec asked for, and leaves a fingerprint still within tolerance as it is.
+spec's own ``expect:`` and the goldens in a folder (summary and fingerprint). :func:`verdict`
+says, one line per change, which witness disagrees with which, naming the frameworks each was
+made with; a spec that cannot be checked (a bad spec, a crash) is a verdict too, so one spec
+never stops the others. :func:`regenerate` writes goldens only when Keras, the formula engine and
+``expect:`` agree for every spec asked for, and leaves a golden that still agrees as it is (it
+records the frameworks it was made with).
 """
 
 from __future__ import annotations
 
 import math
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from zoo import arith
-from zoo.arith.summary import Summary
+from zoo.arith.summary import Summary, differences
 from zoo.golden import fingerprints, summaries
 from zoo.golden.protocol import write
 from zoo.keras import builder, fingerprint, introspect
 from zoo.keras.fingerprint import Fingerprint
+from zoo.specification.errors import SpecError
 from zoo.specification.model import Spec
 from zoo.specification.registry import DEFAULT, Registry
+
+STATUSES = ("ok", "differ", "error", "crash")  # error: the spec cannot be made; crash: zoo failed
 
 
 @dataclass(frozen=True)
 class Witnesses:
-    """What the witnesses say of one spec: Keras's summary, where Keras, the formula engine and
-    ``expect:`` disagree, and the spec's fingerprint."""
+    """What the witnesses say of one spec."""
 
+    formula: Summary
     keras: Summary
-    problems: list[str]
+    expect_problems: list[str]
     fingerprint: Fingerprint
+
+
+@dataclass
+class Verdict:
+    """One spec's check: its status, one line per change, and its fingerprint's margin."""
+
+    name: str
+    status: str = "ok"
+    lines: list[str] = field(default_factory=list)
+    deviation: float | None = None  # the fingerprint's largest, as a fraction of its layer's scale
+    worst_layer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "status": self.status, "lines": self.lines}
+        if self.deviation is not None:
+            finite = math.isfinite(self.deviation)
+            out["fingerprint"] = {
+                "largest_deviation": self.deviation if finite else None,
+                "at_layer": self.worst_layer,
+                "tolerance": fingerprints.TOLERANCE,
+                # how many times the tolerance exceeds the deviation (None: no deviation at all)
+                "margin": (fingerprints.TOLERANCE / self.deviation) if finite and self.deviation else None,
+            }
+        return out
 
 
 def witnesses(spec: Spec) -> Witnesses:
     """Where the fingerprint runs at the spec's own input, one seeded model serves both (weights do
-    not change a summary). A pretrained base is built with seeded weights too, never ImageNet's."""
-    spec = spec.with_weights(None)
+    not change a summary). A pretrained base is built with seeded weights too, never ImageNet's; a
+    family's model keeps the architecture its weights give it (EfficientNet's ImageNet rescaling)."""
+    if spec.family is None:
+        spec = spec.with_weights(None)
     formula = arith.summarize(spec)  # the spec as written must be valid, before Keras is touched
-    if fingerprint.input_shape_for(spec) == tuple(spec.input):
-        model = builder.build(spec, compile=False, seeded=True)
-        keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
-        fp = fingerprint.of_model(model, spec.name, fingerprint.input_shape_for(spec))
+    size = fingerprint.input_shape_for(spec)
+    model = builder.build(spec, compile=False, seeded=True)
+    keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
+    if size == tuple(spec.input):
+        fp = fingerprint.of_model(model, spec.name, size)
     else:
-        model = builder.build(spec, compile=False)
-        keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
         fp = fingerprint.take(spec)
-    return Witnesses(keras_s, summaries.problems(spec, keras_s, formula), fp)
+    return Witnesses(formula, keras_s, summaries.expect_problems(spec, keras_s), fp)
+
+
+def verdict(name: str, folder: Path | None, registry: Registry = DEFAULT) -> Verdict:
+    """Formula vs Keras vs expect vs the goldens in ``folder`` (summary and fingerprint), as a verdict.
+    A spec that cannot be made is an ``error``; anything else that fails is a ``crash`` with its
+    cause; either way the other specs go on."""
+    out = Verdict(name)
+    try:
+        seen = witnesses(registry.spec(name))
+        out.lines += [f"expect: {p}" for p in seen.expect_problems]
+        golden = summaries.KIND.read(folder, name) if folder is not None else None
+        labels: dict[str, Summary | None] = {
+            "formula": seen.formula,
+            f"keras ({seen.keras.made_with})": seen.keras,
+        }
+        if golden is not None:
+            made = f" (made with {golden.made_with})" if golden.made_with else ""
+            labels[f"golden{made}"] = golden
+        out.lines += differences(labels)
+        if folder is not None and golden is None:
+            out.lines.append(summaries.KIND.missing(folder, name))
+        if folder is not None:
+            out.lines += fingerprints.KIND.check(folder, name, seen.fingerprint)
+            pinned = fingerprints.KIND.read(folder, name)
+            if pinned is not None:
+                out.worst_layer, out.deviation = fingerprints.largest_deviation(pinned, seen.fingerprint)
+        out.status = "differ" if out.lines else "ok"
+    except SpecError as exc:
+        out.status, out.lines = "error", [str(exc)]
+    except Exception as exc:  # noqa: BLE001 - one spec's crash must not stop the others; it is reported
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        out.status = "crash"
+        out.lines = [f"{type(exc).__name__}: {exc} (at {Path(where.filename).name}:{where.lineno})"]
+    finally:
+        builder.release()
+    return out
+
+
+def verify(name: str, folder: Path | None, registry: Registry = DEFAULT) -> list[str]:
+    """Every disagreement of one spec, as lines (empty: the witnesses agree); a bad spec raises."""
+    out = verdict(name, folder, registry)
+    if out.status == "error":
+        raise SpecError(out.lines[0])
+    return out.lines
 
 
 def _unpinnable(fp: Fingerprint) -> list[str]:
@@ -65,35 +142,30 @@ def regenerate(
 
     Each spec has two goldens: its summary and its fingerprint. Nothing is written unless every
     spec passes: Keras's summary must agree with the formula engine and with the spec's
-    ``expect:``, and the fingerprint must be finite. Unchanged files are not rewritten, and a
-    fingerprint within tolerance of its golden is left as it is: the golden records the numbers it
-    was made with, not the last backend's rounding.
+    ``expect:``, and the fingerprint must be finite. A golden that still agrees is left as it is:
+    it records the frameworks it was made with, not the last ones that agreed with it.
     """
     texts: dict[Path, str] = {}
     refused = {}
     for name in names:
         if progress is not None:
             progress(name)
-        seen = witnesses(registry.spec(name))
-        found = seen.problems + _unpinnable(seen.fingerprint)
+        try:
+            seen = witnesses(registry.spec(name))
+        finally:
+            builder.release()
+        found = summaries.problems(registry.spec(name), seen.keras, seen.formula) + _unpinnable(
+            seen.fingerprint
+        )
         if found:
             refused[name] = found
             continue
-        texts[summaries.KIND.path(folder, name)] = summaries.dumps(seen.keras)
-        text = fingerprints.KIND.text_if_changed(folder, name, seen.fingerprint)
-        if text is not None:
-            texts[fingerprints.KIND.path(folder, name)] = text
+        summary_text = summaries.KIND.text_if_changed(folder, name, seen.keras)
+        if summary_text is not None:
+            texts[summaries.KIND.path(folder, name)] = summary_text
+        fingerprint_text = fingerprints.KIND.text_if_changed(folder, name, seen.fingerprint)
+        if fingerprint_text is not None:
+            texts[fingerprints.KIND.path(folder, name)] = fingerprint_text
     if refused:
         return [], refused
     return [path for path, text in texts.items() if write(path, text)], {}
-
-
-def verify(name: str, folder: Path | None, registry: Registry = DEFAULT) -> list[str]:
-    """Formula vs Keras vs expect vs the goldens in ``folder`` (summary and fingerprint): every
-    disagreement, as lines."""
-    seen = witnesses(registry.spec(name))
-    found = list(seen.problems)
-    if folder is not None:
-        found += summaries.KIND.check(folder, name, seen.keras)
-        found += fingerprints.KIND.check(folder, name, seen.fingerprint)
-    return found

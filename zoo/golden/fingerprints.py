@@ -85,6 +85,23 @@ def compare(golden: Fingerprint, got: Fingerprint, tol: float = TOLERANCE) -> Dr
     return dataclasses.replace(first, worst=worst) if first is not None else None
 
 
+def largest_deviation(golden: Fingerprint, got: Fingerprint) -> tuple[str, float]:
+    """The layer where ``got`` is farthest from its golden, and how far (a fraction of that layer's
+    scale; inf for a shape or layer that differs): a fingerprint's margin is TOLERANCE over it."""
+    if tuple(golden.input_shape) != tuple(got.input_shape) or len(golden.layers) != len(got.layers):
+        return "(input)", math.inf
+    worst = ("", 0.0)
+    for g, m in zip(golden.layers, got.layers, strict=True):
+        if g.name != m.name or g.shape != m.shape:
+            return g.name, math.inf
+        scale = g.scale if g.scale > 0 else 1.0
+        for a, b in zip(g.numbers(), m.numbers(), strict=True):
+            deviation = abs(b - a) / scale if math.isfinite(b) else math.inf
+            if deviation > worst[1]:
+                worst = (g.name, deviation)
+    return worst
+
+
 def _num(x: float) -> str:
     return f"{x:.8g}"
 
@@ -148,7 +165,8 @@ def _is_count(v: Any) -> bool:
 
 def _differences(golden: Fingerprint, now: Fingerprint) -> list[str]:
     drift = compare(golden, now)
-    return [] if drift is None else [f"fingerprint vs {now.recorded_on}: {drift}"]
+    made = f" (made with {golden.recorded_on})" if golden.recorded_on else ""
+    return [] if drift is None else [f"fingerprint: golden{made} vs {now.recorded_on}: {drift}"]
 
 
 KIND: Kind[Fingerprint] = Kind(".fingerprint.yml", dumps, loads, _differences, "fingerprint")

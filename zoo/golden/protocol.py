@@ -41,11 +41,10 @@ class Kind(Generic[T]):
     def check(self, folder: Path, name: str, now: T) -> list[str]:
         """Where ``now`` differs from the golden; a missing golden says how to create it."""
         golden = self.read(folder, name)
-        if golden is None:
-            return [
-                f"{self.what}: missing {self.path(folder, name)}; create it with `zoo golden regen {name}`"
-            ]
-        return self.compare(golden, now)
+        return [self.missing(folder, name)] if golden is None else self.compare(golden, now)
+
+    def missing(self, folder: Path, name: str) -> str:
+        return f"{self.what}: missing {self.path(folder, name)}; create it with `zoo golden regen {name}`"
 
     def text_if_changed(self, folder: Path, name: str, now: T) -> str | None:
         """The text to write for ``now``, or None where the golden already says it (or agrees with it:

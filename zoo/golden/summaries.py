@@ -34,6 +34,7 @@ def dumps(summary: Summary, header: str | None = None) -> str:
     lines = [
         *(f"# {line}" for line in header.splitlines()),
         f"name: {summary.name}",
+        *([f"made_with: {summary.made_with!r}"] if summary.made_with else []),
         f"columns: [{', '.join(GRAPH_COLUMNS if graph else COLUMNS)}]",
         "rows:",
     ]
@@ -100,6 +101,7 @@ def loads(text: str, label: str = "<golden>") -> Summary:
         data["total_params"],
         data["trainable_params"],
         data["non_trainable_params"],
+        str(data.get("made_with") or ""),
     )
 
 
@@ -146,10 +148,7 @@ def expect_problems(spec: Spec, summary: Summary) -> list[str]:
 def problems(spec: Spec, keras_summary: Summary, formula_summary: Summary) -> list[str]:
     """Everything that forbids pinning ``keras_summary`` as the spec's golden."""
     out = [f"expect: {p}" for p in expect_problems(spec, keras_summary)]
-    out += [
-        f"formula vs keras: {d}" for d in formula_summary.diff(keras_summary, labels=("formula", "keras"))
-    ]
-    return out
+    return out + formula_summary.diff(keras_summary, labels=("formula", "keras"))
 
 
 KIND: Kind[Summary] = Kind(

@@ -28,11 +28,27 @@ from zoo.specification.model import Layer, Spec
 
 
 def import_keras() -> Any:
-    """Import Keras quietly (TensorFlow's C++ start-up chatter is not for our users)."""
+    """Import Keras quietly (TensorFlow's C++ start-up chatter is not for our users); where it is not
+    installed, say so in one line and point at the formula engine, which needs no framework."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
+    try:
+        import keras
+    except ModuleNotFoundError as exc:
+        raise SpecError(
+            f"Keras is not installed here ({exc.name} is missing): building a model needs it (pip install "
+            "keras tensorflow); the formula engine does not: zoo summary NAME --engine formula, "
+            "zoo.summary(name, engine='formula')"
+        ) from None
     return keras
+
+
+def release() -> None:
+    """Forget the models built so far (Keras's session and their memory): checking sixty specs one
+    after the other must not hold all sixty."""
+    import gc
+
+    import_keras().utils.clear_session()
+    gc.collect()
 
 
 # A spec must not be able to exhaust memory, yet every keras.applications model must build:
@@ -146,7 +162,7 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
             sources = keras.utils.get_source_inputs(inputs)
             sources = sources[0] if spec.source_inputs == "first" else sources
         model = keras.Model(sources, outputs[spec.layers[-1].name], name=spec.name)
-    if spec.weights is not None:  # a whole-model family spec: keras.applications' .h5 layout
+    if spec.weights is not None and not seeded:  # a family's whole model: keras.applications' .h5 layout
         known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none
         model.load_weights(weights.resolve(spec.weights, known))
     if seeded:

@@ -109,9 +109,8 @@ def input_shape_for(spec: Spec) -> tuple[int, ...]:
 
 
 def backend_label() -> str:
-    import keras
-
-    return f"{keras.backend.backend()} (keras {keras.__version__})"
+    """The frameworks a fingerprint is taken with: ``tensorflow 2.21.0, keras 3.15.1``."""
+    return introspect.frameworks()
 
 
 def full_precision() -> None:

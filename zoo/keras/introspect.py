@@ -54,7 +54,7 @@ def summary_of(model: Any, order: Iterable[str] | None = None) -> Summary:
         )
     trainable = _count(model.trainable_weights)
     non_trainable = _count(model.non_trainable_weights)
-    return Summary(model.name, tuple(rows), trainable + non_trainable, trainable, non_trainable)
+    return Summary(model.name, tuple(rows), trainable + non_trainable, trainable, non_trainable, frameworks())
 
 
 def _count(weights: Iterable[Any]) -> int:
@@ -73,3 +73,19 @@ def layer_outputs(model: Any) -> list[tuple[str, Any]]:
     return [
         (layer.name, outer_output(layer)) for layer in model.layers if type(layer).__name__ != "InputLayer"
     ]
+
+
+def frameworks() -> str:
+    """The backend and Keras that compute here, with their versions: ``tensorflow 2.21.0, keras 3.15.1``."""
+    import importlib.metadata
+
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        version = importlib.metadata.version(
+            {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}[backend]
+        )
+    except (KeyError, importlib.metadata.PackageNotFoundError):
+        version = "?"
+    return f"{backend} {version}, keras {keras.__version__}"
