@@ -7,16 +7,19 @@ Parametrized over the registry itself, so a new spec is tested the day it lands
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from conftest import GOLDENS, model_params
 
 import zoo
-from zoo.golden import summaries
+from zoo import arith
+from zoo.arith.summary import differences
+from zoo.golden import check, summaries
 
 pytestmark = pytest.mark.backend
 
-NAMES = zoo.names()
+NAMES = check.pinned()  # the models, and the configurations with goldens of their own
 PARAMS = model_params(NAMES)
 
 
@@ -72,3 +75,58 @@ def test_vgg16_transfer_pins_the_published_counts(keras_summary):
     assert (s.trainable_params, s.non_trainable_params) == (133_898, 14_714_688)
     base = s.rows[0]
     assert (base.name, base.type, base.trainable) == ("vgg16", "Functional", False)
+
+
+def test_every_family_whose_imagenet_architecture_differs_has_a_configuration_golden():
+    """Derived by the formula engine: a family variant whose layers with weights='imagenet' are not
+    its default's (EfficientNet's rescaling_1) needs a golden of that configuration too."""
+    registry = zoo.default_registry()
+
+    def rows(spec: zoo.Spec) -> list[tuple[object, ...]]:
+        return [(r.name, r.type, r.output_shape, r.params) for r in arith.summarize(spec).rows]
+
+    differ = [
+        f"{name}@imagenet"
+        for name in zoo.names()
+        if registry.is_family(name) and rows(zoo.spec(name)) != rows(zoo.spec(name, weights="imagenet"))
+    ]
+    assert differ == list(check.CONFIGURATIONS)
+
+
+def test_the_imagenet_configuration_is_what_keras_applications_builds(monkeypatch):
+    """keras.applications.EfficientNetB0(weights="imagenet") itself, its file request and loading
+    stubbed (nothing is downloaded), is the golden's table: rescaling_1 included."""
+    import keras
+    from keras.src.applications import efficientnet
+
+    from zoo.keras import introspect
+
+    asked = []
+    monkeypatch.setattr(efficientnet.file_utils, "get_file", lambda *a, **k: asked.append(a) or "unread.h5")
+    monkeypatch.setattr(keras.Model, "load_weights", lambda self, *a, **k: None)
+    model = keras.applications.EfficientNetB0(weights="imagenet")
+    assert asked and "efficientnetb0.h5" in str(asked[0])
+    golden = summaries.loads((GOLDENS / "efficientnet_b0@imagenet.yml").read_text(encoding="utf-8"))
+    keras_s = introspect.summary_of(model)
+    # the same table, but for the two names Keras chooses: the model's and its input layer's
+    assert keras_s.name == "efficientnetb0"
+    assert re.fullmatch(r"input_layer(_\d+)?", keras_s.rows[0].connected_to[0])  # Keras's session counter
+    first = dataclasses.replace(keras_s.rows[0], connected_to=("input",))
+    assert dataclasses.replace(keras_s, name=golden.name, rows=(first, *keras_s.rows[1:])) == golden
+    assert "rescaling_1" in [r.name for r in golden.rows]
+
+
+def test_on_keras_3_11_the_imagenet_golden_fails_naming_rescaling_1():
+    """Keras 3.11 gave a per-channel Rescaling one channel (keras-team/keras#21529): as that release
+    computes it, the ImageNet configuration differs from its golden at rescaling_1 and stem_conv,
+    and the line names the change. (tools/matrix.py runs the real 3.11 against the same golden.)"""
+    name = "efficientnet_b0@imagenet"
+    golden = summaries.loads((GOLDENS / f"{name}.yml").read_text(encoding="utf-8"))
+    on_3_11 = zoo.summary(name, engine="formula", keras_version="3.11.3")
+    lines = differences({"formula (keras 3.11.3)": on_3_11, f"golden (made with {golden.made_with})": golden})
+    assert lines[0].startswith(
+        "row 2 rescaling_1: formula (keras 3.11.3) says output_shape (None, 224, 224, 1); golden"
+    )
+    assert "Keras 3.11.0 changed Rescaling's rule" in lines[0] and "reverted in 3.12.0" in lines[0]
+    assert any(line.startswith("row 4 stem_conv:") and "params 288" in line for line in lines)
+    assert zoo.summary(name, engine="formula", keras_version="3.12.0") == golden

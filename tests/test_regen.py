@@ -119,8 +119,8 @@ def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path,
 
     real = arith.summarize
 
-    def off_by_one(spec, *computed):
-        s = real(spec, *computed)
+    def off_by_one(spec, *computed, **keras):
+        s = real(spec, *computed, **keras)
         first = type(s.rows[0])(**{**s.rows[0].__dict__, "params": s.rows[0].params + 1})
         return type(s).from_rows(s.name, (first, *s.rows[1:]))
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo import arith
 from zoo.arith.summary import Row, Summary
-from zoo.specification import registry
+from zoo.specification import keras_versions, registry
 from zoo.specification.errors import SpecError, WeightsError
 from zoo.specification.model import Layer, Spec
 from zoo.specification.registry import Registry
@@ -214,20 +214,30 @@ def _resolve(name_or_spec: str | Spec, weights: Any, overrides: dict[str, Any]) 
     return _as_spec(name_or_spec, overrides).with_weights(weights)
 
 
-def summary(name_or_spec: str | Spec, engine: str = "keras", **overrides: Any) -> Summary:
+def summary(
+    name_or_spec: str | Spec, engine: str = "keras", *, keras_version: str | None = None, **overrides: Any
+) -> Summary:
     """The summary table of a spec, from Keras (``"keras"``) or from the arithmetic (``"formula"``).
 
     The Keras engine builds the architecture only (no pretrained weights are
-    needed to count them).
+    needed to count them). The formula engine computes as Keras release ``keras_version`` does
+    (``"3.11.3"``; by default the release installed, else the newest zoo supports), applying
+    Keras's own changes between releases (:mod:`zoo.specification.keras_versions`).
     """
     if engine == "formula":
-        return arith.summarize(_as_spec(name_or_spec, overrides))
+        return arith.summarize(_as_spec(name_or_spec, overrides), keras=_keras_version(keras_version))
     if engine == "keras":
-        from zoo.keras import introspect
+        from zoo.keras import builder, introspect
 
         the_spec = _keras_spec(name_or_spec, SPEC_WEIGHTS, overrides)
-        arith.steps(the_spec)  # the spec as written must be valid, weights included
-        model = build(the_spec, weights=None, compile=False)
+        arith.steps(the_spec, keras_versions.installed())  # the spec must be valid, weights included
+        # the architecture its weights give a family's model (EfficientNet's ImageNet rescaling),
+        # without reading them; a spec's pretrained bases are built without theirs
+        model = builder.build(
+            the_spec if the_spec.family is not None else the_spec.with_weights(None),
+            compile=False,
+            load=False,
+        )
         return introspect.summary_of(model, order=[layer.name for layer in the_spec.layers])
     raise SpecError(f"unknown engine. Received: engine={engine!r}. Valid: {', '.join(ENGINES)}")
 
@@ -257,6 +267,19 @@ def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[Any, ...]]]:
     return preprocessing.decode(preds, preprocessing.class_index(), top)
 
 
-def explain(name_or_spec: str | Spec, **overrides: Any) -> str:
-    """Every layer's output size and parameter count, worked out with the numbers filled in."""
-    return arith.explain(_as_spec(name_or_spec, overrides))
+def explain(name_or_spec: str | Spec, *, keras_version: str | None = None, **overrides: Any) -> str:
+    """Every layer's output size and parameter count, worked out with the numbers filled in (as
+    Keras release ``keras_version`` computes them; see :func:`summary`)."""
+    return arith.explain(_as_spec(name_or_spec, overrides), keras=_keras_version(keras_version))
+
+
+def _keras_version(given: str | None) -> str | None:
+    """The release the formula engine computes as: the caller's, else the installed Keras's (read
+    from the package's metadata: Keras is not imported), else None (the newest supported)."""
+    if given is None:
+        return keras_versions.installed()
+    try:
+        keras_versions.supported(given)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
+    return given

@@ -17,16 +17,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from zoo.arith.receptive import Field
-from zoo.arith.rules import MERGE_RULES, RULES
+from zoo.arith.rules import MERGE_RULES, RULES, Rule
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
 from zoo.arith.summary import Row, Summary
+from zoo.specification import keras_versions
 from zoo.specification.catalog import MODEL_INPUT
 from zoo.specification.errors import SpecError
+from zoo.specification.keras_versions import Version
 from zoo.specification.model import Layer, Spec
 
+NEWEST = keras_versions.parse(keras_versions.NEWEST[0])
 
-def compute(layer: Layer, shapes: Sequence[Shape]) -> Step:
-    """One layer's Step from its inputs' shapes: its kind's rule on its resolved arguments.
+
+def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> Step:
+    """One layer's Step from its inputs' shapes: its kind's rule on its resolved arguments, as the
+    Keras release ``keras`` computes it (the changes in :mod:`zoo.specification.keras_versions`).
 
     A layer with ``data_format: channels_first`` holds its channels before its spatial axes; its
     rule is the channels_last one, applied to the shape with the channels moved last, and its
@@ -36,31 +41,56 @@ def compute(layer: Layer, shapes: Sequence[Shape]) -> Step:
     if kind.rule in MERGE_RULES:
         return MERGE_RULES[kind.rule](shapes, a, kind.rank)
     if kind.rule == "application":
-        return application(layer, shapes[0])
-    rule = _RULES[kind.rule]
-    if a.get("data_format") != "channels_first":
-        return rule(shapes[0], a, kind.rank)
+        return application(layer, shapes[0], keras)
+    if kind.rule == "group":
+        return group(shapes[0], a, keras)
     shape = shapes[0]
+    first = a.get("data_format") == "channels_first"
     try:
-        step = rule((*shape[1:], shape[0]), a, kind.rank)
+        step = released(
+            kind.class_name, RULES[kind.rule], (*shape[1:], shape[0]) if first else shape, a, kind.rank, keras
+        )
     except GeometryError as exc:  # show the input as the layer sees it
-        if "input_shape" in exc.received:
+        if first and "input_shape" in exc.received:
             exc.received["input_shape"] = shown(shape)
         raise
-    if len(step.shape) == len(shape) and len(shape) > 1:  # the spatial axes remain: channels first again
+    if (
+        first and len(step.shape) == len(shape) and len(shape) > 1
+    ):  # the spatial axes remain: channels first again
         step.shape = (step.shape[-1], *step.shape[:-1])
     return step
 
 
-def layer_step(spec: Spec, layer: Layer, shapes: Sequence[Shape]) -> Step:
+def released(kind: str, rule: Rule, shape: Shape, a: dict[str, Any], rank: int, keras: Version) -> Step:
+    """``rule`` on one layer, with the side of each of Keras's changes that release ``keras`` is on:
+    a refusal named with the releases and Keras's reference, or the release's own shape rule. The
+    step records every change the layer depends on, whichever side (``Step.changes``)."""
+    changes = keras_versions.touching(kind, a, shape)
+    for c in changes:
+        if c.effect(keras) == "refuse":
+            raise GeometryError(c.message(kind, keras), input_shape=shown(shape))
+    step = rule(shape, a, rank)
+    for c in changes:
+        if c.effect(keras) == "shape" and c.shape_rule is not None:
+            step.shape = c.shape_rule(a, shape)
+            step.work = [
+                f"out = {shown(step.shape)} (Keras {c.releases(keras)}'s own rule for this layer, "
+                f"{c.refs[0]}: {c.condition})",
+                *step.work[1:],
+            ]
+    step.changes = tuple(c.id for c in changes)
+    return step
+
+
+def layer_step(spec: Spec, layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> Step:
     """One layer's Step from its inputs' shapes, or the SpecError Keras would have raised, worded."""
     try:
-        return compute(layer, shapes)
+        return compute(layer, shapes, keras)
     except GeometryError as exc:
         raise spec.error(layer, exc.what, **exc.received) from None
 
 
-def application(layer: Layer, shape: Shape) -> Step:
+def application(layer: Layer, shape: Shape, keras: Version) -> Step:
     """A keras.applications base as one layer, computed from zoo's own family spec of it.
 
     No architecture is described twice: the base's rows are those of its family file
@@ -73,7 +103,7 @@ def application(layer: Layer, shape: Shape) -> Step:
         trains = base.fine_tuned(a["trainable_from"])
     except SpecError as exc:
         raise GeometryError(f"{layer.kind}: {exc.reason}", input_shape=(None, *shape)) from None
-    computed = steps(base)
+    computed = steps(base, keras)
     inner = [(layer.name, step) for layer, _, step in computed]
     summary = summarize(base, computed)
     last = summary.rows[-1]
@@ -110,13 +140,13 @@ def application(layer: Layer, shape: Shape) -> Step:
     )
 
 
-def group(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+def group(shape: Shape, a: dict[str, Any], keras: Version) -> Step:
     """A nested keras.Sequential: its layers in a chain, one row with their totals."""
     inner: list[tuple[str, Step]] = []
     current = shape
     for layer in a["layers"]:
         try:
-            step = compute(layer, [current])
+            step = compute(layer, [current], keras)
         except GeometryError as exc:
             raise GeometryError(f"{layer.name}: {exc.what}", **exc.received) from None
         inner.append((layer.name, step))
@@ -136,26 +166,36 @@ def group(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     )
 
 
-_RULES = {**RULES, "group": group}
+def release(keras: str | Sequence[int] | None) -> Version:
+    """The Keras release the engine computes as: a version given by the caller, or the newest
+    supported release (the one the goldens were made on)."""
+    return NEWEST if keras is None else keras_versions.parse(keras)
 
 
-def steps(spec: Spec) -> list[tuple[Layer, list[Shape], Step]]:
-    """Every layer with its inputs' shapes and its Step, in definition order."""
+def steps(spec: Spec, keras: str | Sequence[int] | None = None) -> list[tuple[Layer, list[Shape], Step]]:
+    """Every layer with its inputs' shapes and its Step, in definition order, as Keras ``keras``
+    (a version such as ``"3.11.3"``; the newest supported when ``None``) computes them."""
+    version = release(keras)
     shapes: dict[str, Shape] = {MODEL_INPUT: tuple(UNKNOWN if d is None else d for d in spec.input)}
     out = []
     for layer in spec.layers:
         taken = [shapes[name] for name in layer.inputs]
-        step = layer_step(spec, layer, taken)
+        step = layer_step(spec, layer, taken, version)
         shapes[layer.name] = step.shape
         out.append((layer, taken, step))
     return out
 
 
-def summarize(spec: Spec, computed: list[tuple[Layer, list[Shape], Step]] | None = None) -> Summary:
-    """The spec's summary, computed without Keras (from ``computed``, its :func:`steps`, when given)."""
+def summarize(
+    spec: Spec,
+    computed: list[tuple[Layer, list[Shape], Step]] | None = None,
+    keras: str | Sequence[int] | None = None,
+) -> Summary:
+    """The spec's summary, computed without Keras (from ``computed``, its :func:`steps`, when given;
+    as Keras release ``keras`` computes it, see :func:`steps`)."""
     fields = {MODEL_INPUT: Field.of_input(len(spec.input) - 1)}
     rows = []
-    for layer, _, step in steps(spec) if computed is None else computed:
+    for layer, _, step in steps(spec, keras) if computed is None else computed:
         fields[layer.name] = Field.merge([fields[name] for name in layer.inputs]).after(step)
         rf, stride = fields[layer.name].values()
         trainable = layer.resolved()["trainable"]
@@ -171,17 +211,19 @@ def summarize(spec: Spec, computed: list[tuple[Layer, list[Shape], Step]] | None
                 macs=size_or_none(step.macs),
                 receptive_field=rf,
                 effective_stride=stride,
+                keras_changes=step.changes,
             )
         )
     return Summary.from_rows(spec.name, rows)
 
 
-def explain(spec: Spec) -> str:
+def explain(spec: Spec, keras: str | Sequence[int] | None = None) -> str:
     """The arithmetic of every layer with the numbers filled in, as the tutorial works it."""
     lines = [f"{spec.name}: {spec.description}", f"input: {(None, *spec.input)}"]
-    summary = summarize(spec)
+    computed = steps(spec, keras)
+    summary = summarize(spec, computed)
     gridless = {r.name for r in summary.rows if r.receptive_field is None}
-    for (layer, _, step), row in zip(steps(spec), summary.rows):
+    for (layer, _, step), row in zip(computed, summary.rows):
         takes = "" if spec.is_chain else f" [from {', '.join(layer.inputs)}]"
         lines.append(f"{layer.name}{takes}: {'; '.join(step.work)}")
         pooled = [n for n in layer.inputs if n in gridless]

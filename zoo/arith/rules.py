@@ -406,7 +406,9 @@ def op(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
     return Step(shape=shapes[0], work=[f"out = in (with the number {a['operand']!r})", "params = 0"])
 
 
-RULES: dict[str, Callable[[Shape, dict[str, Any], int], Step]] = {
+Rule = Callable[[Shape, dict[str, Any], int], Step]
+
+RULES: dict[str, Rule] = {
     "conv": conv,
     "conv_transpose": conv_transpose,
     "separable_conv": separable_conv,

@@ -38,6 +38,7 @@ class Step:
     work: list[str] = field(default_factory=list)  # "out = ...", "params = ..."
     inner: list[tuple[str, Step]] = field(default_factory=list)  # a nested base's or Sequential's layers
     sequence: bool = False  # its inner layers apply one after another (the receptive field follows them)
+    changes: tuple[str, ...] = ()  # Keras's changes between releases this layer depends on (their ids)
 
 
 class Unknown:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from zoo.specification import keras_versions
+
 Shape = tuple[int | None, ...]
 Stride = tuple[int | Fraction, ...]
 
@@ -34,6 +36,8 @@ class Row:
     macs: int | None = field(default=None, compare=False)
     receptive_field: tuple[int, ...] | None = field(default=None, compare=False)
     effective_stride: Stride | None = field(default=None, compare=False)
+    # Keras's changes between releases this layer depends on (zoo.specification.keras_versions ids)
+    keras_changes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def non_trainable_params(self) -> int:
@@ -210,7 +214,11 @@ def _one_change(where: str, said: dict[str, Row | None]) -> str | None:
         return ", ".join(f"{c} {_cell(row, c)}" for c in columns)
 
     grouped = _groups({label: text(row) for label, row in said.items()})
-    return f"{where} {name}: " + "; ".join(f"{_who(labels)} {value}" for value, labels in grouped)
+    line = f"{where} {name}: " + "; ".join(f"{_who(labels)} {value}" for value, labels in grouped)
+    changed = sorted({c for row in rows for c in row.keras_changes})
+    if changed:
+        line += " (" + "; ".join(keras_versions.change(c).history() for c in changed) + ")"
+    return line
 
 
 def _who(labels: list[str]) -> str:

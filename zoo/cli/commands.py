@@ -21,8 +21,14 @@ from zoo.specification.files import write_atomic
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 
 
-def _targets(args: argparse.Namespace) -> list[str]:
+def _targets(args: argparse.Namespace, configurations: bool = False) -> list[str]:
+    """The names a command works on: those given, or every model (and, where goldens are concerned,
+    the configurations with goldens of their own: ``efficientnet_b0@imagenet``)."""
     if getattr(args, "all", False) or not args.names:
+        if configurations:
+            from zoo.golden import check
+
+            return check.pinned(zoo.default_registry())
         return zoo.names()
     for name in args.names:
         zoo.default_registry().path(name)  # unknown names fail before any work, with did-you-mean
@@ -134,7 +140,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise SpecError("name a spec or pass --all (see `zoo list`)")
     targets = _targets(args)
     overrides = overrides_of(args)
-    results = [zoo.summary(name, engine=args.engine, **overrides) for name in targets]
+    if args.keras_version is not None and args.engine != "formula":
+        raise SpecError(
+            f"--keras-version is for the formula engine; the keras engine is the installed Keras. "
+            f"Received: --engine {args.engine} --keras-version {args.keras_version}"
+        )
+    version = {"keras_version": args.keras_version} if args.engine == "formula" else {}
+    results = [zoo.summary(name, engine=args.engine, **version, **overrides) for name in targets]
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in results], indent=2))
         return EXIT_OK
@@ -162,7 +174,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    print(zoo.explain(args.name, **overrides_of(args)), end="")
+    print(zoo.explain(args.name, keras_version=args.keras_version, **overrides_of(args)), end="")
     return EXIT_OK
 
 
@@ -229,7 +241,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from zoo.golden import check
 
     folder = required_golden_folder(args) if args.command == "golden" else golden_folder(args)
-    names = _targets(args)
+    names = _targets(args, configurations=True)
     progress = _Progress(len(names), "checking")
     found = []
     try:
@@ -272,7 +284,7 @@ def cmd_golden_regen(args: argparse.Namespace) -> int:
     from zoo.golden import check
 
     folder = required_golden_folder(args)
-    names = _targets(args)
+    names = _targets(args, configurations=True)
     progress = _Progress(len(names), "regenerating")
 
     def step(name: str) -> None:

@@ -64,11 +64,27 @@ def _summary(s: argparse.ArgumentParser) -> None:
         help="keras builds the model; formula computes it (adds MACs and receptive field)",
     )
     s.add_argument("--format", choices=("text", "json", "yaml"), default="text")
+    _keras_version(s)
     _overrides(s)
+
+
+def _keras_version(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "--keras-version",
+        metavar="X.Y.Z",
+        help="the formula engine computes as this Keras release does (default: the installed one); "
+        "see docs/compatibility.md for the rules that changed between releases",
+    )
 
 
 def _name_and_overrides(s: argparse.ArgumentParser) -> None:
     s.add_argument("name")
+    _overrides(s)
+
+
+def _explain(s: argparse.ArgumentParser) -> None:
+    s.add_argument("name")
+    _keras_version(s)
     _overrides(s)
 
 
@@ -151,7 +167,7 @@ COMMANDS: list[Command] = [
     (
         "explain",
         "the arithmetic of every layer, numbers filled in",
-        _name_and_overrides,
+        _explain,
         commands.cmd_explain,
     ),
     (

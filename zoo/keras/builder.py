@@ -22,7 +22,7 @@ from typing import Any
 
 from zoo import arith
 from zoo.keras import weights
-from zoo.specification import catalog
+from zoo.specification import catalog, keras_versions
 from zoo.specification.errors import SpecError
 from zoo.specification.model import Layer, Spec
 
@@ -98,14 +98,20 @@ def tensor_shape(tensor: Any) -> tuple[int | None, ...]:
     return tuple(tensor.shape[1:])
 
 
-def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tensor: Any = None) -> Any:
+def build(
+    spec: Spec, *, compile: bool = True, seeded: bool = False, input_tensor: Any = None, load: bool = True
+) -> Any:
     """Build (and by default compile) the spec's model; geometry is checked before Keras runs.
 
     ``seeded``: fill every weight with zoo's seeded values (zoo.fingerprint) after building.
+    ``load``: load a family's weights file (``False``: the architecture those weights give, with
+    Keras's initial values; nothing is read or downloaded).
     ``input_tensor``: a Keras tensor the graph starts from, as keras.applications takes it (the
     model's inputs are then the inputs it comes from, and the layers between are the model's too).
     """
-    computed = arith.steps(spec)  # a SpecError with the arithmetic, before Keras is touched
+    computed = arith.steps(
+        spec, keras_versions.installed()
+    )  # a SpecError with the arithmetic, before Keras is touched
     planned = arith.summarize(spec, computed)
     if planned.total_params > MAX_PARAMS:
         biggest = max(planned.rows, key=lambda r: r.params)
@@ -133,7 +139,7 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
         inputs = input_tensor
         named = after_tensor_history(keras, spec, input_tensor)
         if named is not spec:
-            spec, computed = named, arith.steps(named)
+            spec, computed = named, arith.steps(named, keras_versions.installed())
     else:
         inputs = keras.Input(shape=spec.input, name=catalog.MODEL_INPUT)
     if spec.model == "sequential":
@@ -162,7 +168,9 @@ def build(spec: Spec, *, compile: bool = True, seeded: bool = False, input_tenso
             sources = keras.utils.get_source_inputs(inputs)
             sources = sources[0] if spec.source_inputs == "first" else sources
         model = keras.Model(sources, outputs[spec.layers[-1].name], name=spec.name)
-    if spec.weights is not None and not seeded:  # a family's whole model: keras.applications' .h5 layout
+    if (
+        spec.weights is not None and not seeded and load
+    ):  # a family's whole model: keras.applications' .h5 layout
         known = weights.WeightsFile.of_spec(spec) if spec.weights == "imagenet" else None  # a path needs none
         model.load_weights(weights.resolve(spec.weights, known))
     if seeded:

@@ -282,19 +282,26 @@ def _split(keras: Any, model: Any, spec: Spec, chosen: Plan, x: Any, batch_size:
     if chosen.cut is not None and chosen.base is not None:  # a fine-tuned base, cut inside
         base = model.get_layer(chosen.base.name)
         inner = base.get_layer(chosen.cut).output
-        features = keras.Model(base.inputs, inner).predict(x, batch_size=batch_size, verbose=0)
+        features = keras.Model(_one(base.inputs), inner).predict(x, batch_size=batch_size, verbose=0)
         head_in = keras.Input(shape=features.shape[1:], name="features")
         h = keras.Model(inner, base.output, name=f"{base.name}_trained_part")(head_in)  # shares base's layers
         rest = spec.layers[1:]
     else:
         last = introspect.outer_output(model.get_layer(chosen.prefix[-1].name))
-        features = keras.Model(model.inputs, last).predict(x, batch_size=batch_size, verbose=0)
+        features = keras.Model(_one(model.inputs), last).predict(x, batch_size=batch_size, verbose=0)
         head_in = keras.Input(shape=features.shape[1:], name="features")
         h = head_in
         rest = spec.layers[len(chosen.prefix) :]
     for layer in rest:
         h = model.get_layer(layer.name)(h)
     return keras.Model(head_in, h, name=f"{spec.name}_head"), features
+
+
+def _one(inputs: list[Any]) -> Any:
+    """A model's single input as a tensor, not a list of one: the model it makes is then called with
+    a bare tensor the way it was made, which Keras before 3.10 warns about otherwise
+    (keras_versions 'functional-single-input-structure-warning')."""
+    return inputs[0] if len(inputs) == 1 else inputs
 
 
 class _Clock:

@@ -24,6 +24,9 @@ from zoo.specification.model import Spec
 _MODEL_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
+CONFIGURATION = "@"  # NAME@WEIGHTS: a model with other weights than its spec's (see Registry.spec)
+
+
 def env_dirs() -> list[Path]:
     """Folders named in ``ZOO_SPEC_PATH`` (``os.pathsep``-separated)."""
     return [Path(p) for p in os.environ.get("ZOO_SPEC_PATH", "").split(os.pathsep) if p]
@@ -129,6 +132,7 @@ class Registry:
         return names if pattern is None else [n for n in names if fnmatch.fnmatchcase(n, pattern)]
 
     def path(self, name: str) -> Path:
+        name = name.partition(CONFIGURATION)[0]
         files = self.files()
         if name not in files:
             raise SpecError(
@@ -138,7 +142,20 @@ class Registry:
 
     def spec(self, name: str, **overrides: Any) -> Spec:
         """The validated spec called ``name``; ``overrides`` set a family's parameters
-        (``include_top=False``), ``input_shape`` (any spec) and ``weights``."""
+        (``include_top=False``), ``input_shape`` (any spec) and ``weights``.
+
+        ``NAME@WEIGHTS`` (``efficientnet_b0@imagenet``) names a configuration: the model ``NAME``
+        with those weights, whose architecture may differ from the default's (EfficientNet's
+        ImageNet rescaling); it has goldens of its own."""
+        base, at, weights = name.partition(CONFIGURATION)
+        if at:
+            if "weights" in overrides:
+                raise SpecError(
+                    f"{name!r} names its weights already. Received: weights={overrides['weights']!r}"
+                )
+            if not weights:
+                raise SpecError(f"{name!r}: name the weights after '@' (e.g. {base}@imagenet)")
+            return self.spec(base, weights=weights, **overrides)
         path = self.path(name)
         mtime = path.stat().st_mtime
         key = (path, name, repr(sorted(overrides.items())))
