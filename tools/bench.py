@@ -5,6 +5,7 @@
     python tools/bench.py fit --spec resnet50_transfer [--samples 100] [--epochs 10]
     python tools/bench.py build [--spec resnet50] [--repeat 5]
     python tools/bench.py everything [--repeat 5]
+    python tools/bench.py tour [--repeat 3]
 
 ``summary``: a cold Python process computing the summary of ``vgg16_transfer``
 with the formula engine vs with Keras (import, build, read), start-up included.
@@ -30,6 +31,11 @@ over plain fitting for resnet50_transfer, 2x for resnet50_finetune.
 formula engine's geometry check, then Keras) against ``keras.applications.X(weights=None)``
 in the same process, alternating, after one warm-up of each; medians and their ratio.
 Target: zoo at most 1.1x Keras.
+
+``tour``: the main job, ``zoo tour`` (the tutorial's examples with three witnesses, then the zoo
+from the formula engine), cold, against ``zoo summary --all`` (every model built by Keras, the
+previous main job), alternating, each a fresh process from the repository root. Target (issue
+27): the tour under 30 s on the project's 2-core machine.
 
 ``everything``: a cold Python process computing the formula summary of every model in
 the zoo (all the keras.applications families: about 15,000 rows), start-up included,
@@ -186,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     e = sub.add_parser("everything", help="cold formula summaries of every model in the zoo")
     e.add_argument("--repeat", type=int, default=5)
+    t = sub.add_parser("tour", help="cold `zoo tour` (the main job) vs `zoo summary --all`")
+    t.add_argument("--repeat", type=int, default=3)
     b = sub.add_parser("build", help="zoo.build of a family spec vs keras.applications, same process")
     b.add_argument("--spec", default="resnet50")
     b.add_argument("--repeat", type=int, default=5)
@@ -202,6 +210,20 @@ def main(argv: list[str] | None = None) -> int:
             f"  every summary  : {statistics.median(r[1] for r in runs):8.3f} s "
             "(target < 2 s, start-up included)"
         )
+        return 0
+
+    if args.bench == "tour":
+        tour, everything = [], []
+        command = "from zoo.cli import main; import sys; sys.exit(main({}))"
+        cold("pass")
+        for _ in range(args.repeat):
+            tour.append(cold(command.format(["tour"])))
+            everything.append(cold(command.format(["summary", "--all"])))
+        t, e = statistics.median(tour), statistics.median(everything)
+        print(f"the main job, cold, median of {args.repeat} alternating runs ({os.cpu_count()} CPUs):")
+        print(f"  zoo tour          : {t:8.1f} s (target < 30 s)")
+        print(f"  zoo summary --all : {e:8.1f} s (every model built by Keras)")
+        print(f"  ratio: the tour takes {t / e:.2f}x the time of summary --all")
         return 0
 
     if args.bench == "build":

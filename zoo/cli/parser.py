@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zoo import diagram
-from zoo.cli import commands
+from zoo.cli import commands, tour
 
 GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists)"
 
@@ -159,7 +159,19 @@ def _weights(s: argparse.ArgumentParser) -> None:
 Command = tuple[
     str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int] | None
 ]
+
+
+def _tour(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--goldens", type=Path, default=None, help=GOLDENS_HELP)
+
+
 COMMANDS: list[Command] = [
+    (
+        "tour",
+        "the tutorial's examples checked by three witnesses, then the zoo from the formula engine",
+        _tour,
+        tour.cmd_tour,
+    ),
     ("list", "spec names with a one-line description", _list, commands.cmd_list),
     ("show", "print a spec's YAML, or with --expanded its flat layer list", _show, commands.cmd_show),
     ("summary", "summary table of one, several or --all specs", _summary, commands.cmd_summary),

@@ -150,6 +150,31 @@ def verify(name: str, folder: Path | None, registry: Registry = DEFAULT) -> list
     return out.lines
 
 
+def summary_verdict(name: str, folder: Path | None, registry: Registry = DEFAULT) -> tuple[Summary, Verdict]:
+    """The three summary witnesses of one spec, quickly: the formula engine's table, Keras's (the model
+    built with Keras's initial values: nothing seeded, nothing loaded), the golden's; no fingerprint.
+    Returns the formula's summary (it has MACs and receptive fields) and the verdict."""
+    out = Verdict(name)
+    spec = registry.spec(name)
+    formula = arith.summarize(spec, keras=keras_versions.installed())
+    try:
+        built = spec if spec.family is not None else spec.with_weights(None)
+        model = builder.build(built, compile=False, load=False)
+        keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
+        labels: dict[str, Summary | None] = {"formula": formula, f"keras ({keras_s.made_with})": keras_s}
+        golden = summaries.KIND.read(folder, name) if folder is not None else None
+        if golden is not None:
+            labels[f"golden (made with {golden.made_with})" if golden.made_with else "golden"] = golden
+        elif folder is not None:
+            out.lines.append(summaries.KIND.missing(folder, name))
+        out.lines[:0] = [f"expect: {p}" for p in summaries.expect_problems(spec, keras_s)]
+        out.lines += differences(labels)
+        out.status = "differ" if out.lines else "ok"
+    finally:
+        builder.release()
+    return formula, out
+
+
 def _unpinnable(fp: Fingerprint | None) -> list[str]:
     """Why a fingerprint may not be pinned: non-finite numbers are no evidence."""
     if fp is None:
