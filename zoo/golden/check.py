@@ -87,21 +87,24 @@ class Verdict:
 
 def witnesses(spec: Spec, fingerprinted: bool = True) -> Witnesses:
     """Where the fingerprint runs at the spec's own input, one seeded model serves both (weights do
-    not change a summary). A pretrained base is built with seeded weights too, never ImageNet's; a
-    family's model keeps the architecture its weights give it (EfficientNet's ImageNet rescaling)."""
+    not change a summary); elsewhere the summary's model is released before the fingerprint's is
+    built, so that memory holds one model at a time. A pretrained base is built with seeded weights
+    too, never ImageNet's; a family's model keeps the architecture its weights give it (EfficientNet's
+    ImageNet rescaling)."""
     if spec.family is None:
         spec = spec.with_weights(None)
     formula = arith.summarize(
         spec, keras=keras_versions.installed()
     )  # the spec as written must be valid, before Keras is touched
     size = fingerprint.input_shape_for(spec) if fingerprinted else None
-    model = builder.build(spec, compile=False, seeded=True)
+    same = size == tuple(spec.input)  # the fingerprint runs on this very model
+    model = builder.build(spec, compile=False, seeded=same, load=False)
     keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
-    if size is None:
-        fp = None
-    elif size == tuple(spec.input):
-        fp = fingerprint.of_model(model, spec.name, size)
-    else:
+    fp = fingerprint.of_model(model, spec.name, size) if same and size is not None else None
+    if size is not None and not same:
+        # one model at a time: ConvNeXtXLarge's weights alone are 1.3 GiB
+        del model
+        builder.release()
         fp = fingerprint.take(spec)
     return Witnesses(formula, keras_s, summaries.expect_problems(spec, keras_s), fp)
 

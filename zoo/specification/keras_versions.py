@@ -247,13 +247,14 @@ CHANGES: tuple[KerasChange, ...] = (
         id="conv-transpose-output-padding-ge-strides",
         layers=("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"),
         condition="output_padding at least strides on some axis",
-        old="builds it (out = (n - 1)*s + f - 2*pad + output_padding), but its TensorFlow op fails "
-        "when the layer is called",
+        old="builds it (out = (n - 1)*s + f - 2*pad + output_padding), but calling the layer fails: an "
+        "error, or on TensorFlow 2.18 the process dies of an illegal instruction in oneDNN",
         new="refuses it in the constructor ('`output_padding` must be strictly less than `strides`')",
         since="3.14.0",
         refs=("keras-team/keras#22130", "keras-team/keras#22439 (a second, duplicate check)"),
         verified="Conv1DTranspose(k 1, s 1, op 1), (k 3, s 2, op 2, 'valid' and 'same') on 3.8.0 ... "
-        "3.13.2 (a shape, then AbortedError on call) and 3.14.0 ... 3.15.1 (refused)",
+        "3.13.2 (a shape, then AbortedError on call; Conv2DTranspose(1, 3, strides=2, "
+        "output_padding=2) on 3.8.0 with TensorFlow 2.18.1: SIGILL) and 3.14.0 ... 3.15.1 (refused)",
         applies=_output_padding_ge_strides,
         # zoo refuses on every release: before 3.14 Keras builds a model that cannot run; from
         # 3.14 the engine's own rule refuses it, in Keras's words
@@ -328,6 +329,18 @@ CHANGES: tuple[KerasChange, ...] = (
         applies=_activation("sparse_sigmoid"),
         effect_old="refuse",
         refusal="has no activation 'sparse_sigmoid'",
+    ),
+    KerasChange(
+        id="input-spec-error-words",
+        layers=("keras.layers.InputSpec",),
+        condition="an input that does not meet a layer's InputSpec (e.g. a 2-D image for a Conv2D)",
+        old="words it 'Input 0 of layer \"conv\" is incompatible with the layer: ...'",
+        new="words it \"Input 0 with name 'None' of layer 'conv' is incompatible with the layer: ...\" "
+        "(zoo's family files quote these words)",
+        since="3.13.0",
+        refs=("keras-team/keras#21869",),
+        verified="keras/src/layers/input_spec.py at v3.8.0 ... v3.12.0 and v3.13.0 ... v3.15.1; "
+        "MobileNetV3Small(include_top=False, input_shape=(96, 96)) on 3.8.0 and 3.15.1",
     ),
     KerasChange(
         id="functional-single-input-structure-warning",
