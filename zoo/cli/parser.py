@@ -103,9 +103,11 @@ def _diagram(s: argparse.ArgumentParser) -> None:
 def _golden(s: argparse.ArgumentParser) -> None:
     actions = s.add_subparsers(dest="golden_command", required=True, metavar="ACTION")
     g = actions.add_parser("regen", help="write goldens (refused if Keras, formula or expect disagree)")
+    _verbose(g, default=argparse.SUPPRESS)
     _names(g)
     g.set_defaults(func=commands.cmd_golden_regen)
     g = actions.add_parser("check", help="compare goldens with Keras and the formula engine")
+    _verbose(g, default=argparse.SUPPRESS)
     _check(g)
     g.set_defaults(func=commands.cmd_check)
 
@@ -138,6 +140,17 @@ def _weights(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
     s.add_argument("--top", action="store_true", help="the file with the classifier (default: without it)")
+
+
+def _verbose(s: argparse.ArgumentParser, default: object) -> None:
+    """``-v`` before or after the command; a command's own leaves the global one's value alone."""
+    s.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="leave TensorFlow's start-up lines, its warnings and zoo's notes on",
+    )
 
 
 Command = tuple[
@@ -176,9 +189,11 @@ def parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 ok, 1 a check disagreed, 2 bad input.",
     )
     p.add_argument("--version", action="version", version=f"zoo {__version__}")
+    _verbose(p, default=False)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text, arguments, func in COMMANDS:
         s = sub.add_parser(name, help=help_text)
+        _verbose(s, default=argparse.SUPPRESS)
         arguments(s)
         if func is not None:
             s.set_defaults(func=func)
