@@ -166,18 +166,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def golden_folder(args: argparse.Namespace) -> Path | None:
-    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None."""
+def golden_folder(args: argparse.Namespace, *, to_write: bool = False) -> Path | None:
+    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None. A folder to write
+    goldens into may not exist yet: it is made when the first golden is written, not before."""
     if args.goldens is not None:
-        if not args.goldens.is_dir():
+        if args.goldens.exists() and not args.goldens.is_dir():
+            raise SpecError("--goldens names a file, not a folder", file=str(args.goldens))
+        if not args.goldens.is_dir() and not to_write:
             raise SpecError("golden folder not found", file=str(args.goldens))
         return Path(args.goldens)
     default = Path("tests") / "goldens"
     return default if default.is_dir() else None
 
 
-def required_golden_folder(args: argparse.Namespace) -> Path:
-    folder = golden_folder(args)
+def required_golden_folder(args: argparse.Namespace, *, to_write: bool = False) -> Path:
+    folder = golden_folder(args, to_write=to_write)
     if folder is None:
         raise SpecError("no golden folder: pass --goldens DIR (zoo's own are in tests/goldens)")
     return folder
@@ -271,7 +274,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_golden_regen(args: argparse.Namespace) -> int:
     from zoo.golden import check
 
-    folder = required_golden_folder(args)
+    folder = required_golden_folder(args, to_write=True)
     names = _targets(args)
     progress = _Progress(len(names), "regenerating")
 
@@ -346,18 +349,30 @@ def cmd_weights(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+STDOUT = Path("-")  # -o -: standard output, as everywhere a file is written
+
+
 def cmd_diagram(args: argparse.Namespace) -> int:
     """A picture of the model from the formula engine: DOT text, or SVG/PNG through Graphviz."""
     from zoo import diagram
 
-    fmt = diagram.output_format(args.output, args.format)
-    if args.output is None and fmt == "png":
-        raise SpecError("PNG is binary: name a file with -o FILE.png")
+    to_stdout = args.output is None or args.output == STDOUT
+    fmt = diagram.output_format(None if to_stdout else args.output, args.format)
+    if fmt == "png" and (args.output is None or sys.stdout.isatty()):
+        raise SpecError("PNG is binary: name a file with -o FILE.png, or redirect -o - to one")
     text = diagram.dot(args.name, detail=args.detail, arithmetic=args.arithmetic, **overrides_of(args))
     data = diagram.render(text, fmt)  # before anything is written: a failed render leaves no file
-    if args.output is None:
-        print(data.decode("utf-8"), end="")
+    if to_stdout:
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # a text-only stream (a test's StringIO): text formats only
+            if fmt == "png":
+                raise SpecError("PNG is binary: standard output here takes text only; use -o FILE.png")
+            print(data.decode("utf-8"), end="")
+            return EXIT_OK
+        sys.stdout.flush()
+        binary.write(data)  # bytes as rendered: PNG, or UTF-8 text
+        binary.flush()
         return EXIT_OK
-    write_atomic(args.output, data)
+    write_atomic(args.output, data)  # its folders are made where missing
     print(f"wrote {args.output}")
     return EXIT_OK

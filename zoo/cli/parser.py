@@ -9,7 +9,7 @@ from pathlib import Path
 from zoo import diagram
 from zoo.cli import commands
 
-GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists)"
+GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists); golden regen makes it where missing"
 
 
 def _overrides(s: argparse.ArgumentParser) -> None:
@@ -80,7 +80,8 @@ def _diagram(s: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="write to FILE (default: DOT on stdout); its suffix (.svg, .png, .dot) sets the format",
+        help="write to FILE, its folders made where missing (default, or -: standard output); its "
+        "suffix (.svg, .png, .dot) sets the format",
     )
     s.add_argument(
         "--format",
