@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+import zoo
 from zoo.cli import main
 
 
@@ -103,3 +104,75 @@ def test_golden_regen_refuses_a_file_for_a_folder(tmp_path, capsys):
     assert main(["golden", "regen", "conv1d", "--goldens", str(file)]) == 2
     assert "--goldens names a file, not a folder" in capsys.readouterr().err
     assert file.read_text() == "not a folder"
+
+
+# ------------------------------------------------------------------ 3. every option checked
+
+
+def usage_error(argv: list[str], capsys) -> str:
+    """The message argparse gives for a bad option: status 2, no traceback, nothing on stdout."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    return captured.err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--samples", "-5", "argument --samples: takes a positive integer. Received: -5"),
+        ("--epochs", "0", "argument --epochs: takes a positive integer. Received: 0"),
+        ("--batch-size", "0", "argument --batch-size: takes a positive integer. Received: 0"),
+        ("--batch-size", "many", "argument --batch-size: takes an integer. Received: 'many'"),
+        ("--devices", "0", "argument --devices: takes a positive integer. Received: 0"),
+        ("--seed", "-1", "argument --seed: takes an integer >= 0. Received: -1"),
+        ("--rows", "-1", "argument --rows: takes an integer >= 0. Received: -1"),
+    ],
+)
+def test_run_checks_its_numbers(option, value, said, capsys):
+    assert said in usage_error(["run", "conv2d", option, value], capsys)
+
+
+@pytest.mark.parametrize("name", ["conv2d", "vgg16_transfer", "resnet50"])  # no base, a base, a family
+def test_run_weights_misspelt_gets_did_you_mean(name, capsys):
+    err = usage_error(["run", name, "--weights", "imagnet"], capsys)
+    assert "argument --weights: 'imagnet' is neither a file nor one of" in err
+    assert "did you mean 'imagenet'?" in err
+
+
+@pytest.mark.parametrize("name", ["conv2d", "vgg16_transfer"])
+def test_run_weights_file_must_exist(name, tmp_path, capsys):
+    missing = tmp_path / "no" / "such.h5"
+    err = usage_error(["run", name, "--weights", str(missing)], capsys)
+    assert f"weights file not found: {str(missing)!r}" in err
+    assert usage_error(["run", name, "--weights", str(tmp_path)], capsys).count("is not a file") == 1
+
+
+@pytest.mark.parametrize("weights", ["imagenet", "{file}"])
+def test_run_weights_on_a_spec_without_pretrained_weights_is_refused(weights, tmp_path, capsys):
+    """conv2d has nothing to load ImageNet weights or a file into: saying so beats ignoring it."""
+    file = tmp_path / "w.weights.h5"
+    file.write_bytes(b"")
+    assert main(["run", "conv2d", "--weights", weights.replace("{file}", str(file))]) == 2
+    err = capsys.readouterr().err
+    assert "conv2d has no pretrained weights to load" in err and "Valid here: none, seeded, spec" in err
+
+
+def test_run_passes_batch_size_to_zoo_run(monkeypatch, capsys):
+    import numpy as np
+
+    from zoo.cli import quiet
+
+    asked = {}
+
+    def fake_run(spec, **kwargs):
+        asked.update(kwargs)
+        return zoo.RunResult(model=None, history={}, predictions=np.zeros((3, 2)))
+
+    monkeypatch.setattr(zoo, "run", fake_run)
+    monkeypatch.setattr(quiet, "import_framework", lambda: None)
+    assert main(["run", "conv2d", "--batch-size", "7", "--epochs", "2", "--samples", "3"]) == 0
+    assert (asked["batch_size"], asked["epochs"], asked["samples"]) == (7, 2, 3)
+    assert "predictions: shape (3, 2)" in capsys.readouterr().out

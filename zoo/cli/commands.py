@@ -312,6 +312,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     strategy = training.data_parallel(args.devices) if args.devices else None
     logging.basicConfig(format="zoo: %(message)s", level=logging.INFO)
     spec = zoo.spec(args.name)
+    if args.weights not in ("spec", "none", "seeded"):  # imagenet, or a file
+        if not _has_pretrained_weights(spec):
+            raise SpecError(
+                f"--weights {args.weights}: {spec.name} has no pretrained weights to load (it is neither a "
+                "keras.applications model nor has a pretrained base). Valid here: none, seeded, spec",
+                file=spec.origin.label,
+            )
     if args.weights != "spec":
         spec = spec.with_weights(None if args.weights in ("none", "seeded") else args.weights)
     # the formula engine's table (equal to Keras's, as the tests check): run builds the model once
@@ -321,6 +328,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         epochs=args.epochs,
         samples=args.samples,
+        batch_size=args.batch_size,
         verbose=0 if args.quiet else "auto",
         strategy=strategy,
         weights="seeded" if args.weights == "seeded" else zoo.SPEC_WEIGHTS,
@@ -332,6 +340,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     with np.printoptions(precision=4, suppress=True, linewidth=100):
         print(p[: args.rows])
     return EXIT_OK
+
+
+def _has_pretrained_weights(spec: zoo.Spec) -> bool:
+    """A family's model (its weights: argument), or a spec with a pretrained base (a layer taking weights)."""
+    return spec.family is not None or any("weights" in layer.catalog.args for layer in spec.layers)
 
 
 def cmd_weights(args: argparse.Namespace) -> int:

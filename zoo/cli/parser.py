@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,23 +117,66 @@ def _golden(s: argparse.ArgumentParser) -> None:
 
 def _run(s: argparse.ArgumentParser) -> None:
     s.add_argument("name")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--epochs", type=int, default=None, help="default: the spec's fit.epochs")
-    s.add_argument("--samples", type=int, default=None, help="default: the spec's data.samples")
+    s.add_argument("--seed", type=at_least(0), default=0, help="the seed of weights, data and shuffling")
+    s.add_argument("--epochs", type=at_least(1), default=None, help="default: the spec's fit.epochs")
+    s.add_argument("--samples", type=at_least(1), default=None, help="default: the spec's data.samples")
+    s.add_argument("--batch-size", type=at_least(1), default=None, help="default: the spec's fit.batch_size")
     s.add_argument(
         "--weights",
+        type=weights_option,
         default="spec",
-        help="imagenet, none, seeded (zoo's deterministic weights), or a file path (default: the spec's own)",
+        help="imagenet, none, seeded (zoo's deterministic weights), or a file path (default: the spec's "
+        "own); imagenet and a file apply to a model with pretrained weights (a family's or a base's)",
     )
     s.add_argument(
         "--devices",
-        type=int,
+        type=at_least(1),
         default=None,
         help="data-parallel fit over N devices (GPUs, or N logical CPUs): a MirroredStrategy "
         "on TensorFlow, keras.distribution.DataParallel on JAX",
     )
-    s.add_argument("--rows", type=int, default=5, help="prediction rows to print")
+    s.add_argument("--rows", type=at_least(0), default=5, help="prediction rows to print")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer no smaller than ``low`` (argparse says which option, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes an integer. Received: {text!r}") from None
+        if value < low:
+            wanted = "a positive integer" if low == 1 else f"an integer >= {low}"
+            raise argparse.ArgumentTypeError(f"takes {wanted}. Received: {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"  # what argparse calls the type in its own messages
+    return parse
+
+
+WEIGHTS_WORDS = ("spec", "imagenet", "none", "seeded")
+
+
+def weights_option(text: str) -> str:
+    """``--weights``: one of WEIGHTS_WORDS or a file that exists (a misspelt word is not a file)."""
+    if text in WEIGHTS_WORDS:
+        return text
+    path = Path(text)
+    if path.is_file():
+        return text
+    if path.exists():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file (a weights file: .h5 or .weights.h5)")
+    close = difflib.get_close_matches(text.lower(), WEIGHTS_WORDS, n=1, cutoff=0.6)
+    if close and not any(sep in text for sep in ("/", os.sep)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a file nor one of {', '.join(WEIGHTS_WORDS)}; did you mean {close[0]!r}?"
+        )
+    raise argparse.ArgumentTypeError(
+        f"weights file not found: {text!r} (looked for {path.absolute()}). "
+        f"Valid: a weights file's path, or one of {', '.join(WEIGHTS_WORDS)}"
+    )
 
 
 def _weights(s: argparse.ArgumentParser) -> None:
