@@ -176,3 +176,72 @@ def test_run_passes_batch_size_to_zoo_run(monkeypatch, capsys):
     assert main(["run", "conv2d", "--batch-size", "7", "--epochs", "2", "--samples", "3"]) == 0
     assert (asked["batch_size"], asked["epochs"], asked["samples"]) == (7, 2, 3)
     assert "predictions: shape (3, 2)" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ 4. unknown names
+
+
+def unknown_name_error(name: str, capsys) -> str:
+    assert main(["explain", name]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert captured.err.startswith("zoo: error: ")
+    return captured.err.removeprefix("zoo: error: ").strip()
+
+
+def suggested(message: str) -> list[str]:
+    import re
+
+    said = re.search(r"did you mean (.*?)(?: \(and \d+ more\))?\?", message)
+    return re.findall(r"'([a-z0-9_]+)'", said[1]) if said else []
+
+
+def test_unknown_name_suggests_the_name_it_starts(capsys):
+    message = unknown_name_error("unet", capsys)
+    assert suggested(message) == ["unet_small"]
+    assert "`zoo list`" in message
+
+
+def test_unknown_name_never_lists_every_name(capsys):
+    message = unknown_name_error("resnet", capsys)
+    names = suggested(message)
+    assert 1 < len(names) <= 5 and all(n.startswith("resnet") for n in names)
+    assert "resnet50" in names
+    others = [n for n in zoo.names() if not n.startswith("resnet")]
+    assert not any(f"'{n}'" in message for n in others)
+    assert len(message) < 400
+    assert "?." not in message
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("conv2dd", "conv2d"), ("ResNet50", "resnet50")])
+def test_unknown_name_with_one_clear_meaning_suggests_it_alone(typed, meant, capsys):
+    assert suggested(unknown_name_error(typed, capsys)) == [meant]
+
+
+def test_unknown_name_substring(capsys):
+    names = suggested(unknown_name_error("transfer", capsys))
+    assert names and all("transfer" in n for n in names)
+    assert "vgg16_transfer" in names
+
+
+def test_unknown_name_says_which_folders_were_searched(tmp_path, monkeypatch, capsys):
+    from zoo.specification.files import builtin_dir
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.setenv("ZOO_SPEC_PATH", os.pathsep.join([str(first), str(second)]))
+    message = unknown_name_error("no_such_model", capsys)
+    assert suggested(message) == []
+    for folder in (builtin_dir(), first, second):
+        assert str(folder) in message
+    assert message.index(str(first)) < message.index(str(second))
+    monkeypatch.delenv("ZOO_SPEC_PATH")
+    assert "ZOO_SPEC_PATH is not set" in unknown_name_error("no_such_model", capsys)
+
+
+def test_the_python_api_gives_the_same_message(capsys):
+    cli = unknown_name_error("unet", capsys)
+    with pytest.raises(zoo.SpecError) as exc:
+        zoo.build("unet")
+    assert str(exc.value) == cli
