@@ -245,3 +245,41 @@ def test_the_python_api_gives_the_same_message(capsys):
     with pytest.raises(zoo.SpecError) as exc:
         zoo.build("unet")
     assert str(exc.value) == cli
+
+
+# ------------------------------------------------------------------ 5. zoo list: broken files, no match
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("name: broken\nlayers: [\n", "broken.yaml:3: YAML syntax error"),  # not YAML
+        (
+            "name: broken\ndescription: d\ninput: [8, 3]\nlayers:\n  - Conv1E: {filters: 2}\n",
+            "broken.yaml:5",
+        ),  # no such layer
+    ],
+)
+def test_list_reports_a_broken_spec_beside_the_others(text, said, tmp_path, monkeypatch, capsys):
+    from conftest import ROOT
+
+    from zoo.specification.files import builtin_dir
+
+    (tmp_path / "broken.yaml").write_text(text)
+    mine = (ROOT / "specs" / "conv1d.yaml").read_text().replace("name: conv1d", "name: mine")
+    (tmp_path / "mine.yaml").write_text(mine)
+    monkeypatch.setenv("ZOO_SPEC_PATH", str(tmp_path))
+    assert main(["list"]) == 2
+    captured = capsys.readouterr()
+    listed = [line.split()[0] for line in captured.out.splitlines() if line and not line.startswith("family")]
+    shipped = zoo.Registry([builtin_dir()]).names()
+    assert sorted(listed) == sorted([*shipped, "mine"])
+    [error] = captured.err.splitlines()
+    assert error.startswith("zoo: error: ") and said in error and "Traceback" not in captured.err
+
+
+def test_list_with_a_pattern_that_matches_nothing_says_so(capsys):
+    assert main(["list", "nothing*"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no spec name matches 'nothing*'" in captured.err

@@ -30,9 +30,24 @@ def _targets(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """The examples with their descriptions, then each family's models with their parameter counts."""
-    names = zoo.names(args.pattern)
-    specs = {name: zoo.spec(name) for name in names}
+    """The examples with their descriptions, then each family's models with their parameter counts.
+
+    A file that cannot be read (a broken spec on ZOO_SPEC_PATH) is reported on stderr beside the
+    others, which are still listed (status 2); a pattern that matches nothing says so (status 1)."""
+    import fnmatch
+
+    from zoo.specification.model import Spec
+
+    registry = zoo.default_registry()
+    files, problems = registry.scan()
+    names = [n for n in sorted(files) if args.pattern is None or fnmatch.fnmatchcase(n, args.pattern)]
+    specs: dict[str, Spec] = {}
+    for name in names:
+        try:  # through the registry (its cache, its checks) unless a broken file makes it refuse all
+            specs[name] = zoo.spec(name) if not problems else _spec_of_file(files[name], name)
+        except SpecError as exc:
+            problems.append(exc)
+    names = [n for n in names if n in specs]
     width = max((len(n) for n in names), default=0)
     for name in names:
         if specs[name].family is None:
@@ -42,15 +57,36 @@ def cmd_list(args: argparse.Namespace) -> int:
         family = specs[name].family
         if family is not None:
             families.setdefault(family, []).append(name)
-    registry = zoo.default_registry()
     for family, members in sorted(families.items()):
         first = specs[members[0]]
         print(f"\nfamily {family} ({first.path.name if first.path else family}): {first.description}")
-        order = registry.variants(members[0])  # the family file's order: b0 ... b7, then s, m, l
+        path = files[members[0]]
+        order = [n for n, p in files.items() if p == path]  # the family file's order: b0 ... b7, s, m, l
         for name in sorted(members, key=order.index):
             params = zoo.summary(specs[name], engine="formula").total_params
             print(f"  {name.ljust(width)}  {params:>13,} params")
+    sys.stdout.flush()
+    for problem in problems:
+        print(f"zoo: error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
+    if not names and args.pattern is not None:
+        print(f"zoo: no spec name matches {args.pattern!r} (`zoo list` shows them all)", file=sys.stderr)
+        return EXIT_DISAGREE
     return EXIT_OK
+
+
+def _spec_of_file(path: Path, name: str) -> zoo.Spec:
+    """``name``'s spec read from its file, as the registry reads it, where the registry refuses."""
+    spec = zoo.Spec.from_file(path, name=name)
+    if spec.name != name:
+        raise spec.origin.error(
+            ("name",),
+            "the spec's name must match its file name",
+            received={"name": spec.name},
+            valid=repr(name),
+        )
+    return spec
 
 
 MODEL_CLASSES = {

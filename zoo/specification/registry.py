@@ -59,22 +59,44 @@ class Registry:
 
     def files(self) -> dict[str, Path]:
         """Every spec name and its file; duplicates across folders are an error."""
+        found, problems = self.scan()
+        if problems:
+            raise problems[0]
+        return found
+
+    def scan(self) -> tuple[dict[str, Path], list[SpecError]]:
+        """Every spec name and its file, and apart from them what could not be read: a missing
+        folder, a broken file, a name two files define (the first file keeps it). ``zoo list``
+        reports those beside the names; every lookup (:meth:`files`) fails on the first."""
         found: dict[str, Path] = {}
+        problems: list[SpecError] = []
         for folder in self.dirs:
             if not folder.is_dir():
-                raise SpecError(
-                    "spec folder not found (from the registry's folders or ZOO_SPEC_PATH)", file=str(folder)
+                problems.append(
+                    SpecError(
+                        "spec folder not found (from the registry's folders or ZOO_SPEC_PATH)",
+                        file=str(folder),
+                    )
                 )
+                continue
             for path in sorted(folder.glob("*.yaml")):
-                for name in self._names_in(path):
+                try:
+                    names = self._names_in(path)
+                except SpecError as exc:
+                    problems.append(exc)
+                    continue
+                for name in names:
                     if name in found and found[name].resolve() != path.resolve():
-                        raise SpecError(
-                            f"two specs are named {name!r}: {found[name]} and {path}; "
-                            "rename one (a spec's name is its file name, or a variant of a family file)",
-                            file=str(path),
+                        problems.append(
+                            SpecError(
+                                f"two specs are named {name!r}: {found[name]} and {path}; rename one "
+                                "(a spec's name is its file name, or a variant of a family file)",
+                                file=str(path),
+                            )
                         )
+                        continue
                     found[name] = path
-        return found
+        return found, problems
 
     def _names_in(self, path: Path) -> list[str]:
         """The model names a file defines: its stem, or a family file's variants."""
