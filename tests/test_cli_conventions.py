@@ -5,7 +5,9 @@ subprocess where the convention is about the process (a closed pipe, what Tensor
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 
@@ -283,3 +285,140 @@ def test_list_with_a_pattern_that_matches_nothing_says_so(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "no spec name matches 'nothing*'" in captured.err
+
+
+# ------------------------------------------------------------------ 6. colour only on a terminal
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def fake_run(monkeypatch, note: str = "") -> dict:
+    """zoo.run replaced by one that records what it was asked and logs a note as zoo.run does."""
+    import logging
+
+    import numpy as np
+
+    from zoo.cli import quiet
+
+    asked: dict = {}
+
+    def run(spec, **kwargs):
+        asked.update(kwargs)
+        if note:
+            logging.getLogger("zoo").info("%s: %s", spec.name, note)
+        return zoo.RunResult(model=None, history={}, predictions=np.zeros((2, 2)))
+
+    monkeypatch.setattr(zoo, "run", run)
+    monkeypatch.setattr(quiet, "import_framework", lambda: None)
+    return asked
+
+
+@pytest.mark.parametrize(
+    ("terminal", "no_color", "extra", "verbose"),
+    [
+        (True, None, [], 1),  # Keras's coloured bar
+        (True, "1", [], 2),  # NO_COLOR: plain lines, on a terminal too
+        (False, None, [], 2),  # redirected: plain lines
+        (True, "", [], 1),  # NO_COLOR empty counts as unset (no-color.org)
+        (True, None, ["--quiet"], 0),
+    ],
+)
+def test_run_colours_only_a_terminal(terminal, no_color, extra, verbose, monkeypatch, capsys):
+    asked = fake_run(monkeypatch)
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    if terminal:
+        monkeypatch.setattr(sys, "stdout", Terminal())
+    assert main(["run", "conv2d", *extra]) == 0
+    assert asked["verbose"] == verbose
+
+
+@pytest.mark.slow
+def test_redirected_run_has_no_escape_codes_and_no_note_about_a_base_it_lacks(capsys):
+    assert main(["run", "conv1d", "--epochs", "1", "--samples", "4", "--batch-size", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out and "\x1b" not in captured.err
+    assert "2/2 - " in captured.out  # one plain line: two batches of two
+    assert "plain fit" not in captured.err and "frozen" not in captured.err
+    assert main(["-v", "run", "conv1d", "--epochs", "1", "--samples", "4", "--quiet"]) == 0
+    assert "zoo: conv1d: plain fit: no frozen layer with parameters" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "shown"), [("conv2d", False), ("vgg16_transfer", True), ("resnet50", True)])
+def test_run_notes_only_where_there_is_a_frozen_part(name, shown, monkeypatch, capsys):
+    fake_run(monkeypatch, note="frozen-base fast path: ...")
+    assert main(["run", name]) == 0
+    assert (f"zoo: {name}: frozen-base fast path" in capsys.readouterr().err) == shown
+    assert main(["run", name, "-v"]) == 0
+    assert f"zoo: {name}: frozen-base fast path" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ 7. quiet by default
+
+
+@pytest.fixture
+def restore_quiet(monkeypatch):
+    """quiet.setup changes process-wide things: the environment and the frameworks' loggers."""
+    import logging
+
+    from zoo.cli import quiet
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    levels = {name: logging.getLogger(name).level for name in quiet.QUIET_LOGGERS}
+    yield quiet
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    quiet.setup(verbose=True)
+
+
+def test_quiet_sets_tensorflows_log_level_unless_the_user_did(restore_quiet, monkeypatch):
+    import logging
+
+    quiet = restore_quiet
+    quiet.setup(verbose=False)
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert logging.getLogger("tensorflow").getEffectiveLevel() == logging.ERROR  # retracing warnings
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "1")
+    quiet.setup(verbose=False)
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "1"
+
+
+def test_verbose_leaves_the_environment_and_loggers_alone(restore_quiet):
+    import logging
+
+    quiet = restore_quiet
+    before = logging.getLogger("tensorflow").level
+    quiet.setup(verbose=True)
+    assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    assert logging.getLogger("tensorflow").level == before
+
+
+TF_LINE = re.compile(r"^(?:[IWEF]\d{4} |WARNING: All log messages before absl)")
+
+
+@pytest.mark.slow
+def test_no_line_of_tensorflows_start_up_on_stderr_by_default():
+    """What a user sees from ``zoo summary conv2d`` (Keras builds it): TensorFlow's start-up lines
+    with -v (or the user's own TF_CPP_MIN_LOG_LEVEL=0), none by default."""
+    runs = {}
+    for label, argv, env in [
+        ("verbose", ["-v", "summary", "conv2d"], {}),
+        ("default", ["summary", "conv2d"], {}),
+        ("user's level", ["summary", "conv2d"], {"TF_CPP_MIN_LOG_LEVEL": "0"}),
+    ]:
+        proc = zoo_process(*argv, env=env, stdout=subprocess.PIPE)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert 'Model: "conv2d"' in out
+        runs[label] = err
+    if not any(TF_LINE.match(line) for line in runs["verbose"].splitlines()):
+        pytest.skip("TensorFlow writes no start-up line here: nothing to keep quiet")
+    assert runs["default"] == ""
+    for word in ("cuInit", "oneDNN", "TF_ENABLE_ONEDNN_OPTS", "This TensorFlow binary", "absl"):
+        assert word not in runs["default"]
+    assert any(TF_LINE.match(line) for line in runs["user's level"].splitlines())

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 import zoo
 from zoo.arith.summary import render
+from zoo.cli import quiet
 from zoo.specification.errors import SpecError
 from zoo.specification.files import write_atomic
 
@@ -170,6 +172,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         raise SpecError("name a spec or pass --all (see `zoo list`)")
     targets = _targets(args)
     overrides = overrides_of(args)
+    if args.engine == "keras":
+        quiet.import_framework()
     results = [zoo.summary(name, engine=args.engine, **overrides) for name in targets]
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in results], indent=2))
@@ -269,6 +273,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     folder = required_golden_folder(args) if args.command == "golden" else golden_folder(args)
     names = _targets(args)
+    quiet.import_framework()
     progress = _Progress(len(names), "checking")
     found = []
     try:
@@ -312,6 +317,7 @@ def cmd_golden_regen(args: argparse.Namespace) -> int:
 
     folder = required_golden_folder(args, to_write=True)
     names = _targets(args)
+    quiet.import_framework()
     progress = _Progress(len(names), "regenerating")
 
     def step(name: str) -> None:
@@ -338,16 +344,19 @@ def cmd_golden_regen(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The tutorial cell: summary, Keras's progress bar, prediction shape and first rows."""
-    import logging
+    """The tutorial cell: summary, Keras's progress bar, prediction shape and first rows.
 
+    zoo.run's notes (the frozen-base fast path taken, or why not) are shown where the model has a
+    frozen or pretrained part for them to be about, or with -v. Keras's progress bar, coloured, on a
+    terminal; elsewhere (or with NO_COLOR) one plain line per epoch."""
     from zoo.keras import training
 
+    spec = zoo.spec(args.name)
     if args.devices:
         training.split_cpu_for_jax(args.devices)  # read by JAX (if it is the backend) when it starts
+    quiet.import_framework()
     strategy = training.data_parallel(args.devices) if args.devices else None
-    logging.basicConfig(format="zoo: %(message)s", level=logging.INFO)
-    spec = zoo.spec(args.name)
+    _show_run_notes(quiet.verbose() or _has_frozen_part(spec))
     if args.weights not in ("spec", "none", "seeded"):  # imagenet, or a file
         if not _has_pretrained_weights(spec):
             raise SpecError(
@@ -365,7 +374,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         samples=args.samples,
         batch_size=args.batch_size,
-        verbose=0 if args.quiet else "auto",
+        verbose=0 if args.quiet else 1 if quiet.colour(sys.stdout) else 2,
         strategy=strategy,
         weights="seeded" if args.weights == "seeded" else zoo.SPEC_WEIGHTS,
     )
@@ -376,6 +385,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     with np.printoptions(precision=4, suppress=True, linewidth=100):
         print(p[: args.rows])
     return EXIT_OK
+
+
+def _has_frozen_part(spec: zoo.Spec) -> bool:
+    """A pretrained base, or a layer frozen (what zoo.run's fast-path notes are about)."""
+    return _has_pretrained_weights(spec) or any(
+        not layer.resolved()["trainable"] or layer.args.get("trainable_from") for layer in spec.layers
+    )
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is when a record comes (a test's capture too)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def _show_run_notes(show: bool) -> None:
+    """zoo.run's notes (the ``zoo`` logger, at INFO) on stderr as ``zoo: ...`` lines, or not at all."""
+    log = logging.getLogger("zoo")
+    if not any(isinstance(h, _Stderr) for h in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False  # once, not again through the root logger's handlers
+    log.setLevel(logging.INFO if show else logging.WARNING)
 
 
 def _has_pretrained_weights(spec: zoo.Spec) -> bool:
