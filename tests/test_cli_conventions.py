@@ -422,3 +422,29 @@ def test_no_line_of_tensorflows_start_up_on_stderr_by_default():
     for word in ("cuInit", "oneDNN", "TF_ENABLE_ONEDNN_OPTS", "This TensorFlow binary", "absl"):
         assert word not in runs["default"]
     assert any(TF_LINE.match(line) for line in runs["user's level"].splitlines())
+
+
+# ------------------------------------------------------------------ 8. diagrams after a plain install
+
+
+def test_graphviz_is_a_dependency_of_a_plain_install():
+    """zoo diagram's SVG and PNG need only the system's dot (tests/test_diagram.py checks the message
+    where it is missing: how to install it, status 2, nothing written)."""
+    tomllib = pytest.importorskip("tomllib")
+    from conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(re.match(r"graphviz\b", d) for d in project["dependencies"])
+
+
+def test_without_dot_the_message_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("graphviz")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert main(["diagram", "conv2d", "-o", "-", "--format", "svg"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert "dot program" in captured.err
+    assert "apt-get install graphviz" in captured.err and "brew install graphviz" in captured.err
+    assert "zoo[diagram]" not in captured.err  # a plain install has the Python package
