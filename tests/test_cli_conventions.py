@@ -448,3 +448,91 @@ def test_without_dot_the_message_says_how_to_install_it(tmp_path, monkeypatch, c
     assert "dot program" in captured.err
     assert "apt-get install graphviz" in captured.err and "brew install graphviz" in captured.err
     assert "zoo[diagram]" not in captured.err  # a plain install has the Python package
+
+
+# ------------------------------------------------------------------ 9. shell completion
+
+
+def completion_script(shell: str, capsys) -> str:
+    assert main(["completion", shell]) == 0
+    return capsys.readouterr().out
+
+
+def every_command() -> list[str]:
+    import argparse
+
+    from zoo.cli.parser import parser
+
+    [sub] = [a for a in parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_script_is_valid_and_names_every_command(shell, tmp_path, capsys):
+    import shutil
+
+    text = completion_script(shell, capsys)
+    commands = every_command()
+    assert {"list", "summary", "run", "golden", "completion"} <= set(commands)
+    for command in commands:
+        assert re.search(rf"(?<![\w-]){command}(?![\w-])", text), command
+    for option in ("--batch-size", "--engine", "--goldens", "--verbose"):
+        assert option.lstrip("-") in text
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed: its syntax is not checked here")
+    path = tmp_path / f"zoo.{shell}"
+    path.write_text(text)
+    checked = subprocess.run([shell, "-n", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+BASH_CASES = [
+    (["zoo", "su"], ["summary"]),
+    (["zoo", "golden", ""], ["regen", "check"]),
+    (["zoo", "golden", "regen", "--g"], ["--goldens"]),
+    (["zoo", "summary", "--engine", ""], ["keras", "formula"]),
+    (["zoo", "-v", "diagram", "conv2d", "--detail", "s"], ["stages"]),
+    (["zoo", "run", "conv2d", "--b"], ["--batch-size"]),
+    (["zoo", "weights", "install", "resnet50", "--t"], ["--top"]),
+    (["zoo", "completion", ""], ["bash", "zsh", "fish"]),
+]
+
+
+def test_bash_completion_completes(tmp_path, capsys):
+    """The script run by bash as bash runs it on TAB: COMP_WORDS in, COMPREPLY out."""
+    import shlex
+    import shutil
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    script = tmp_path / "zoo.bash"
+    script.write_text(completion_script("bash", capsys))
+    lines = [f"source {shlex.quote(str(script))}"]
+    for words, _ in BASH_CASES:
+        quoted = " ".join(shlex.quote(w) for w in words)
+        cword = len(words) - 1
+        lines.append(
+            f'COMP_WORDS=({quoted}); COMP_CWORD={cword}; COMPREPLY=(); _zoo; echo "${{COMPREPLY[*]}}"'
+        )
+    done = subprocess.run(["bash", "-c", "\n".join(lines)], capture_output=True, text=True, check=True)
+    got = done.stdout.splitlines()
+    assert [sorted(line.split()) for line in got] == [sorted(want) for _, want in BASH_CASES]
+
+
+def test_completion_follows_the_parser(capsys):
+    """A command added to the parser completes without touching the generator."""
+    from zoo.cli import completion
+    from zoo.cli.parser import parser
+
+    p = parser()
+    [sub] = [a for a in p._actions if a.dest == "command"]
+    new = sub.add_parser("frobnicate", help="a new command")
+    new.add_argument("--widget", choices=["a", "b"])
+    for shell in completion.SHELLS:
+        text = completion.script(p, shell)
+        assert "frobnicate" in text and "widget" in text, shell
+
+
+def test_completion_needs_a_known_shell(capsys):
+    err = usage_error(["completion", "tcsh"], capsys)
+    assert "invalid choice: 'tcsh'" in err

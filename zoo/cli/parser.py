@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from zoo import diagram
-from zoo.cli import commands
+from zoo.cli import commands, completion
 
 GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists); golden regen makes it where missing"
 
@@ -188,6 +188,11 @@ def _weights(s: argparse.ArgumentParser) -> None:
     s.add_argument("--top", action="store_true", help="the file with the classifier (default: without it)")
 
 
+def _completion(s: argparse.ArgumentParser) -> None:
+    install = "; ".join(f"{shell}: {how}" for shell, how in completion.INSTALL.items())
+    s.add_argument("shell", choices=completion.SHELLS, help=f"the shell; to install it, {install}")
+
+
 def _verbose(s: argparse.ArgumentParser, default: object) -> None:
     """``-v`` before or after the command; a command's own leaves the global one's value alone."""
     s.add_argument(
@@ -223,6 +228,12 @@ COMMANDS: list[Command] = [
     ("golden", "regenerate or check golden summary files", _golden, None),
     ("run", "the tutorial cell: compile, fit on dummy data, predict", _run, commands.cmd_run),
     ("weights", "pretrained ImageNet weights in Keras's cache", _weights, commands.cmd_weights),
+    (
+        "completion",
+        "a shell completion script for zoo (bash, zsh, fish)",
+        _completion,
+        completion.cmd_completion,
+    ),
 ]
 
 
@@ -236,6 +247,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"zoo {__version__}")
     _verbose(p, default=False)
+    p.set_defaults(root_parser=p)  # for zoo completion, which walks it
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text, arguments, func in COMMANDS:
         s = sub.add_parser(name, help=help_text)
