@@ -35,7 +35,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     """The examples with their descriptions, then each family's models with their parameter counts.
 
     A file that cannot be read (a broken spec on ZOO_SPEC_PATH) is reported on stderr beside the
-    others, which are still listed (status 2); a pattern that matches nothing says so (status 1)."""
+    others, which are still listed (status 2); with a pattern, only the specs it matches are read
+    whole. A pattern that matches nothing says so (status 1)."""
     import fnmatch
 
     from zoo.specification.model import Spec
@@ -352,11 +353,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from zoo.keras import training
 
     spec = zoo.spec(args.name)
-    if args.devices:
-        training.split_cpu_for_jax(args.devices)  # read by JAX (if it is the backend) when it starts
-    quiet.import_framework()
-    strategy = training.data_parallel(args.devices) if args.devices else None
-    _show_run_notes(quiet.verbose() or _has_frozen_part(spec))
     if args.weights not in ("spec", "none", "seeded"):  # imagenet, or a file
         if not _has_pretrained_weights(spec):
             raise SpecError(
@@ -366,6 +362,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     if args.weights != "spec":
         spec = spec.with_weights(None if args.weights in ("none", "seeded") else args.weights)
+    if args.devices:
+        training.split_cpu_for_jax(args.devices)  # read by JAX (if it is the backend) when it starts
+    quiet.import_framework()  # after the checks above: bad input is refused without loading TensorFlow
+    strategy = training.data_parallel(args.devices) if args.devices else None
+    _show_run_notes(quiet.verbose() or _has_frozen_part(spec))
     # the formula engine's table (equal to Keras's, as the tests check): run builds the model once
     print(render(zoo.summary(spec, engine="formula")), end="")
     result = zoo.run(
