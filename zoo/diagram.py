@@ -19,8 +19,8 @@ or duplicates. ``arithmetic=True`` adds each layer's worked formula, the very
 lines ``zoo explain`` prints (the formula engine's ``Step.work``).
 
 The DOT text is built here; only SVG and PNG need Graphviz (the ``graphviz``
-Python package and its ``dot`` program), imported when rendering. Nothing here
-imports TensorFlow or Keras.
+Python package, a dependency of zoo's, and the system's ``dot`` program), imported
+when rendering. Nothing here imports TensorFlow or Keras.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ DETAILS = ("layers", "blocks", "stages")
 FORMATS = ("svg", "png", "dot")
 SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 INSTALL_HELP = (
-    "Install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz) and its "
-    'Python package (pip install graphviz, or pip install "zoo[diagram]"); --format dot needs neither.'
+    "Install Graphviz (Debian/Ubuntu: apt-get install graphviz; Fedora: dnf install graphviz; macOS: "
+    "brew install graphviz; conda: conda install graphviz); its Python package is one of zoo's "
+    "dependencies (where it is missing: pip install graphviz); --format dot needs neither."
 )
 
 _FILL = {"input": "#e3f2e1", "layer": "#ffffff", "frozen": "#e6e6e6", "block": "#e3ecf7"}

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 import zoo
 from zoo.arith.summary import render
+from zoo.cli import quiet
 from zoo.specification.errors import SpecError
 from zoo.specification.files import write_atomic
 
@@ -36,9 +38,25 @@ def _targets(args: argparse.Namespace, configurations: bool = False) -> list[str
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """The examples with their descriptions, then each family's models with their parameter counts."""
-    names = zoo.names(args.pattern)
-    specs = {name: zoo.spec(name) for name in names}
+    """The examples with their descriptions, then each family's models with their parameter counts.
+
+    A file that cannot be read (a broken spec on ZOO_SPEC_PATH) is reported on stderr beside the
+    others, which are still listed (status 2); with a pattern, only the specs it matches are read
+    whole. A pattern that matches nothing says so (status 1)."""
+    import fnmatch
+
+    from zoo.specification.model import Spec
+
+    registry = zoo.default_registry()
+    files, problems = registry.scan()
+    names = [n for n in sorted(files) if args.pattern is None or fnmatch.fnmatchcase(n, args.pattern)]
+    specs: dict[str, Spec] = {}
+    for name in names:
+        try:  # through the registry (its cache, its checks) unless a broken file makes it refuse all
+            specs[name] = zoo.spec(name) if not problems else _spec_of_file(files[name], name)
+        except SpecError as exc:
+            problems.append(exc)
+    names = [n for n in names if n in specs]
     width = max((len(n) for n in names), default=0)
     for name in names:
         if specs[name].family is None:
@@ -48,15 +66,36 @@ def cmd_list(args: argparse.Namespace) -> int:
         family = specs[name].family
         if family is not None:
             families.setdefault(family, []).append(name)
-    registry = zoo.default_registry()
     for family, members in sorted(families.items()):
         first = specs[members[0]]
         print(f"\nfamily {family} ({first.path.name if first.path else family}): {first.description}")
-        order = registry.variants(members[0])  # the family file's order: b0 ... b7, then s, m, l
+        path = files[members[0]]
+        order = [n for n, p in files.items() if p == path]  # the family file's order: b0 ... b7, s, m, l
         for name in sorted(members, key=order.index):
             params = zoo.summary(specs[name], engine="formula").total_params
             print(f"  {name.ljust(width)}  {params:>13,} params")
+    sys.stdout.flush()
+    for problem in problems:
+        print(f"zoo: error: {problem}", file=sys.stderr)
+    if problems:
+        return EXIT_USAGE
+    if not names and args.pattern is not None:
+        print(f"zoo: no spec name matches {args.pattern!r} (`zoo list` shows them all)", file=sys.stderr)
+        return EXIT_DISAGREE
     return EXIT_OK
+
+
+def _spec_of_file(path: Path, name: str) -> zoo.Spec:
+    """``name``'s spec read from its file, as the registry reads it, where the registry refuses."""
+    spec = zoo.Spec.from_file(path, name=name)
+    if spec.name != name:
+        raise spec.origin.error(
+            ("name",),
+            "the spec's name must match its file name",
+            received={"name": spec.name},
+            valid=repr(name),
+        )
+    return spec
 
 
 MODEL_CLASSES = {
@@ -145,6 +184,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
             f"--keras-version is for the formula engine; the keras engine is the installed Keras. "
             f"Received: --engine {args.engine} --keras-version {args.keras_version}"
         )
+    if args.engine == "keras":
+        quiet.import_framework()
     version = {"keras_version": args.keras_version} if args.engine == "formula" else {}
     results = [zoo.summary(name, engine=args.engine, **version, **overrides) for name in targets]
     if args.format == "json":
@@ -178,18 +219,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def golden_folder(args: argparse.Namespace) -> Path | None:
-    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None."""
+def golden_folder(args: argparse.Namespace, *, to_write: bool = False) -> Path | None:
+    """--goldens, else ./tests/goldens when it exists (a zoo checkout), else None. A folder to write
+    goldens into may not exist yet: it is made when the first golden is written, not before."""
     if args.goldens is not None:
-        if not args.goldens.is_dir():
+        if args.goldens.exists() and not args.goldens.is_dir():
+            raise SpecError("--goldens names a file, not a folder", file=str(args.goldens))
+        if not args.goldens.is_dir() and not to_write:
             raise SpecError("golden folder not found", file=str(args.goldens))
         return Path(args.goldens)
     default = Path("tests") / "goldens"
     return default if default.is_dir() else None
 
 
-def required_golden_folder(args: argparse.Namespace) -> Path:
-    folder = golden_folder(args)
+def required_golden_folder(args: argparse.Namespace, *, to_write: bool = False) -> Path:
+    folder = golden_folder(args, to_write=to_write)
     if folder is None:
         raise SpecError("no golden folder: pass --goldens DIR (zoo's own are in tests/goldens)")
     return folder
@@ -242,6 +286,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     folder = required_golden_folder(args) if args.command == "golden" else golden_folder(args)
     names = _targets(args, configurations=True)
+    quiet.import_framework()
     progress = _Progress(len(names), "checking")
     found = []
     try:
@@ -283,8 +328,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_golden_regen(args: argparse.Namespace) -> int:
     from zoo.golden import check
 
-    folder = required_golden_folder(args)
+    folder = required_golden_folder(args, to_write=True)
     names = _targets(args, configurations=True)
+    quiet.import_framework()
     progress = _Progress(len(names), "regenerating")
 
     def step(name: str) -> None:
@@ -311,18 +357,28 @@ def cmd_golden_regen(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The tutorial cell: summary, Keras's progress bar, prediction shape and first rows."""
-    import logging
+    """The tutorial cell: summary, Keras's progress bar, prediction shape and first rows.
 
+    zoo.run's notes (the frozen-base fast path taken, or why not) are shown where the model has a
+    frozen or pretrained part for them to be about, or with -v. Keras's progress bar, coloured, on a
+    terminal; elsewhere (or with NO_COLOR) one plain line per epoch."""
     from zoo.keras import training
 
-    if args.devices:
-        training.split_cpu_for_jax(args.devices)  # read by JAX (if it is the backend) when it starts
-    strategy = training.data_parallel(args.devices) if args.devices else None
-    logging.basicConfig(format="zoo: %(message)s", level=logging.INFO)
     spec = zoo.spec(args.name)
+    if args.weights not in ("spec", "none", "seeded"):  # imagenet, or a file
+        if not _has_pretrained_weights(spec):
+            raise SpecError(
+                f"--weights {args.weights}: {spec.name} has no pretrained weights to load (it is neither a "
+                "keras.applications model nor has a pretrained base). Valid here: none, seeded, spec",
+                file=spec.origin.label,
+            )
     if args.weights != "spec":
         spec = spec.with_weights(None if args.weights in ("none", "seeded") else args.weights)
+    if args.devices:
+        training.split_cpu_for_jax(args.devices)  # read by JAX (if it is the backend) when it starts
+    quiet.import_framework()  # after the checks above: bad input is refused without loading TensorFlow
+    strategy = training.data_parallel(args.devices) if args.devices else None
+    _show_run_notes(quiet.verbose() or _has_frozen_part(spec))
     # the formula engine's table (equal to Keras's, as the tests check): run builds the model once
     print(render(zoo.summary(spec, engine="formula")), end="")
     result = zoo.run(
@@ -330,7 +386,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         epochs=args.epochs,
         samples=args.samples,
-        verbose=0 if args.quiet else "auto",
+        batch_size=args.batch_size,
+        verbose=0 if args.quiet else 1 if quiet.colour(sys.stdout) else 2,
         strategy=strategy,
         weights="seeded" if args.weights == "seeded" else zoo.SPEC_WEIGHTS,
     )
@@ -341,6 +398,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     with np.printoptions(precision=4, suppress=True, linewidth=100):
         print(p[: args.rows])
     return EXIT_OK
+
+
+def _has_frozen_part(spec: zoo.Spec) -> bool:
+    """A pretrained base, or a layer frozen (what zoo.run's fast-path notes are about)."""
+    return _has_pretrained_weights(spec) or any(
+        not layer.resolved()["trainable"] or layer.args.get("trainable_from") for layer in spec.layers
+    )
+
+
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is when a record comes (a test's capture too)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+def _show_run_notes(show: bool) -> None:
+    """zoo.run's notes (the ``zoo`` logger, at INFO) on stderr as ``zoo: ...`` lines, or not at all."""
+    log = logging.getLogger("zoo")
+    if not any(isinstance(h, _Stderr) for h in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+        log.addHandler(handler)
+        log.propagate = False  # once, not again through the root logger's handlers
+    log.setLevel(logging.INFO if show else logging.WARNING)
+
+
+def _has_pretrained_weights(spec: zoo.Spec) -> bool:
+    """A family's model (its weights: argument), or a spec with a pretrained base (a layer taking weights)."""
+    return spec.family is not None or any("weights" in layer.catalog.args for layer in spec.layers)
 
 
 def cmd_weights(args: argparse.Namespace) -> int:
@@ -358,18 +450,30 @@ def cmd_weights(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+STDOUT = Path("-")  # -o -: standard output, as everywhere a file is written
+
+
 def cmd_diagram(args: argparse.Namespace) -> int:
     """A picture of the model from the formula engine: DOT text, or SVG/PNG through Graphviz."""
     from zoo import diagram
 
-    fmt = diagram.output_format(args.output, args.format)
-    if args.output is None and fmt == "png":
-        raise SpecError("PNG is binary: name a file with -o FILE.png")
+    to_stdout = args.output is None or args.output == STDOUT
+    fmt = diagram.output_format(None if to_stdout else args.output, args.format)
+    if fmt == "png" and (args.output is None or sys.stdout.isatty()):
+        raise SpecError("PNG is binary: name a file with -o FILE.png, or redirect -o - to one")
     text = diagram.dot(args.name, detail=args.detail, arithmetic=args.arithmetic, **overrides_of(args))
     data = diagram.render(text, fmt)  # before anything is written: a failed render leaves no file
-    if args.output is None:
-        print(data.decode("utf-8"), end="")
+    if to_stdout:
+        binary = getattr(sys.stdout, "buffer", None)
+        if binary is None:  # a text-only stream (a test's StringIO): text formats only
+            if fmt == "png":
+                raise SpecError("PNG is binary: standard output here takes text only; use -o FILE.png")
+            print(data.decode("utf-8"), end="")
+            return EXIT_OK
+        sys.stdout.flush()
+        binary.write(data)  # bytes as rendered: PNG, or UTF-8 text
+        binary.flush()
         return EXIT_OK
-    write_atomic(args.output, data)
+    write_atomic(args.output, data)  # its folders are made where missing
     print(f"wrote {args.output}")
     return EXIT_OK

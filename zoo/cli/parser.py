@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from zoo import diagram
-from zoo.cli import commands, tour
+from zoo.cli import commands, completion, tour
 
-GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists)"
+GOLDENS_HELP = "golden folder (default: ./tests/goldens when it exists); golden regen makes it where missing"
 
 
 def _overrides(s: argparse.ArgumentParser) -> None:
@@ -96,7 +98,8 @@ def _diagram(s: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="FILE",
-        help="write to FILE (default: DOT on stdout); its suffix (.svg, .png, .dot) sets the format",
+        help="write to FILE, its folders made where missing (default, or -: standard output); its "
+        "suffix (.svg, .png, .dot) sets the format",
     )
     s.add_argument(
         "--format",
@@ -119,32 +122,77 @@ def _diagram(s: argparse.ArgumentParser) -> None:
 def _golden(s: argparse.ArgumentParser) -> None:
     actions = s.add_subparsers(dest="golden_command", required=True, metavar="ACTION")
     g = actions.add_parser("regen", help="write goldens (refused if Keras, formula or expect disagree)")
+    _verbose(g, default=argparse.SUPPRESS)
     _names(g)
     g.set_defaults(func=commands.cmd_golden_regen)
     g = actions.add_parser("check", help="compare goldens with Keras and the formula engine")
+    _verbose(g, default=argparse.SUPPRESS)
     _check(g)
     g.set_defaults(func=commands.cmd_check)
 
 
 def _run(s: argparse.ArgumentParser) -> None:
     s.add_argument("name")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--epochs", type=int, default=None, help="default: the spec's fit.epochs")
-    s.add_argument("--samples", type=int, default=None, help="default: the spec's data.samples")
+    s.add_argument("--seed", type=at_least(0), default=0, help="the seed of weights, data and shuffling")
+    s.add_argument("--epochs", type=at_least(1), default=None, help="default: the spec's fit.epochs")
+    s.add_argument("--samples", type=at_least(1), default=None, help="default: the spec's data.samples")
+    s.add_argument("--batch-size", type=at_least(1), default=None, help="default: the spec's fit.batch_size")
     s.add_argument(
         "--weights",
+        type=weights_option,
         default="spec",
-        help="imagenet, none, seeded (zoo's deterministic weights), or a file path (default: the spec's own)",
+        help="imagenet, none, seeded (zoo's deterministic weights), or a file path (default: the spec's "
+        "own); imagenet and a file apply to a model with pretrained weights (a family's or a base's)",
     )
     s.add_argument(
         "--devices",
-        type=int,
+        type=at_least(1),
         default=None,
         help="data-parallel fit over N devices (GPUs, or N logical CPUs): a MirroredStrategy "
         "on TensorFlow, keras.distribution.DataParallel on JAX",
     )
-    s.add_argument("--rows", type=int, default=5, help="prediction rows to print")
+    s.add_argument("--rows", type=at_least(0), default=5, help="prediction rows to print")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer no smaller than ``low`` (argparse says which option, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes an integer. Received: {text!r}") from None
+        if value < low:
+            wanted = "a positive integer" if low == 1 else f"an integer >= {low}"
+            raise argparse.ArgumentTypeError(f"takes {wanted}. Received: {value}")
+        return value
+
+    parse.__name__ = f"integer >= {low}"  # what argparse calls the type in its own messages
+    return parse
+
+
+WEIGHTS_WORDS = ("spec", "imagenet", "none", "seeded")
+
+
+def weights_option(text: str) -> str:
+    """``--weights``: one of WEIGHTS_WORDS or a file that exists (a misspelt word is not a file)."""
+    if text in WEIGHTS_WORDS:
+        return text
+    path = Path(text)
+    if path.is_file():
+        return text
+    if path.exists():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file (a weights file: .h5 or .weights.h5)")
+    close = difflib.get_close_matches(text.lower(), WEIGHTS_WORDS, n=1, cutoff=0.6)
+    if close and not any(sep in text for sep in ("/", os.sep)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a file nor one of {', '.join(WEIGHTS_WORDS)}; did you mean {close[0]!r}?"
+        )
+    raise argparse.ArgumentTypeError(
+        f"weights file not found: {text!r} (looked for {path.absolute()}). "
+        f"Valid: a weights file's path, or one of {', '.join(WEIGHTS_WORDS)}"
+    )
 
 
 def _weights(s: argparse.ArgumentParser) -> None:
@@ -154,6 +202,22 @@ def _weights(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("file", nargs="?", help="for install: a weights file obtained elsewhere")
     s.add_argument("--top", action="store_true", help="the file with the classifier (default: without it)")
+
+
+def _completion(s: argparse.ArgumentParser) -> None:
+    install = "; ".join(f"{shell}: {how}" for shell, how in completion.INSTALL.items())
+    s.add_argument("shell", choices=completion.SHELLS, help=f"the shell; to install it, {install}")
+
+
+def _verbose(s: argparse.ArgumentParser, default: object) -> None:
+    """``-v`` before or after the command; a command's own leaves the global one's value alone."""
+    s.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="leave TensorFlow's start-up lines, its warnings and zoo's notes on",
+    )
 
 
 Command = tuple[
@@ -192,6 +256,12 @@ COMMANDS: list[Command] = [
     ("golden", "regenerate or check golden summary files", _golden, None),
     ("run", "the tutorial cell: compile, fit on dummy data, predict", _run, commands.cmd_run),
     ("weights", "pretrained ImageNet weights in Keras's cache", _weights, commands.cmd_weights),
+    (
+        "completion",
+        "a shell completion script for zoo (bash, zsh, fish)",
+        _completion,
+        completion.cmd_completion,
+    ),
 ]
 
 
@@ -204,9 +274,12 @@ def parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 ok, 1 a check disagreed, 2 bad input.",
     )
     p.add_argument("--version", action="version", version=f"zoo {__version__}")
+    _verbose(p, default=False)
+    p.set_defaults(root_parser=p)  # for zoo completion, which walks it
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text, arguments, func in COMMANDS:
         s = sub.add_parser(name, help=help_text)
+        _verbose(s, default=argparse.SUPPRESS)
         arguments(s)
         if func is not None:
             s.set_defaults(func=func)

@@ -47,6 +47,7 @@ def say(line: str = "") -> None:
 
 
 def cmd_tour(args: argparse.Namespace) -> int:
+    from zoo.cli import quiet
     from zoo.cli.commands import EXIT_DISAGREE, EXIT_OK, golden_folder
     from zoo.golden import check
 
@@ -61,6 +62,7 @@ def cmd_tour(args: argparse.Namespace) -> int:
         + "; then the rest of the zoo from the formula engine."
     )
     differ = []
+    quiet.import_framework()
     for name in tutorial:
         spec = zoo.spec(name)
         clock = time.perf_counter()

@@ -8,6 +8,7 @@ are an error naming both files.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import re
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.specification import family
-from zoo.specification.errors import SpecError, did_you_mean
+from zoo.specification.errors import SpecError
 from zoo.specification.files import builtin_dir, read_text
 from zoo.specification.loading import load_yaml, outline
 from zoo.specification.model import Spec
@@ -61,22 +62,44 @@ class Registry:
 
     def files(self) -> dict[str, Path]:
         """Every spec name and its file; duplicates across folders are an error."""
+        found, problems = self.scan()
+        if problems:
+            raise problems[0]
+        return found
+
+    def scan(self) -> tuple[dict[str, Path], list[SpecError]]:
+        """Every spec name and its file, and apart from them what could not be read: a missing
+        folder, a broken file, a name two files define (the first file keeps it). ``zoo list``
+        reports those beside the names; every lookup (:meth:`files`) fails on the first."""
         found: dict[str, Path] = {}
+        problems: list[SpecError] = []
         for folder in self.dirs:
             if not folder.is_dir():
-                raise SpecError(
-                    "spec folder not found (from the registry's folders or ZOO_SPEC_PATH)", file=str(folder)
+                problems.append(
+                    SpecError(
+                        "spec folder not found (from the registry's folders or ZOO_SPEC_PATH)",
+                        file=str(folder),
+                    )
                 )
+                continue
             for path in sorted(folder.glob("*.yaml")):
-                for name in self._names_in(path):
+                try:
+                    names = self._names_in(path)
+                except SpecError as exc:
+                    problems.append(exc)
+                    continue
+                for name in names:
                     if name in found and found[name].resolve() != path.resolve():
-                        raise SpecError(
-                            f"two specs are named {name!r}: {found[name]} and {path}; "
-                            "rename one (a spec's name is its file name, or a variant of a family file)",
-                            file=str(path),
+                        problems.append(
+                            SpecError(
+                                f"two specs are named {name!r}: {found[name]} and {path}; rename one "
+                                "(a spec's name is its file name, or a variant of a family file)",
+                                file=str(path),
+                            )
                         )
+                        continue
                     found[name] = path
-        return found
+        return found, problems
 
     def _names_in(self, path: Path) -> list[str]:
         """The model names a file defines: its stem, or a family file's variants."""
@@ -135,10 +158,18 @@ class Registry:
         name = name.partition(CONFIGURATION)[0]
         files = self.files()
         if name not in files:
-            raise SpecError(
-                f"unknown model {name!r}{did_you_mean(name, files)}. Valid: {', '.join(sorted(files))}"
-            )
+            raise SpecError(unknown_model(name, files, self.searched()))
         return files[name]
+
+    def searched(self) -> list[str]:
+        """The folders looked in, in order, each with where it came from, for messages."""
+        if self._fixed is not None:
+            origins = [(d, "given to Registry") for d in self._fixed]
+        else:
+            origins = [(builtin_dir(), "zoo's own specs"), *((d, "ZOO_SPEC_PATH") for d in env_dirs())]
+        seen = {d for d, _ in origins}
+        origins += [(d, "zoo.add_spec_dir") for d in self._added if d not in seen]
+        return [f"{d} ({origin})" for d, origin in origins]
 
     def spec(self, name: str, **overrides: Any) -> Spec:
         """The validated spec called ``name``; ``overrides`` set a family's parameters
@@ -172,6 +203,51 @@ class Registry:
             )
         self._cache[key] = (mtime, spec)
         return spec
+
+
+SUGGESTIONS = 5  # names offered for an unknown one, at most; `zoo list` has them all
+
+
+def close_names(word: str, names: Iterable[str]) -> list[str]:
+    """The names ``word`` most likely meant, best first.
+
+    The same name in other letters' case alone; else the names that start with ``word`` (``unet`` ->
+    ``unet_small``; ``resnet`` -> ``resnet50``, ``resnet101``, ...; shortest first), or where none
+    does and one name is close enough to be a typo (``conv2dd``), that one alone; then those difflib
+    finds close, and those that contain ``word`` (``transfer``)."""
+    names = sorted(set(names))
+    low = word.lower()
+    same = [n for n in names if n.lower() == low]
+    if same:
+        return same[:1]
+    by_length = sorted(names, key=lambda n: (len(n), n))
+    found = [n for n in by_length if n.lower().startswith(low)]
+    ratio = {n: difflib.SequenceMatcher(None, low, n.lower()).ratio() for n in names}
+    typos = [n for n in names if ratio[n] >= 0.85]
+    if not found and len(typos) == 1:
+        return typos
+    found += sorted((n for n in names if ratio[n] >= 0.6), key=lambda n: -ratio[n])
+    if len(low) >= 3:  # a letter or two is inside too many names to suggest them
+        found += [n for n in by_length if low in n.lower()]
+    return list(dict.fromkeys(found))
+
+
+def unknown_model(name: str, names: Iterable[str], searched: list[str]) -> str:
+    """The message for a name no folder defines: a few suggestions, the folders searched, `zoo list`;
+    never every name (sixty of them on one line help nobody)."""
+    close = close_names(name, names)
+    shown = [repr(n) for n in close[:SUGGESTIONS]]
+    text = f"unknown model {name!r}"
+    if shown:
+        more = f" (and {len(close) - len(shown)} more)" if len(close) > len(shown) else ""
+        listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+        text += f"; did you mean {listed}{more}?"
+    else:
+        text += "."
+    text += f" Searched: {', '.join(searched)}"
+    if not env_dirs() and any(s.endswith("(zoo's own specs)") for s in searched):
+        text += f"; ZOO_SPEC_PATH is not set (it adds folders, {os.pathsep!r}-separated)"
+    return text + ". Every name: `zoo list` (zoo.names() in Python)"
 
 
 DEFAULT = Registry()
