@@ -204,3 +204,11 @@ def test_the_readme_s_keras_releases_examples_run_as_shown():
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_one_statistic_on_another_axis_builds_on_every_release():
+    """Keras < 3.14 broadcasts the statistics right-aligned: one value fits any axis (seen on 3.8.0)."""
+    args, shape = {"axis": 1, "mean": [0.5], "variance": [2.0]}, (1, 4)
+    for release in ("3.8.0", "3.13.2", "3.15.1"):
+        assert formula("Normalization", args, shape, release) == ((None, 1, 4), 0, 0)
+    assert keras_answer("Normalization", args, shape) == ((None, 1, 4), 0, 0)
