@@ -65,6 +65,12 @@ def formula_answer(kind: str, args: dict[str, Any], shape: tuple[int, ...], kera
     return row.output_shape, row.params, row.trainable_params
 
 
+def resolved(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
+    """The layer's arguments as zoo validates and normalises them (``output_padding=1`` -> ``(1,)``)."""
+    data = {"name": "prop", "description": "property test", "input": list(shape), "layers": [{kind: args}]}
+    return zoo.Spec.from_dict(data).layers[0].resolved()
+
+
 _CALLED: dict[str, bool] = {}
 
 
@@ -95,7 +101,7 @@ def check(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> None:
         and kind in builds_but_fails.layers
         and not builds_but_fails.is_new(on)
         and builds_but_fails.applies is not None
-        and builds_but_fails.applies(kind, catalog.resolve(catalog.LAYERS[kind], args), shape)
+        and builds_but_fails.applies(kind, resolved(kind, args, shape), shape)
     ):
         # Keras before 3.14 builds it, and its op fails when called: zoo refuses it on every release
         assert fails_when_called(kind, args, shape), f"{kind}({args}) on {shape}: Keras runs it"

@@ -187,3 +187,11 @@ def test_zoo_summary_follows_the_installed_keras_by_default(monkeypatch):
     monkeypatch.setattr(arith, "summarize", lambda spec, **kw: seen.append(kw["keras"]) or real(spec, **kw))
     zoo.summary("conv2d", engine="formula")
     assert seen == ["3.11.3"]
+
+
+def test_one_statistic_on_another_axis_builds_on_every_release():
+    """Keras < 3.14 broadcasts the statistics right-aligned: one value fits any axis (seen on 3.8.0)."""
+    args, shape = {"axis": 1, "mean": [0.5], "variance": [2.0]}, (1, 4)
+    for release in ("3.8.0", "3.13.2", "3.15.1"):
+        assert formula("Normalization", args, shape, release) == ((None, 1, 4), 0, 0)
+    assert keras_answer("Normalization", args, shape) == ((None, 1, 4), 0, 0)

@@ -93,10 +93,13 @@ def _output_padding_ge_strides(kind: str, a: dict[str, Any], shape: tuple[Any, .
 
 
 def _statistics_on_another_axis(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> bool:
+    """Keras < 3.14 broadcasts the given statistics, shape (C,), to the input's rank with 1 on every
+    axis but the kept one: right-aligned, that needs C == 1 where the kept axis is not the last."""
     if a["mean"] is None or not shape:
         return False
     axis = a["axis"]
-    return isinstance(axis, int) and axis % (len(shape) + 1) != len(shape)
+    longest = max(_lengths(a["mean"]), _lengths(a["variance"]))
+    return isinstance(axis, int) and axis % (len(shape) + 1) != len(shape) and longest > 1
 
 
 def _lengths(v: Any) -> int:
@@ -265,7 +268,7 @@ CHANGES: tuple[KerasChange, ...] = (
     KerasChange(
         id="normalization-given-stats-other-axis",
         layers=("Normalization",),
-        condition="mean and variance given, with axis not the last",
+        condition="mean and variance given as more than one value, with axis not the last",
         old="cannot build it on TensorFlow (the statistics broadcast against the last axis: "
         "InvalidArgumentError in BroadcastTo)",
         new="builds it: the statistics broadcast along the given axis",
