@@ -10,7 +10,6 @@ oldest supported pair too, where the other side is the running one.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -188,22 +187,6 @@ def test_zoo_summary_follows_the_installed_keras_by_default(monkeypatch):
     monkeypatch.setattr(arith, "summarize", lambda spec, **kw: seen.append(kw["keras"]) or real(spec, **kw))
     zoo.summary("conv2d", engine="formula")
     assert seen == ["3.11.3"]
-
-
-def test_the_readme_s_keras_releases_examples_run_as_shown():
-    """The README's section "Keras releases", executed: every `>>>` line and its shown output."""
-    import doctest
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Keras releases") :]
-    section = section[: section.index("\n## ", 1)]
-    blocks = "\n\n".join(re.findall(r"```python\n(.*?)```", section, re.S))
-    test = doctest.DocTestParser().get_doctest(blocks, {}, "README.md#keras-releases", "README.md", 0)
-    assert len(test.examples) >= 8
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0
 
 
 def test_one_statistic_on_another_axis_builds_on_every_release():

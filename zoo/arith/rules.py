@@ -205,6 +205,7 @@ def upsampling(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 
 def zero_padding(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """ZeroPadding1D/2D/3D: out = n + before + after on each spatial axis; params = 0."""
     needs_rank(shape, rank)
     outs = [n + b + e for n, (b, e) in zip(shape[:-1], a["padding"])]
     terms = [f"{n} + {b} + {e}" for n, (b, e) in zip(shape[:-1], a["padding"])]
@@ -212,6 +213,7 @@ def zero_padding(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 
 def cropping(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Cropping1D/2D/3D: out = n - before - after on each spatial axis (at least 1); params = 0."""
     needs_rank(shape, rank)
     outs = [n - b - e for n, (b, e) in zip(shape[:-1], a["cropping"])]
     terms = [f"{n} - {b} - {e}" for n, (b, e) in zip(shape[:-1], a["cropping"])]
@@ -226,6 +228,7 @@ def cropping(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 
 def flatten(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Flatten: out = the product of every axis but the batch (h*w*c); params = 0."""
     out = prod(shape)
     return Step(
         shape=(out,), window="flat", work=[f"out = {'*'.join(map(str, shape))} = {out}", "params = 0"]
@@ -233,6 +236,7 @@ def flatten(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 
 def reshape(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Reshape: out = target_shape, its -1 inferred from the input's size; params = 0."""
     if any(isinstance(d, Unknown) for d in shape):
         raise GeometryError("cannot reshape an input of unknown size", input_shape=shown(shape))
     target, total = list(a["target_shape"]), prod(shape)
@@ -271,6 +275,7 @@ def dense(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 
 def identity(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Rescaling, Activation, ReLU: out = in; params = 0."""
     return Step(shape=shape, work=["out = in", "params = 0"])
 
 
