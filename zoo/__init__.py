@@ -232,12 +232,8 @@ def summary(
         the_spec = _keras_spec(name_or_spec, SPEC_WEIGHTS, overrides)
         arith.steps(the_spec, keras_versions.installed())  # the spec must be valid, weights included
         # the architecture its weights give a family's model (EfficientNet's ImageNet rescaling),
-        # without reading them; a spec's pretrained bases are built without theirs
-        model = builder.build(
-            the_spec if the_spec.family is not None else the_spec.with_weights(None),
-            compile=False,
-            load=False,
-        )
+        # without reading them; a spec's pretrained bases are built without theirs; no weight values
+        model = builder.architecture(the_spec if the_spec.family is not None else the_spec.with_weights(None))
         return introspect.summary_of(model, order=[layer.name for layer in the_spec.layers])
     raise SpecError(f"unknown engine. Received: engine={engine!r}. Valid: {', '.join(ENGINES)}")
 

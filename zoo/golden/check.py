@@ -87,10 +87,10 @@ class Verdict:
 
 def witnesses(spec: Spec, fingerprinted: bool = True) -> Witnesses:
     """Where the fingerprint runs at the spec's own input, one seeded model serves both (weights do
-    not change a summary); elsewhere the summary's model is released before the fingerprint's is
-    built, so that memory holds one model at a time. A pretrained base is built with seeded weights
-    too, never ImageNet's; a family's model keeps the architecture its weights give it (EfficientNet's
-    ImageNet rescaling)."""
+    not change a summary); elsewhere the summary's model is built without weight values
+    (builder.architecture) and released before the fingerprint's is built. A pretrained base is
+    built with seeded weights too, never ImageNet's; a family's model keeps the architecture its
+    weights give it (EfficientNet's ImageNet rescaling)."""
     if spec.family is None:
         spec = spec.with_weights(None)
     formula = arith.summarize(
@@ -98,11 +98,13 @@ def witnesses(spec: Spec, fingerprinted: bool = True) -> Witnesses:
     )  # the spec as written must be valid, before Keras is touched
     size = fingerprint.input_shape_for(spec) if fingerprinted else None
     same = size == tuple(spec.input)  # the fingerprint runs on this very model
-    model = builder.build(spec, compile=False, seeded=same, load=False)
+    if same:
+        model = builder.build(spec, compile=False, seeded=True)
+    else:  # the summary's model needs no weight values: none are made
+        model = builder.architecture(spec)
     keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
     fp = fingerprint.of_model(model, spec.name, size) if same and size is not None else None
     if size is not None and not same:
-        # one model at a time: ConvNeXtXLarge's weights alone are 1.3 GiB
         del model
         builder.release()
         fp = fingerprint.take(spec)
@@ -161,8 +163,7 @@ def summary_verdict(name: str, folder: Path | None, registry: Registry = DEFAULT
     spec = registry.spec(name)
     formula = arith.summarize(spec, keras=keras_versions.installed())
     try:
-        built = spec if spec.family is not None else spec.with_weights(None)
-        model = builder.build(built, compile=False, load=False)
+        model = builder.architecture(spec if spec.family is not None else spec.with_weights(None))
         keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
         labels: dict[str, Summary | None] = {"formula": formula, f"keras ({keras_s.made_with})": keras_s}
         golden = summaries.KIND.read(folder, name) if folder is not None else None

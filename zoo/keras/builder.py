@@ -116,6 +116,16 @@ def tensor_shape(tensor: Any) -> tuple[int | None, ...]:
     return tuple(tensor.shape[1:])
 
 
+def architecture(spec: Spec) -> Any:
+    """The spec's model without weight values: its layers, shapes and parameter counts, what a summary
+    reads, with nothing allocated (Keras defers the variables a stateless scope creates; here they are
+    never initialised, so ConvNeXtXLarge costs no more memory than conv2d). A family's model has the
+    architecture its weights give it; nothing is loaded. Only for reading: calling the model fails."""
+    keras = import_keras()
+    with keras.StatelessScope(initialize_variables=False):
+        return build(spec, compile=False, load=False)
+
+
 def build(
     spec: Spec, *, compile: bool = True, seeded: bool = False, input_tensor: Any = None, load: bool = True
 ) -> Any:

@@ -119,7 +119,9 @@ def seed_model(model: Any, spec: str) -> int:
             if _AUTO_NAMED.fullmatch(name):  # Keras numbers unnamed weights per session: use the position
                 name = f"weight_{index}"
             variable.assign(
-                seeded_values(spec, path, type(layer).__name__, name, variable.shape).astype(dtype)
+                seeded_values(spec, path, type(layer).__name__, name, variable.shape).astype(
+                    dtype, copy=False
+                )
             )
             count += 1
         if callable(getattr(layer, "finalize_state", None)):
