@@ -542,3 +542,28 @@ def test_completion_follows_the_parser(capsys):
 def test_completion_needs_a_known_shell(capsys):
     err = usage_error(["completion", "tcsh"], capsys)
     assert "invalid choice: 'tcsh'" in err
+
+
+def test_without_keras_the_keras_engine_says_so_in_one_line_and_points_at_the_formula_engine():
+    """Keras hidden from the process (as on a machine without it): one line on stderr, exit 2, no
+    traceback; the formula engine still answers."""
+    import subprocess
+    import sys
+
+    hide = "import sys; sys.modules['keras'] = None; from zoo.cli import main; sys.exit(main({}))"
+    done = subprocess.run(
+        [sys.executable, "-c", hide.format(["summary", "conv2d"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Keras is not installed" in lines[0] and "--engine formula" in lines[0]
+    done = subprocess.run(
+        [sys.executable, "-c", hide.format(["summary", "conv2d", "--engine", "formula"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "Total params: 308,426" in done.stdout  # the tutorial printed it
