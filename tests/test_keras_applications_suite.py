@@ -94,6 +94,11 @@ for _ctor, _, _ in MODEL_LIST:
         FIRSTS.add(_ctor)
 
 
+# The default run compares ResNet50 with keras.applications in every way (and the cases whose
+# outcome depends on the Keras release); `pytest -m applications` every model, FIRSTS included.
+DEFAULT_RUN = {"ResNet50"}
+
+
 def _params(heavy: set[str] = frozenset(), releases: set[str] = frozenset()) -> list:
     """Keras's parameters; ``releases``: the constructors/formats (``ConvNeXtTiny_channels_last``)
     whose outcome depends on the Keras release, which CI runs on the oldest supported pair too."""
@@ -101,10 +106,11 @@ def _params(heavy: set[str] = frozenset(), releases: set[str] = frozenset()) -> 
     for data_format in ("channels_first", "channels_last"):
         for ctor, last_dim, module in MODEL_LIST:
             marks = [pytest.mark.slow]
-            if ctor not in FIRSTS or ctor in heavy:
-                marks.append(pytest.mark.applications)
             if f"{ctor}_{data_format}" in releases:
                 marks.append(pytest.mark.releases)
+            elif ctor not in DEFAULT_RUN or ctor in heavy:
+                # every other model in the applications tier (CI's time budget)
+                marks.append(pytest.mark.applications)
             out.append(
                 pytest.param(ctor, last_dim, module, data_format, id=f"{ctor}_{data_format}", marks=marks)
             )

@@ -245,18 +245,23 @@ RELEASE_CASES = {
 }
 
 
+DEFAULT_RUN = {"resnet50"}
+
+
 def rule_cases() -> list[Any]:
     out = []
     for name in APPLICATIONS:
         cases = {**CASES, **FAMILY_CASES.get(name, {})}
         # they call keras.applications' constructors, which build a model where the arguments pass
-        marks = [pytest.mark.slow] if name in FIRSTS else [pytest.mark.slow, pytest.mark.applications]
+        # the default run: ResNet50's cases, and those whose outcome depends on the release; every
+        # other model's in the applications tier (CI's time budget)
+        marks = [pytest.mark.slow] if name in DEFAULT_RUN else [pytest.mark.slow, pytest.mark.applications]
         out += [
             pytest.param(
                 name,
                 args,
                 id=f"{name}-{case}",
-                marks=[*marks, pytest.mark.releases] if (name, case) in RELEASE_CASES else marks,
+                marks=[pytest.mark.slow, pytest.mark.releases] if (name, case) in RELEASE_CASES else marks,
             )
             for case, args in cases.items()
         ]
