@@ -113,10 +113,16 @@ def differences_for(keras_version: str, source: Path = ROOT) -> list[Any]:
 def link(ref: str) -> str:
     """A Keras reference as Markdown links: ``keras-team/keras#22598`` to its pull request (GitHub
     forwards an issue's number to the issue), ``issue #22515``, ``commit d94e91f831``."""
-    ref = re.sub(r"keras-team/keras#(\d+)", rf"[keras-team/keras#\1]({KERAS}/pull/\1)", ref)
-    ref = re.sub(r"\bissue #(\d+)", rf"[issue #\1]({KERAS}/issues/\1)", ref)
-    ref = re.sub(r"(?<![/#\w])#(\d{4,})\b", rf"[#\1]({KERAS}/pull/\1)", ref)
-    return re.sub(r"\bcommit ([0-9a-f]{7,40})\b", rf"commit [\1]({KERAS}/commit/\1)", ref)
+
+    def one(m: re.Match[str]) -> str:
+        full, issue, commit = m.group(1), m.group(2), m.group(3)
+        if full:
+            return f"[keras-team/keras#{full}]({KERAS}/pull/{full})"
+        if issue:
+            return f"[issue #{issue}]({KERAS}/issues/{issue})"
+        return f"commit [{commit}]({KERAS}/commit/{commit})"
+
+    return re.sub(r"keras-team/keras#(\d+)|\bissue #(\d+)|\bcommit ([0-9a-f]{7,40})\b", one, ref)
 
 
 # ------------------------------------------------------------------------------------------------
