@@ -138,6 +138,33 @@ def test_parse_pytest_counts_and_failures():
     assert matrix.parse_pytest("collected 0 items\nInterrupted: 1 error during collection")["counts"] == {}
 
 
+CRASH_LOG = """\
+....Fatal Python error: Illegal instruction
+
+Thread 0x00007f468bfff6c0 (most recent call first):
+  File "/v/execnet/gateway_base.py", line 534 in read
+
+Current thread 0x00007f468d3e4b80 (most recent call first):
+  File "/v/tensorflow/python/eager/execute.py", line 53 in quick_execute
+  File "/v/tensorflow/python/ops/gen_nn_ops.py", line 2798 in conv3d_backprop_input_v2_eager_fallback
+  File "/v/tensorflow/python/ops/gen_nn_ops.py", line 2732 in conv3d_backprop_input_v2
+  File "/v/tensorflow/python/ops/nn_ops.py", line 3410 in conv3d_transpose_v2
+[gw1] node down: Not properly terminated
+FAILED tests/test_a.py::test_b - AssertionError: boom
+FAILED tests/test_f.py::test_t - worker 'gw1' crashed while running 'tests/test_f.py::test_t'
+2 failed, 264 passed in 288.70s (0:04:48)
+"""
+
+
+def test_parse_pytest_names_a_crashed_workers_fatal_error():
+    failures = matrix.parse_pytest(CRASH_LOG)["failures"]
+    assert failures[0]["reason"] == "AssertionError: boom"
+    assert failures[1]["reason"] == (
+        "worker 'gw1' crashed while running 'tests/test_f.py::test_t' (Fatal Python error: Illegal "
+        "instruction in quick_execute < conv3d_backprop_input_v2_eager_fallback < conv3d_backprop_input_v2)"
+    )
+
+
 def test_differences_per_pair_are_keras_versions_own():
     """The tool keeps no copy: each pair's differences are keras_versions.differences of its Keras."""
     for pair in matrix.PAIRS:
@@ -210,7 +237,8 @@ def test_render_the_table_from_saved_results():
             "FAILED tests/test_a.py::test_b - AssertionError: boom\n1 failed, 150 passed in 99.0s"
         ),
     }
-    over = _check(peak_rss_mib=4700, peak_during="convnext_xlarge", rss_by_spec_mib={"convnext_xlarge": 4700})
+    by_spec = {"conv1d": 650, "convnext_xlarge": 4700, "conv2d": 2300}
+    over = _check(peak_rss_mib=4700, peak_during="convnext_xlarge", rss_by_spec_mib=by_spec)
     text = matrix.render([_saved(_check(), backend=backend), _saved(over, "3.15.1", "2.21.0")])
     row = next(x for x in text.splitlines() if x.startswith("| 3.8.0 |"))
     assert "2 ok, 0 differ of 2 (exit 0; 222 s)" in row and "1.46 GiB, during conv2d" in row
@@ -225,6 +253,12 @@ def test_render_the_table_from_saved_results():
     for keras in ("3.9.2", "3.10.0", "3.11.3", "3.12.4", "3.13.2", "3.14.1"):
         assert next(x for x in text.splitlines() if x.startswith(f"| {keras} |")).count("not run") == 6
     assert "- backend tier: `tests/test_a.py::test_b`: AssertionError: boom" in text
+    assert (
+        "- `zoo check` peaked at 4.59 GiB, over the 2 GiB bound, while running convnext_xlarge; over the "
+        "bound from convnext_xlarge on (2 of 3 specs; never below 2.25 GiB after it: memory is not given "
+        "back between specs); the most while running: convnext_xlarge 4.59 GiB, conv2d 2.25 GiB, conv1d "
+        "0.63 GiB" in text
+    )
     assert "### Keras 3.9.2, TensorFlow 2.19.1\n\nNot run." in text
     assert '<a id="rescaling-per-channel-shape"></a>' in text
     assert "(https://github.com/keras-team/keras/pull/21529)" in text
@@ -262,8 +296,11 @@ def test_render_the_drift_across_an_upgrade():
 
 
 def test_report_only_writes_the_table_from_the_work_folder(tmp_path):
+    """From the saved results, their logs read again by the parsers as they are now."""
     (tmp_path / "results").mkdir()
-    (tmp_path / "results" / "k3.8.0-tf2.18.json").write_text(json.dumps(_saved(_check())))
+    (tmp_path / "pytest.log").write_text(CRASH_LOG)
+    backend = {"exit": 1, "seconds": 288.7, "log": str(tmp_path / "pytest.log"), "failures": []}
+    (tmp_path / "results" / "k3.8.0-tf2.18.json").write_text(json.dumps(_saved(_check(), backend=backend)))
     out = tmp_path / "compatibility.md"
     assert matrix.main(["--work", str(tmp_path), "--report-only", "--out", str(out)]) == 0
     text = out.read_text()
@@ -272,3 +309,4 @@ def test_report_only_writes_the_table_from_the_work_folder(tmp_path):
         and f"python tools/matrix.py --work {tmp_path} --report-only" in text
     )
     assert "| 3.8.0 | 2.18.1 | 2 ok, 0 differ of 2" in text
+    assert "264 passed, 2 failed (289 s)" in text and "(Fatal Python error: Illegal instruction in" in text

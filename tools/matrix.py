@@ -204,7 +204,26 @@ def parse_pytest(text: str) -> dict[str, Any]:
         m = re.match(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", line)
         if m:
             failures.append({"test": m.group(2), "kind": m.group(1), "reason": (m.group(3) or "")[:300]})
+    # a worker that died (a signal in a framework's op) leaves only "crashed" in the summary: its
+    # fatal error and innermost frames are in the log, in the order the workers died
+    fatal = iter(fatal_errors(text))
+    for f in failures:
+        if "crashed while running" in f["reason"]:
+            f["reason"] += next((f" ({x})" for x in fatal), "")
     return {"counts": counts, "summary": summary, "failures": failures}
+
+
+def fatal_errors(text: str) -> list[str]:
+    """Python's fault handler output in a log: "Fatal Python error: Illegal instruction in
+    quick_execute < conv3d_backprop_input_v2_eager_fallback < conv3d_backprop_input_v2" (the
+    innermost frames of the thread that died), one per fatal error."""
+    out = []
+    for block in re.split(r"Fatal Python error: ", text)[1:]:
+        what = block.splitlines()[0].strip()
+        current = block.split("Current thread", 1)[-1]
+        frames = re.findall(r'^\s+File "[^"]+", line \d+ in (\S+)', current, re.M)[:3]
+        out.append(f"Fatal Python error: {what}" + (f" in {' < '.join(frames)}" if frames else ""))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -533,6 +552,24 @@ def cell_memory(c: Any) -> str:
     return f"{_gib(peak)}{where}"
 
 
+def memory_profile(c: dict[str, Any]) -> str:
+    """How a check's resident memory went over the bound: the peak, the spec running then, the first
+    spec it was over the bound while running, and the most while running each of the three worst."""
+    by_spec = c.get("rss_by_spec_mib", {})
+    first = next((n for n, m in by_spec.items() if m > MEMORY_BOUND_MIB), None)
+    top = sorted(by_spec.items(), key=lambda kv_: -kv_[1])[:3]
+    text = f"peaked at {_gib(c['peak_rss_mib'])}, over the {MEMORY_BOUND_MIB // 1024} GiB bound"
+    text += f", while running {c.get('peak_during')}" if c.get("peak_during") else ""
+    if first:
+        after = list(by_spec)[list(by_spec).index(first) :]
+        low = min(by_spec[n] for n in after)
+        text += (
+            f"; over the bound from {first} on ({len(after)} of {len(by_spec)} specs; never below "
+            f"{_gib(low)} after it: memory is not given back between specs)"
+        )
+    return text + ("; the most while running: " + ", ".join(f"{n} {_gib(m)}" for n, m in top) if top else "")
+
+
 def cell_imagenet(c: Any, keras_version: str, source: Path = ROOT) -> str:
     """The ``efficientnet_b*@imagenet`` configurations: their statuses and the layers their lines
     name, and whether that is what keras_versions says this release does (rescaling-per-channel-shape)."""
@@ -673,12 +710,7 @@ def render(
                 items.append(f"- `zoo check` {p['status'].upper()} `{spec}`:")
                 items += [f"    - {x['line']}" for x in p["lines"]]
             if c.get("peak_rss_mib", 0) > MEMORY_BOUND_MIB:
-                top = sorted(c.get("rss_by_spec_mib", {}).items(), key=lambda kv_: -kv_[1])[:3]
-                items.append(
-                    f"- `zoo check` peaked at {_gib(c['peak_rss_mib'])}, over the "
-                    f"{MEMORY_BOUND_MIB // 1024} GiB bound (running {c.get('peak_during')}; the most "
-                    f"resident memory while running: " + ", ".join(f"{n} {_gib(m)}" for n, m in top) + ")"
-                )
+                items.append(f"- `zoo check` {memory_profile(c)}")
         for key, label in (("backend", "backend tier"), ("not_slow", "not slow")):
             step = r.get(key)
             if isinstance(step, dict):
@@ -765,15 +797,33 @@ def render(
     return "\n".join(lines)
 
 
+def reparse(result: dict[str, Any]) -> dict[str, Any]:
+    """A saved result with what its steps printed read again, where their logs are still there (the
+    measurements stay as saved): the table follows the parsers, not the version that ran."""
+    for key, step in result.items():
+        if not isinstance(step, dict):
+            continue
+        if key == "check" and step.get("stdout") and Path(step["stdout"]).exists():
+            try:
+                step.update(parse_check(Path(step["stdout"]).read_text(encoding="utf-8")))
+            except (json.JSONDecodeError, KeyError):
+                pass
+        elif key in STEPS and step.get("log") and Path(step["log"]).exists():
+            step.update(parse_pytest(Path(step["log"]).read_text(errors="replace")))
+    return result
+
+
 def load(work: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every saved pair result (PAIRS order) and cross-release result."""
+    """Every saved pair result (PAIRS order) and cross-release result, their logs read again."""
     folder = work / "results"
     results = [
-        json.loads((folder / f"{pair_name(p)}.json").read_text(encoding="utf-8"))
+        reparse(json.loads((folder / f"{pair_name(p)}.json").read_text(encoding="utf-8")))
         for p in PAIRS
         if (folder / f"{pair_name(p)}.json").exists()
     ]
-    crosses = [json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.glob("cross-*.json"))]
+    crosses = [
+        reparse(json.loads(f.read_text(encoding="utf-8"))) for f in sorted(folder.glob("cross-*.json"))
+    ]
     return results, crosses
 
 
