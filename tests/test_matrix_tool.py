@@ -251,7 +251,7 @@ def test_render_the_table_from_saved_results():
         and "none (the newest)" in newest
     )
     for keras in ("3.9.2", "3.10.0", "3.11.3", "3.12.4", "3.13.2", "3.14.1"):
-        assert next(x for x in text.splitlines() if x.startswith(f"| {keras} |")).count("not run") == 6
+        assert next(x for x in text.splitlines() if x.startswith(f"| {keras} |")).count("not run") == 5
     assert "- backend tier: `tests/test_a.py::test_b`: AssertionError: boom" in text
     assert (
         "- `zoo check` peaked at 4.59 GiB, over the 2 GiB bound, while running convnext_xlarge; over the "
@@ -264,6 +264,10 @@ def test_render_the_table_from_saved_results():
     assert "(https://github.com/keras-team/keras/pull/21529)" in text
     assert "- **After** (supported releases: 3.11.3):" in text  # the 3.11 change's new side
     assert "## Drift across an upgrade\n\n" in text and text.count("Not run.") == 7
+    assert "| not slow |" not in text  # no pair ran it: no column
+    with_not_slow = matrix.render([_saved(_check(), not_slow={**backend, "seconds": 300.0})])
+    assert "| backend tier | not slow | known differences |" in with_not_slow
+    assert "| not run | 150 passed, 1 failed (300 s) | [`depthwise" in with_not_slow
 
 
 def test_render_says_whether_the_imagenet_configurations_do_as_keras_versions_says():

@@ -528,6 +528,11 @@ def _gib(mib: float) -> str:
     return f"{mib / 1024:.2f} GiB"
 
 
+def _share(w: dict[str, Any]) -> str:
+    """A deviation as a share of its tolerance, with two significant digits: "0.44%", "0.026%"."""
+    return f"{100 * w['deviation'] / w['tolerance']:.2g}%"
+
+
 def cell_check(c: Any) -> str:
     if not isinstance(c, dict):
         return "not run"
@@ -608,7 +613,7 @@ def cell_fingerprint(c: Any) -> str:
     w = c["worst_fingerprint"]
     if w is None:
         return "no deviation"
-    return f"{w['deviation']:.1e} ({w['deviation'] / w['tolerance']:.1%} of {w['tolerance']:g}; {w['spec']})"
+    return f"{w['deviation']:.1e} ({_share(w)} of {w['tolerance']:g}; {w['spec']})"
 
 
 def cell_differences(keras_version: str, source: Path = ROOT) -> str:
@@ -658,33 +663,31 @@ def render(
         "([`rescaling-per-channel-shape`](#rescaling-per-channel-shape)).",
         "- **largest fingerprint deviation**: of any spec's fingerprint from its golden, as a fraction of "
         "the layer's scale, against the tolerance.",
-        f'- **backend tier**: `pytest -m "{BACKEND_TIER}" -n 2`; **not slow**: `pytest -m "not slow" -n 2`.',
+        f'- **backend tier**: `pytest -m "{BACKEND_TIER}" -n 2`; **not slow** (`--not-slow`, a column '
+        'where some pair ran it): `pytest -m "not slow" -n 2`.',
         "- **known differences**: Keras's own changes this release is on the other side of from the "
         "newest (`keras_versions.differences`; details below).",
         "",
-        "| Keras | TensorFlow | zoo check | peak memory | EfficientNet, ImageNet | largest fingerprint "
-        "deviation | backend tier | not slow | known differences |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
+    # the "not slow" tier is a column where some pair ran it
+    not_slow = any(isinstance(r.get("not_slow"), dict) for r in results)
+    head = ["Keras", "TensorFlow", "zoo check", "peak memory", "EfficientNet, ImageNet"]
+    head += ["largest fingerprint deviation", "backend tier", *(["not slow"] if not_slow else [])]
+    head += ["known differences"]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for pair in PAIRS:
         r = by_name.get(pair_name(pair))
-        diffs = cell_differences(pair["keras"], source)
+        cells = [pair["keras"], (r or {}).get("versions", {}).get("tensorflow", pair["tensorflow"])]
         if r is None:
-            lines.append(
-                f"| {pair['keras']} | {pair['tensorflow']} | not run | not run | not run | not run | "
-                f"not run | not run | {diffs} |"
-            )
-            continue
-        tf = (r.get("versions") or {}).get("tensorflow", pair["tensorflow"])
-        if r.get("error"):
-            lines.append(f"| {pair['keras']} | {tf} | {r['error']} | | | | | | {diffs} |")
-            continue
-        c = r.get("check")
-        lines.append(
-            f"| {pair['keras']} | {tf} | {cell_check(c)} | {cell_memory(c)} | "
-            f"{cell_imagenet(c, pair['keras'], source)} | {cell_fingerprint(c)} | "
-            f"{cell_pytest(r.get('backend'))} | {cell_pytest(r.get('not_slow'))} | {diffs} |"
-        )
+            cells += ["not run"] * (len(head) - 3)
+        elif r.get("error"):
+            cells += [r["error"]] + [""] * (len(head) - 4)
+        else:
+            c = r.get("check")
+            cells += [cell_check(c), cell_memory(c), cell_imagenet(c, pair["keras"], source)]
+            cells += [cell_fingerprint(c), cell_pytest(r.get("backend"))]
+            cells += [cell_pytest(r.get("not_slow"))] if not_slow else []
+        lines.append("| " + " | ".join([*cells, cell_differences(pair["keras"], source)]) + " |")
     lines += ["", "## Failures by release pair", ""]
     for pair in PAIRS:
         r = by_name.get(pair_name(pair))
@@ -753,7 +756,7 @@ def render(
         if not c["problems"]:
             w = c["worst_fingerprint"]
             worst = (
-                f"{w['deviation']:.2g} of the layer's scale ({w['deviation'] / w['tolerance']:.1%} of the "
+                f"{w['deviation']:.2g} of the layer's scale ({_share(w)} of the "
                 f"tolerance {w['tolerance']:g}), in `{w['spec']}` at `{w['layer']}`"
                 if w
                 else "none"
