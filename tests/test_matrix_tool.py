@@ -81,17 +81,22 @@ def test_parse_check_sums_up_the_imagenet_configurations():
                 "name": "efficientnet_b0@imagenet",
                 "status": "differ",
                 "lines": [
-                    "row 2 rescaling_1: golden (made with x) output_shape (None, 224, 224, 3); formula, "
-                    "keras (y) output_shape (None, 224, 224, 1)",
+                    "row 2 rescaling_1: formula and keras (y) say output_shape (None, 224, 224, 1); golden "
+                    "(made with x) says output_shape (None, 224, 224, 3)",
+                    "row 3 stem_conv_pad: ...",
                     "row 4 stem_conv: ...",
+                    "total_params: formula and keras (y) say 5,329,995; golden (made with x) says 5,330,571",
                 ],
             },
         ],
     }
     got = matrix.parse_check(json.dumps(doc))
-    assert got["imagenet"] == {
-        "efficientnet_b0@imagenet": {"status": "differ", "layers": ["rescaling_1", "stem_conv"]}
-    }
+    layers = ["rescaling_1", "stem_conv_pad", "stem_conv", "(total_params)"]  # in the lines' order
+    assert got["imagenet"] == {"efficientnet_b0@imagenet": {"status": "differ", "layers": layers}}
+    assert (
+        matrix.cell_imagenet(got, "3.11.3")
+        == "1 of 1 DIFFER at `rescaling_1`, `stem_conv_pad`, `stem_conv` and the totals"
+    )
     assert got["worst_fingerprint"] is None and got["fingerprinted"] == 0
 
 
@@ -274,7 +279,7 @@ def test_render_says_whether_the_imagenet_configurations_do_as_keras_versions_sa
     differ = {"name": "efficientnet_b0@imagenet", "status": "differ", "lines": ["row 2 rescaling_1: a; b"]}
     doc = {"counts": {"ok": 0, "differ": 1, "error": 0, "crash": 0}, "specs": [differ]}
     check = {**_check(), **matrix.parse_check(json.dumps(doc))}
-    assert matrix.cell_imagenet(check, "3.11.3") == "1 of 1 DIFFER, naming `rescaling_1`"
+    assert matrix.cell_imagenet(check, "3.11.3") == "1 of 1 DIFFER at `rescaling_1`"
     assert "**not** what keras_versions says" in matrix.cell_imagenet(check, "3.12.4")
     assert matrix.cell_imagenet(_check(), "3.12.4") == "1 ok"
     assert "**not** what keras_versions says" in matrix.cell_imagenet(_check(), "3.11.3")

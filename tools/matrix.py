@@ -170,7 +170,7 @@ def parse_check(text: str) -> dict[str, Any]:
     imagenet = {
         s["name"]: {
             "status": s["status"],
-            "layers": sorted({layer_of(x) for x in s["lines"]}),
+            "layers": list(dict.fromkeys(layer_of(x) for x in s["lines"])),  # in the lines' order
         }
         for s in specs
         if s["name"].endswith("@imagenet")
@@ -589,8 +589,10 @@ def cell_imagenet(c: Any, keras_version: str, source: Path = ROOT) -> str:
     if not differ:
         text = f"{len(configs)} ok"
     else:
-        layers = sorted({layer for v in differ.values() for layer in v["layers"]})
-        text = f"{len(differ)} of {len(configs)} DIFFER, naming {', '.join(f'`{x}`' for x in layers)}"
+        seen = dict.fromkeys(x for v in differ.values() for x in v["layers"])
+        layers = [f"`{x}`" for x in seen if not x.startswith("(")]
+        totals = " and the totals" if any(x.startswith("(total") for x in seen) else ""
+        text = f"{len(differ)} of {len(configs)} DIFFER at {', '.join(layers)}{totals}"
     named = all("rescaling_1" in v["layers"] for v in differ.values()) and len(differ) == len(configs)
     ok = (named and bool(differ)) if expected else not differ
     return text + ("" if ok else " (**not** what keras_versions says of this release)")
