@@ -29,6 +29,10 @@ settings.register_profile(
 settings.register_profile(
     "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# CI's run on the oldest supported Keras: a quarter of the examples (its time budget)
+settings.register_profile(
+    "quick", max_examples=50, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 GOLDENS = Path(__file__).parent / "goldens"

@@ -194,6 +194,7 @@ def test_every_spec_has_one_node_per_row_and_one_edge_per_connection(name):
 
 @needs_dot
 @pytest.mark.slow
+@pytest.mark.large  # every spec, the keras.applications families included: the large tier
 def test_graphviz_reads_every_spec_as_pydot_does():
     """The DOT of every spec at every detail is valid for Graphviz, and pydot reads it as Graphviz
     does (the specs whose DOT pydot reads in good time)."""

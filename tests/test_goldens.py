@@ -50,18 +50,6 @@ def test_golden(name, keras_summary, file_regression):
     file_regression.check(summaries.dumps(keras), fullpath=path)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_the_formula_engine_equals_every_golden(name):
-    """Two of the three witnesses for every model, large ones included, without Keras (a second in
-    all): the formula engine's table is the golden's, row by row. Keras's is compared above, and for
-    the keras.applications-sized models in the `large` tier."""
-    golden = summaries.KIND.read(GOLDENS, name)
-    assert golden is not None, f"no summary golden for {name}: run `zoo golden regen {name}`"
-    formula = zoo.summary(name, engine="formula")
-    made = f"golden (made with {golden.made_with})"
-    assert formula == golden, "\n".join(differences({"formula": formula, made: golden}))
-
-
 @pytest.mark.parametrize("name", PARAMS)
 def test_rows_add_up_to_the_totals(name, keras_summary):
     s = keras_summary(name)

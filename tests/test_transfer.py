@@ -7,7 +7,7 @@ own family file of that architecture. The two must agree for every architecture 
 from __future__ import annotations
 
 import pytest
-from test_applications import FIRSTS
+from test_applications import DEFAULT_RUN
 
 import zoo
 from zoo.keras import training
@@ -25,7 +25,7 @@ layers:
 
 def _tiered(kind: str):
     name = catalog.APPLICATIONS[kind]
-    marks = [pytest.mark.slow] if name in FIRSTS else [pytest.mark.slow, pytest.mark.applications]
+    marks = [pytest.mark.slow] if name in DEFAULT_RUN else [pytest.mark.slow, pytest.mark.applications]
     return pytest.param(kind, id=kind, marks=marks)
 
 
@@ -123,6 +123,7 @@ def test_a_fine_tuned_resnet_is_cut_at_its_stage_boundary():
 
 
 @pytest.mark.slow
+@pytest.mark.large  # it trains ResNet50's last stage twice: the large tier
 def test_the_cut_fast_path_trains_what_plain_fitting_trains():
     """Same seed, same data: the fine-tuned stage and the head end up with the same weights."""
     import numpy as np
@@ -173,6 +174,7 @@ def test_fine_tuning_mistakes_are_spec_errors(old, new, message):
 
 
 @pytest.mark.slow
+@pytest.mark.large  # it trains heads on two keras.applications bases twice: the large tier
 @pytest.mark.parametrize("kind", ["ResNet50", "MobileNetV2"])
 def test_the_fast_path_on_any_frozen_base_trains_what_plain_fitting_trains(kind):
     import numpy as np
