@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import zoo
-from zoo.specification import catalog
+from zoo.specification import catalog, keras_versions
 
 # zoo name -> keras.applications constructor (zoo's catalogue maps them the other way)
 APPLICATIONS = {name: constructor for constructor, name in catalog.APPLICATIONS.items()}
@@ -145,3 +145,10 @@ if __name__ == "__main__":
     found = differences(model_name, **kwargs)
     print("\n".join(found) if found else f"{model_name} {kwargs}: the same model as keras.applications")
     sys.exit(1 if found else 0)
+
+
+def older_keras(change_id: str) -> bool:
+    """Whether the running Keras is on the old side of one of Keras's recorded changes."""
+    import keras
+
+    return not keras_versions.change(change_id).is_new(keras_versions.parse(keras.__version__))

@@ -221,6 +221,7 @@ def test_the_generated_pages_are_up_to_date():
     assert not stale, f"stale generated pages (run `python tools/docs.py`): {stale}"
 
 
+@pytest.mark.slow  # regenerates every page: 13 s
 def test_a_stale_generated_page_is_noticed(tmp_path):
     tool = _docs_tool()
     tool.write(tmp_path, draw=False)  # the pages, without their pictures

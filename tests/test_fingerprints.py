@@ -38,6 +38,7 @@ def test_fingerprint_matches_its_golden(name):
     assert drift is None, f"{name} on {fingerprint.backend_label()}: {drift}"
 
 
+@pytest.mark.slow  # reads every golden
 def test_every_fingerprint_golden_belongs_to_a_spec_and_records_its_input():
     for path in GOLDENS.glob("*.fingerprint.yml"):
         fp = fingerprints.loads(path.read_text(encoding="utf-8"))
@@ -152,6 +153,7 @@ print(json.dumps([[lp.name, list(lp.numbers())] for lp in fp.layers]))
 """
 
 
+@pytest.mark.slow  # two fresh processes
 def test_the_same_fingerprint_in_two_processes():
     """Bit for bit: the seeded weights and the fixed input are numpy's, the arithmetic is the same."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

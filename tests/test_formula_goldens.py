@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import GOLDENS
+from conftest import GOLDENS, is_large
 
 import zoo
 from zoo.arith.summary import differences
@@ -16,7 +16,9 @@ from zoo.golden import check, summaries
 NAMES = check.pinned()
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if is_large(n) else n for n in NAMES]
+)
 def test_the_formula_engine_equals_every_golden(name):
     """Keras's table is compared in tests/test_goldens.py (for the keras.applications-sized models
     in the `large` tier)."""

@@ -54,12 +54,17 @@ def running_keras() -> str:
     return keras.__version__
 
 
+def one_layer(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> zoo.Spec:
+    """A spec of one layer on an input of ``shape``, through zoo's own validation."""
+    data = {"name": "prop", "description": "property test", "input": list(shape), "layers": [{kind: args}]}
+    return zoo.Spec.from_dict(data)
+
+
 def formula_answer(kind: str, args: dict[str, Any], shape: tuple[int, ...], keras: str | None = None):
     """The same triple from zoo (validation, then the formula engine computing as the running Keras
     release, or as ``keras``), or None on a SpecError."""
-    data = {"name": "prop", "description": "property test", "input": list(shape), "layers": [{kind: args}]}
     try:
-        row = arith.summarize(zoo.Spec.from_dict(data), keras=keras or running_keras()).rows[0]
+        row = arith.summarize(one_layer(kind, args, shape), keras=keras or running_keras()).rows[0]
     except zoo.SpecError:
         return None
     return row.output_shape, row.params, row.trainable_params
@@ -67,8 +72,7 @@ def formula_answer(kind: str, args: dict[str, Any], shape: tuple[int, ...], kera
 
 def resolved(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
     """The layer's arguments as zoo validates and normalises them (``output_padding=1`` -> ``(1,)``)."""
-    data = {"name": "prop", "description": "property test", "input": list(shape), "layers": [{kind: args}]}
-    return zoo.Spec.from_dict(data).layers[0].resolved()
+    return one_layer(kind, args, shape).layers[0].resolved()
 
 
 _CALLED: dict[str, bool] = {}

@@ -32,11 +32,11 @@ import json
 import keras_reference
 import numpy as np
 import pytest
-from keras_reference import APPLICATIONS, model_differences
+from keras_reference import APPLICATIONS, model_differences, older_keras
 
 import zoo
 from zoo.keras import preprocessing, weights
-from zoo.specification import catalog, keras_versions
+from zoo.specification import catalog
 
 # Keras's MODEL_LIST: (constructor, last_dim, module), with zoo's name for the constructor
 MODEL_LIST = [
@@ -141,13 +141,6 @@ def skip_if_invalid_image_data_format_for_model(ctor: str, image_data_format: st
         n.lower() in ctor.lower() for n in MODELS_UNSUPPORTED_CHANNELS_FIRST
     ):
         pytest.skip(f"{ctor} does not support channels first")
-
-
-def older_keras(change_id: str) -> bool:
-    """Whether the running Keras is on the old side of one of Keras's recorded changes."""
-    import keras
-
-    return not keras_versions.change(change_id).is_new(keras_versions.parse(keras.__version__))
 
 
 def refused_before_3_14(ctor: str, image_data_format: str, **kwargs) -> bool:

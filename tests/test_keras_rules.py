@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 import pytest
-from keras_reference import APPLICATIONS, image_data_format, reference
+from keras_reference import APPLICATIONS, image_data_format, older_keras, reference
 
 import zoo
 from zoo.specification import keras_rules, keras_versions
@@ -219,13 +219,6 @@ def in_newest_words(message: str) -> str:
     if keras_versions.change("input-spec-error-words").is_new(keras_versions.parse(keras.__version__)):
         return message
     return re.sub(r'Input (\d+) of layer "([^"]+)"', r"Input \1 with name 'None' of layer '\2'", message)
-
-
-def older_keras(change_id: str) -> bool:
-    """Whether the running Keras is on the old side of one of Keras's recorded changes."""
-    import keras
-
-    return not keras_versions.change(change_id).is_new(keras_versions.parse(keras.__version__))
 
 
 def zoo_verdict(name: str, args: dict[str, Any]) -> str | None:

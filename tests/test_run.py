@@ -91,6 +91,7 @@ def test_run_fits_and_predicts_per_the_spec():
     assert result.model.name == "conv1d"
 
 
+@pytest.mark.slow  # fits twice
 def test_fast_path_trains_the_same_head_as_plain_fitting():
     """The equivalence the fast path rests on, on a small input: same seed, same head weights."""
     spec = zoo.Spec.from_yaml(SMALL_VGG)

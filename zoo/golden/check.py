@@ -118,18 +118,7 @@ def verdict(name: str, folder: Path | None, registry: Registry = DEFAULT) -> Ver
     out = Verdict(name)
     try:
         seen = witnesses(registry.spec(name), fingerprinted=not is_configuration(name))
-        out.lines += [f"expect: {p}" for p in seen.expect_problems]
-        golden = summaries.KIND.read(folder, name) if folder is not None else None
-        labels: dict[str, Summary | None] = {
-            "formula": seen.formula,
-            f"keras ({seen.keras.made_with})": seen.keras,
-        }
-        if golden is not None:
-            made = f" (made with {golden.made_with})" if golden.made_with else ""
-            labels[f"golden{made}"] = golden
-        out.lines += differences(labels)
-        if folder is not None and golden is None:
-            out.lines.append(summaries.KIND.missing(folder, name))
+        out.lines += summary_lines(name, folder, seen.formula, seen.keras, seen.expect_problems)
         if folder is not None and seen.fingerprint is not None:
             out.lines += fingerprints.KIND.check(folder, name, seen.fingerprint)
             pinned = fingerprints.KIND.read(folder, name)
@@ -155,9 +144,25 @@ def verify(name: str, folder: Path | None, registry: Registry = DEFAULT) -> list
     return out.lines
 
 
+def summary_lines(
+    name: str, folder: Path | None, formula: Summary, keras_s: Summary, expect_problems: list[str]
+) -> list[str]:
+    """One line per disagreement among the summary witnesses: the spec's ``expect:``, then the formula
+    engine, Keras and the golden in ``folder`` side by side (each golden naming what made it)."""
+    lines = [f"expect: {p}" for p in expect_problems]
+    labels: dict[str, Summary | None] = {"formula": formula, f"keras ({keras_s.made_with})": keras_s}
+    golden = summaries.KIND.read(folder, name) if folder is not None else None
+    if golden is not None:
+        labels[f"golden (made with {golden.made_with})" if golden.made_with else "golden"] = golden
+    lines += differences(labels)
+    if folder is not None and golden is None:
+        lines.append(summaries.KIND.missing(folder, name))
+    return lines
+
+
 def summary_verdict(name: str, folder: Path | None, registry: Registry = DEFAULT) -> tuple[Summary, Verdict]:
     """The three summary witnesses of one spec, quickly: the formula engine's table, Keras's (the model
-    built with Keras's initial values: nothing seeded, nothing loaded), the golden's; no fingerprint.
+    built without weight values: builder.architecture), the golden's; no fingerprint.
     Returns the formula's summary (it has MACs and receptive fields) and the verdict."""
     out = Verdict(name)
     spec = registry.spec(name)
@@ -165,14 +170,7 @@ def summary_verdict(name: str, folder: Path | None, registry: Registry = DEFAULT
     try:
         model = builder.architecture(spec if spec.family is not None else spec.with_weights(None))
         keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
-        labels: dict[str, Summary | None] = {"formula": formula, f"keras ({keras_s.made_with})": keras_s}
-        golden = summaries.KIND.read(folder, name) if folder is not None else None
-        if golden is not None:
-            labels[f"golden (made with {golden.made_with})" if golden.made_with else "golden"] = golden
-        elif folder is not None:
-            out.lines.append(summaries.KIND.missing(folder, name))
-        out.lines[:0] = [f"expect: {p}" for p in summaries.expect_problems(spec, keras_s)]
-        out.lines += differences(labels)
+        out.lines = summary_lines(name, folder, formula, keras_s, summaries.expect_problems(spec, keras_s))
         out.status = "differ" if out.lines else "ok"
     finally:
         builder.release()

@@ -49,24 +49,6 @@ def release() -> None:
 
     import_keras().utils.clear_session()
     gc.collect()
-    _trim()
-
-
-def _trim() -> None:
-    """Give freed memory back to the system (glibc keeps it otherwise: the next model would be built
-    beside the last one's freed pages, and a run's peak would grow with every large model)."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    try:
-        libc = ctypes.CDLL(name)
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
-        return
-    trim(0)
 
 
 # A spec must not be able to exhaust memory, yet every keras.applications model must build:
