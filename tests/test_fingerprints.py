@@ -144,6 +144,31 @@ def test_seeded_weights_reach_inside_a_nested_base():
     assert np.array_equal(np.asarray(conv.kernel), expected)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "unet_small",  # a functional graph with skip connections
+        "vgg16_transfer",  # a nested base: its layers' weights by their path inside it
+        pytest.param("efficientnet_b0", marks=pytest.mark.slow),  # Normalization's finalize_state
+        pytest.param("convnext_tiny", marks=pytest.mark.slow),  # unnamed weights, operations (x + y)
+    ],
+)
+def test_the_layer_by_layer_fingerprint_is_the_seeded_model_s_bit_for_bit(name):
+    """zoo check and the goldens run each layer with its weights made as it runs (the memory of one
+    layer); the pytest plugin's seeded model holds all its weights and runs as Keras runs it. Both
+    must give the very same numbers."""
+    from zoo.keras import builder
+
+    spec = zoo.spec(name).with_weights(None)
+    shape = fingerprint.input_shape_for(spec)
+    sized = spec if shape == tuple(spec.input) else spec.remade(input_shape=shape)
+    whole = fingerprint.of_model(builder.build(sized, compile=False, seeded=True), name, shape)
+    streamed = fingerprint.streamed(builder.architecture(sized), name, shape)
+    assert [lp.name for lp in streamed.layers] == [lp.name for lp in whole.layers]
+    for a, b in zip(whole.layers, streamed.layers, strict=True):
+        assert a == b, a.name
+
+
 _CHILD = """
 import json, sys
 import zoo
@@ -297,14 +322,14 @@ def test_regen_writes_fingerprints_and_refuses_non_finite_ones(tmp_path, monkeyp
     pinned = fingerprints.loads(fingerprints.KIND.path(GOLDENS, "conv2d_same").read_text(encoding="utf-8"))
     assert fingerprints.compare(pinned, written) is None
 
-    real_of_model = fingerprint.of_model
+    real_streamed = fingerprint.streamed
 
-    def nan_of_model(*args):
-        fp = real_of_model(*args)
+    def nan_streamed(*args):
+        fp = real_streamed(*args)
         bad = dataclasses.replace(fp.layers[0], mean=float("nan"))
         return dataclasses.replace(fp, layers=(bad, *fp.layers[1:]))
 
-    monkeypatch.setattr(fingerprint, "of_model", nan_of_model)
+    monkeypatch.setattr(fingerprint, "streamed", nan_streamed)
     empty = tmp_path / "empty"
     empty.mkdir()
     capsys.readouterr()

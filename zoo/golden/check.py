@@ -86,25 +86,24 @@ class Verdict:
 
 
 def witnesses(spec: Spec, fingerprinted: bool = True) -> Witnesses:
-    """Where the fingerprint runs at the spec's own input, one seeded model serves both (weights do
-    not change a summary); elsewhere the summary's model is built without weight values
-    (builder.architecture) and released before the fingerprint's is built. A pretrained base is
-    built with seeded weights too, never ImageNet's; a family's model keeps the architecture its
-    weights give it (EfficientNet's ImageNet rescaling)."""
+    """The spec's model is built without weight values (builder.architecture): its summary reads it,
+    and its fingerprint runs it layer by layer with each layer's seeded weights made as it runs
+    (fingerprint.streamed), so no model's weights are ever all in memory. Where the fingerprint runs
+    at a smaller input, that model is built after the summary's is released. A pretrained base is
+    seeded too, never ImageNet's; a family's model keeps the architecture its weights give it
+    (EfficientNet's ImageNet rescaling)."""
     if spec.family is None:
         spec = spec.with_weights(None)
     formula = arith.summarize(
         spec, keras=keras_versions.installed()
     )  # the spec as written must be valid, before Keras is touched
     size = fingerprint.input_shape_for(spec) if fingerprinted else None
-    same = size == tuple(spec.input)  # the fingerprint runs on this very model
-    if same:
-        model = builder.build(spec, compile=False, seeded=True)
-    else:  # the summary's model needs no weight values: none are made
-        model = builder.architecture(spec)
+    model = builder.architecture(spec)
     keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
-    fp = fingerprint.of_model(model, spec.name, size) if same and size is not None else None
-    if size is not None and not same:
+    fp = None
+    if size == tuple(spec.input):  # the fingerprint runs on this very model
+        fp = fingerprint.streamed(model, spec.name, size)
+    elif size is not None:
         del model
         builder.release()
         fp = fingerprint.take(spec)

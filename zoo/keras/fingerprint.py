@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from zoo import arith
-from zoo.keras import introspect
+from zoo.keras import introspect, seeding
 from zoo.keras.seeding import BATCH, fixed_input, generator
 from zoo.specification.errors import SpecError
 from zoo.specification.model import Spec
@@ -150,11 +150,53 @@ def of_model(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
     return Fingerprint(spec, (BATCH, *tuple(int(d) for d in input_shape)), layers, backend_label())
 
 
+def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
+    """The fingerprint of a model built without weight values (:func:`zoo.keras.builder.architecture`),
+    computed layer by layer: each layer's seeded weights exist only while it runs, so the memory is
+    that of the largest layer, not the model's (ConvNeXtXLarge's 1.4 GB of weights never exist at
+    once). The numbers are those of :func:`of_model` on the seeded model: the same operations on the
+    same values, in Keras's own graph order."""
+    import keras
+
+    full_precision()
+    x = keras.ops.convert_to_tensor(fixed_input(spec, input_shape))
+    top = {id(layer): layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"}
+    prints: dict[str, LayerPrint] = {}
+
+    def run(operation: Any, path: str, args: Any, kwargs: dict[str, Any]) -> Any:
+        if seeding.is_nested(operation):
+            out = walk(operation, args[0], f"{path}/")
+        else:
+            if getattr(operation, "_call_has_training_arg", False):
+                kwargs = {**kwargs, "training": False}
+            values = seeding.layer_values(operation, path, spec) if hasattr(operation, "weights") else []
+            with keras.StatelessScope(state_mapping=values):
+                if callable(getattr(operation, "finalize_state", None)):
+                    operation.finalize_state()  # Normalization's constants, from the seeded statistics
+                out = operation(*args, **kwargs)
+        if id(operation) in top:  # a row of the summary: the model's own layers, a nested base one row
+            prints[operation.name] = layer_print(spec, operation.name, keras.ops.convert_to_numpy(out))
+        return out
+
+    def walk(nested: Any, inputs: Any, prefix: str) -> Any:
+        if isinstance(nested, keras.Sequential):  # its layers one after another, as Sequential.call
+            for layer in nested.layers:
+                inputs = run(layer, f"{prefix}{layer.name}", (inputs,), {})
+            return inputs
+        return introspect.run_graph(
+            nested, inputs, lambda op, *a, **k: run(op, f"{prefix}{op.name}", a, k)
+        )
+
+    walk(model, x, "")
+    layers = tuple(prints[name] for name in top.values())
+    return Fingerprint(spec, (BATCH, *tuple(int(d) for d in input_shape)), layers, backend_label())
+
+
 def take(spec: Spec) -> Fingerprint:
-    """The fingerprint of a spec: built with seeded weights at :func:`input_shape_for`."""
+    """The fingerprint of a spec: its seeded weights at :func:`input_shape_for`, layer by layer."""
     from zoo.keras import builder
 
     spec = spec.with_weights(None)  # seeded weights everywhere, a pretrained base's included
     shape = input_shape_for(spec)
     sized = spec if shape == tuple(spec.input) else spec.remade(input_shape=shape)
-    return of_model(builder.build(sized, compile=False, seeded=True), spec.name, shape)
+    return streamed(builder.architecture(sized), spec.name, shape)

@@ -75,6 +75,12 @@ def layer_outputs(model: Any) -> list[tuple[str, Any]]:
     ]
 
 
+def run_graph(model: Any, inputs: Any, call: Any) -> Any:
+    """Run a functional model's graph on ``inputs``, each operation through ``call(operation, *args,
+    **kwargs)``: the order and arguments of Keras's own ``Functional.call``, the computing ours."""
+    return model._run_through_graph(inputs, operation_fn=lambda op: lambda *a, **k: call(op, *a, **k))
+
+
 def frameworks() -> str:
     """The backend and Keras that compute here, with their versions: ``tensorflow 2.21.0, keras 3.15.1``."""
     import importlib.metadata

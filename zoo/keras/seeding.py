@@ -93,36 +93,45 @@ def _weight_name(variable: Any) -> str:
     return str(path).rsplit("/", 1)[-1].split(":")[0]
 
 
-def _own_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+def own_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(path, layer) for every layer that holds weights itself, inside nested models too."""
     for layer in model.layers:
         path = f"{prefix}{layer.name}"
-        if hasattr(layer, "layers") and layer.layers:  # a nested model: its layers own the weights
-            yield from _own_layers(layer, f"{path}/")
+        if is_nested(layer):  # a nested model: its layers own the weights
+            yield from own_layers(layer, f"{path}/")
         else:
             yield path, layer
 
 
-def seed_model(model: Any, spec: str) -> int:
-    """Fill every float weight of ``model`` with its seeded values; returns how many were set.
+def is_nested(layer: Any) -> bool:
+    """Whether a layer is a model of its own (the VGG16 base), whose layers hold the weights."""
+    return bool(getattr(layer, "layers", None))
 
-    Integer variables (Normalization's sample count) keep their values: nothing reads them
-    at inference.
+
+def layer_values(layer: Any, path: str, spec: str) -> list[tuple[Any, np.ndarray]]:
+    """(variable, seeded values) for every float weight a layer holds itself.
+
+    Integer variables (Normalization's sample count) are left out: nothing reads them at inference.
     """
+    out = []
+    for index, variable in enumerate(layer.weights):
+        dtype = str(getattr(variable, "dtype", "float32"))
+        if "float" not in dtype:
+            continue
+        name = _weight_name(variable)
+        if _AUTO_NAMED.fullmatch(name):  # Keras numbers unnamed weights per session: use the position
+            name = f"weight_{index}"
+        values = seeded_values(spec, path, type(layer).__name__, name, variable.shape)
+        out.append((variable, values.astype(dtype, copy=False)))
+    return out
+
+
+def seed_model(model: Any, spec: str) -> int:
+    """Fill every float weight of ``model`` with its seeded values; returns how many were set."""
     count = 0
-    for path, layer in _own_layers(model):
-        for index, variable in enumerate(layer.weights):
-            dtype = str(getattr(variable, "dtype", "float32"))
-            if "float" not in dtype:
-                continue
-            name = _weight_name(variable)
-            if _AUTO_NAMED.fullmatch(name):  # Keras numbers unnamed weights per session: use the position
-                name = f"weight_{index}"
-            variable.assign(
-                seeded_values(spec, path, type(layer).__name__, name, variable.shape).astype(
-                    dtype, copy=False
-                )
-            )
+    for path, layer in own_layers(model):
+        for variable, values in layer_values(layer, path, spec):
+            variable.assign(values)
             count += 1
         if callable(getattr(layer, "finalize_state", None)):
             # As Keras's own weight loading does: Normalization copies its mean and variance
