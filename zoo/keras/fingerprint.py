@@ -170,7 +170,9 @@ def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
             if getattr(operation, "_call_has_training_arg", False):
                 kwargs = {**kwargs, "training": False}
             values = seeding.layer_values(operation, path, spec) if hasattr(operation, "weights") else []
-            with keras.StatelessScope(state_mapping=values):
+            # initialize_variables=False: leaving a stateless scope otherwise initialises every
+            # deferred variable of the model, all of its weights at once
+            with keras.StatelessScope(state_mapping=values, initialize_variables=False):
                 if callable(getattr(operation, "finalize_state", None)):
                     operation.finalize_state()  # Normalization's constants, from the seeded statistics
                 out = operation(*args, **kwargs)
