@@ -39,6 +39,7 @@ __all__ = [
     "decode_predictions",
     "default_registry",
     "explain",
+    "from_keras",
     "names",
     "preprocess_input",
     "run",
@@ -261,6 +262,26 @@ def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[Any, ...]]]:
     from zoo.keras import preprocessing
 
     return preprocessing.decode(preds, preprocessing.class_index(), top)
+
+
+def from_keras(model: Any, *, name: str | None = None, description: str | None = None) -> Spec:
+    """The spec of a Keras model: ``zoo.build(zoo.from_keras(model))`` is the same model (its layers
+    by class, arguments, order and names, its ``to_json()``, the weights of ``model`` loaded by order,
+    the outputs on one input), checked here before the spec is returned; a model zoo cannot write
+    as a spec is a :class:`SpecError` saying which layer and why. ``spec.to_yaml()`` is its file.
+
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3)], name="tiny")
+        >>> print(zoo.from_keras(model).to_yaml())  # doctest: +ELLIPSIS
+        # yaml-language-server: ...
+        name: tiny
+        ...
+          - Conv2D: {filters: 8, kernel_size: 3}
+        <BLANKLINE>
+    """
+    from zoo.keras import importer
+
+    return importer.from_keras(model, name=name, description=description)
 
 
 def explain(name_or_spec: str | Spec, *, keras_version: str | None = None, **overrides: Any) -> str:

@@ -23,6 +23,28 @@ from zoo.specification.files import write_atomic
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 
 
+MODEL_FILES = (".keras", ".h5", ".hdf5", ".json")  # zoo.keras.importer.FILE_TYPES, without importing it
+SPEC_FILES = (".yaml", ".yml")
+
+
+def is_file_target(target: str) -> bool:
+    """Whether a command's NAME is a file: a spec (``.yaml``) or a Keras model (``.keras``, ...)."""
+    return target.lower().endswith(MODEL_FILES + SPEC_FILES)
+
+
+def resolve(target: str) -> str | zoo.Spec:
+    """A NAME as the API takes it: a spec's name, or the spec of a file (a Keras model file is
+    imported, and checked to rebuild the same model, as `zoo import` does)."""
+    if not is_file_target(target):
+        return target
+    if target.lower().endswith(SPEC_FILES):
+        return zoo.Spec.from_file(target)
+    quiet.import_framework()
+    from zoo.keras import importer
+
+    return importer.from_keras(importer.load(target))
+
+
 def _targets(args: argparse.Namespace, configurations: bool = False) -> list[str]:
     """The names a command works on: those given, or every model (and, where goldens are concerned,
     the configurations with goldens of their own: ``efficientnet_b0@imagenet``)."""
@@ -33,7 +55,8 @@ def _targets(args: argparse.Namespace, configurations: bool = False) -> list[str
             return check.pinned(zoo.default_registry())
         return zoo.names()
     for name in args.names:
-        zoo.default_registry().path(name)  # unknown names fail before any work, with did-you-mean
+        if not is_file_target(name):
+            zoo.default_registry().path(name)  # unknown names fail before any work, with did-you-mean
     return list(args.names)
 
 
@@ -187,7 +210,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if args.engine == "keras":
         quiet.import_framework()
     version = {"keras_version": args.keras_version} if args.engine == "formula" else {}
-    results = [zoo.summary(name, engine=args.engine, **version, **overrides) for name in targets]
+    specs = [resolve(name) for name in targets]
+    results = [zoo.summary(spec, engine=args.engine, **version, **overrides) for spec in specs]
     if args.format == "json":
         print(json.dumps([s.to_dict() for s in results], indent=2))
         return EXIT_OK
@@ -196,11 +220,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
         print(yaml.safe_dump([s.to_dict() for s in results], sort_keys=False), end="")
         return EXIT_OK
-    for i, (name, s) in enumerate(zip(targets, results)):
+    for i, (target, s) in enumerate(zip(specs, results)):
         if i:
             print()
-        spec = zoo.spec(name)
-        print(f"# {name}: {spec.description}")
+        spec = target if isinstance(target, zoo.Spec) else zoo.spec(target)
+        print(f"# {spec.name}: {spec.description}")
         if spec.citation:
             print(f"# {spec.citation}")
         print(render(s), end="")
@@ -215,7 +239,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    print(zoo.explain(args.name, keras_version=args.keras_version, **overrides_of(args)), end="")
+    target = resolve(args.name)
+    print(zoo.explain(target, keras_version=args.keras_version, **overrides_of(args)), end="")
     return EXIT_OK
 
 
@@ -453,6 +478,24 @@ def cmd_weights(args: argparse.Namespace) -> int:
 STDOUT = Path("-")  # -o -: standard output, as everywhere a file is written
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """A Keras model file as a spec: built again and compared with the model before it is written."""
+    quiet.import_framework()
+    from zoo.keras import importer
+
+    model = importer.load(args.file)
+    spec = importer.from_keras(model, name=args.name)
+    text = spec.to_yaml()
+    if args.output is None or args.output == STDOUT:
+        print(text, end="")
+        return EXIT_OK
+    write_atomic(args.output, text)
+    print(
+        f"wrote {args.output}: {len(spec.layers)} layers; built again, it is the same model", file=sys.stderr
+    )
+    return EXIT_OK
+
+
 def cmd_diagram(args: argparse.Namespace) -> int:
     """A picture of the model from the formula engine: DOT text, or SVG/PNG through Graphviz."""
     from zoo import diagram
@@ -461,7 +504,9 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     fmt = diagram.output_format(None if to_stdout else args.output, args.format)
     if fmt == "png" and (args.output is None or sys.stdout.isatty()):
         raise SpecError("PNG is binary: name a file with -o FILE.png, or redirect -o - to one")
-    text = diagram.dot(args.name, detail=args.detail, arithmetic=args.arithmetic, **overrides_of(args))
+    text = diagram.dot(
+        resolve(args.name), detail=args.detail, arithmetic=args.arithmetic, **overrides_of(args)
+    )
     data = diagram.render(text, fmt)  # before anything is written: a failed render leaves no file
     if to_stdout:
         binary = getattr(sys.stdout, "buffer", None)

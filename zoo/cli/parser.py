@@ -40,6 +40,14 @@ def _check(s: argparse.ArgumentParser) -> None:
     )
 
 
+def _import(s: argparse.ArgumentParser) -> None:
+    s.add_argument(
+        "file", type=Path, help="a .keras file, a legacy .h5 model file, or a model.to_json() file"
+    )
+    s.add_argument("-o", "--output", type=Path, default=None, help="the spec file to write (default: stdout)")
+    s.add_argument("--name", default=None, help="the spec's name (default: the model's, made a valid name)")
+
+
 def _list(s: argparse.ArgumentParser) -> None:
     s.add_argument("pattern", nargs="?", help="fnmatch pattern, e.g. 'conv2d*'")
 
@@ -253,6 +261,12 @@ COMMANDS: list[Command] = [
         commands.cmd_diagram,
     ),
     ("check", "formula vs Keras vs golden for each spec, one line each", _check, commands.cmd_check),
+    (
+        "import",
+        "a Keras model file as a spec that rebuilds the same model (checked before it is written)",
+        _import,
+        commands.cmd_import,
+    ),
     ("golden", "regenerate or check golden summary files", _golden, None),
     ("run", "the tutorial cell: compile, fit on dummy data, predict", _run, commands.cmd_run),
     ("weights", "pretrained ImageNet weights in Keras's cache", _weights, commands.cmd_weights),

@@ -185,9 +185,7 @@ def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
             for layer in nested.layers:
                 inputs = run(layer, f"{prefix}{layer.name}", (inputs,), {})
             return inputs
-        return introspect.run_graph(
-            nested, inputs, lambda op, *a, **k: run(op, f"{prefix}{op.name}", a, k)
-        )
+        return introspect.run_graph(nested, inputs, lambda op, *a, **k: run(op, f"{prefix}{op.name}", a, k))
 
     walk(model, x, "")
     layers = tuple(prints[name] for name in top.values())

@@ -322,11 +322,13 @@ def axis(v: Any, ctx: Ctx) -> int:
     raise ctx.error("must be an integer axis", v)
 
 
-@described({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"})
+@described({"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"})
 def layer_name(v: Any, ctx: Ctx) -> str:
-    if isinstance(v, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", v):
+    """A layer's name: letters, digits, ``_``, ``.`` and ``-`` (keras.applications names its
+    MobileNetV2 ``mobilenetv2_1.00_224``), starting with a letter."""
+    if isinstance(v, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", v):
         return v
-    raise ctx.error("invalid layer name", v, "letters, digits and '_', starting with a letter")
+    raise ctx.error("invalid layer name", v, "letters, digits, '_', '.' and '-', starting with a letter")
 
 
 @described(
@@ -373,7 +375,7 @@ class LayerKind:
 
 # Arguments every Keras layer takes.
 @described(
-    {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}}
+    {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"}}
 )
 def layer_names(v: Any, ctx: Ctx) -> tuple[str, ...]:
     """``inputs:``: earlier layers by name (``input`` is the model's input)."""

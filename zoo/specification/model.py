@@ -147,6 +147,9 @@ TOP_LEVEL: dict[str, Arg] = {
     "description": Arg(_string),
     "source": Arg(_string, None),
     "input": Arg(_input_shape),
+    # the Keras name of the model's input layer (an imported model keeps its own); in ``inputs:``
+    # lists the model's input is always called ``input``
+    "input_name": Arg(catalog.layer_name, catalog.MODEL_INPUT),
     # which Keras model class a spec builds; default: sequential for a chain, functional for a graph
     "model": Arg(catalog.one_of(*MODEL_KINDS), None),
     # the image data format the model is built under, as keras.config.image_data_format() is in
@@ -219,6 +222,7 @@ class Spec:
     data_format: str = "channels_last"  # the image data format it is built under
     preprocess: str | None = None  # keras.applications' preprocess_input mode, where it has one
     source_inputs: str = "list"  # built on an input_tensor: its source inputs as a list, or the first
+    input_name: str = "input"  # the Keras name of its input layer
     family: str | None = None  # the family file it is a variant of (resnet for resnet50)
     params: Mapping[str, Any] = field(default_factory=dict, compare=False)  # a family's, resolved
     # a whole-model spec's own weights: None (Keras's initialisers), "imagenet" or a file path
@@ -322,6 +326,108 @@ class Spec:
             data, source, name, given = recipe
             recipe = (data, source, name, {**given, "weights": value})
         return dataclasses.replace(self, layers=layers, recipe=recipe)
+
+    def to_data(self) -> dict[str, Any]:
+        """The spec as the plain data of a spec file: what :meth:`from_dict` validates back into it.
+        A family's variant comes out as a flat spec of its layers; defaults are left out."""
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        if self.citation is not None:
+            out["source"] = self.citation
+        out["input"] = list(self.input)
+        if self.input_name != catalog.MODEL_INPUT:
+            out["input_name"] = self.input_name
+        if self.model != ("sequential" if self.is_chain else "functional"):
+            out["model"] = self.model
+        if self.data_format != "channels_last":
+            out["data_format"] = self.data_format
+        if self.source_inputs != "list":
+            out["source_inputs"] = self.source_inputs
+        if self.preprocess is not None:
+            out["preprocess"] = self.preprocess
+        auto = catalog.AutoNames()
+        previous = catalog.MODEL_INPUT
+        layers = []
+        for layer in self.layers:
+            layers.append(_layer_data(layer, auto.next(layer.kind), previous))
+            previous = layer.name
+        out["layers"] = layers
+        for key in ("compile", "data", "fit"):
+            section = getattr(self, key)
+            if section is not None:
+                out[key] = _plain_data(dict(section))
+        if self.expect:
+            out["expect"] = _plain_data(dict(self.expect))
+        return out
+
+    def to_yaml(self) -> str:
+        """The spec as a spec file's text, one layer a line as zoo's own files are written;
+        ``Spec.from_yaml(spec.to_yaml())`` is the same spec."""
+        return dump_spec(self.to_data())
+
+
+def _layer_data(layer: Layer, auto_name: str, previous: str) -> dict[str, Any]:
+    """One layer as a spec file writes it: ``{Kind: {arguments}}``, without the name Keras would
+    give it anyway, nor ``inputs:`` where it takes the layer before."""
+    args: dict[str, Any] = {}
+    if layer.name != auto_name:
+        args["name"] = layer.name
+    for key, value in layer.args.items():
+        if key in ("name", "inputs"):
+            continue
+        if key == "layers" and layer.kind == "Sequential":
+            value = [{inner.kind: _plain_data({"name": inner.name, **inner.keras_args})} for inner in value]
+        args[key] = _written(layer, key, _plain_data(value))
+    is_merge = layer.kind in catalog.MERGES or (
+        layer.kind in catalog.OPS and layer.args.get("operand") is None
+    )
+    if is_merge or layer.inputs != (previous,):
+        args["inputs"] = list(layer.inputs)
+    return {layer.kind: args}
+
+
+def _written(layer: Layer, key: str, value: Any) -> Any:
+    """A value as a person writes it: ``3`` for ``[3, 3]`` where the argument takes one number for
+    every axis, ``[1, 2]`` for ``[[1, 1], [2, 2]]``, when it validates to the very same value."""
+
+    def shortest(v: Any) -> Any:
+        if not isinstance(v, list) or not v:
+            return v
+        inner = [shortest(x) for x in v]
+        return inner[0] if all(x == inner[0] for x in inner) and len(inner) > 1 else inner
+
+    arg = layer.catalog.args.get(key)
+    if arg is None or not isinstance(value, list):
+        return value
+    ctx = catalog.Ctx(Source(), (key,), layer.catalog.rank)
+    try:
+        meant = arg.check(value, ctx)
+    except SpecError:
+        return value
+    candidate = shortest(value)
+    try:
+        return candidate if arg.check(candidate, ctx) == meant else value
+    except SpecError:
+        return value
+
+
+def dump_spec(data: Mapping[str, Any]) -> str:
+    """A spec's plain data as YAML text: block style at the top, each layer on one line."""
+    import yaml
+
+    def flow(value: Any) -> str:
+        text = yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False)
+        return text.strip().removesuffix("...").strip()
+
+    lines = ["# yaml-language-server: $schema=spec.schema.json"]
+    for key, value in data.items():
+        if key == "layers":
+            lines.append("layers:")
+            lines += [f"  - {kind}: {flow(args)}" for entry in value for kind, args in entry.items()]
+        elif isinstance(value, Mapping):
+            lines.append(f"{key}: {flow(dict(value))}")
+        else:
+            lines.append(f"{key}: {flow(value)}")
+    return "\n".join(lines) + "\n"
 
 
 def _is_chain(layers: tuple[Layer, ...]) -> bool:
@@ -438,6 +544,7 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         data_format=data_format,
         preprocess=top.get("preprocess"),
         source_inputs=top.get("source_inputs", "list"),
+        input_name=top.get("input_name", catalog.MODEL_INPUT),
         origin=source,
     )
 

@@ -1,0 +1,342 @@
+"""Import: a Keras model as a spec that builds the same model (``zoo.from_keras``, ``zoo import``).
+
+The judges are models no one here wrote: keras.io's convolutional examples (their model code as the
+examples write it, sizes made small where the example takes them as parameters),
+keras.applications' own models, and Keras's own file formats. "The same model" is what
+``zoo.keras.compare`` says of zoo's family files against keras.applications: the same layers
+(names, classes, shapes, parameters, inbound layers) and the same ``to_json()``; then the weights of
+the original load into the spec's model, by order and by name, and the outputs are equal.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.cli import main
+from zoo.keras import compare, importer
+
+
+def _layers():
+    import keras
+
+    return keras, keras.layers
+
+
+def mnist_convnet():
+    """keras.io/examples/vision/mnist_convnet (Simple MNIST convnet)."""
+    keras, layers = _layers()
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+def image_classification_from_scratch(input_shape=(64, 64, 3), num_classes=2):
+    """keras.io/examples/vision/image_classification_from_scratch (make_model, a small Xception)."""
+    keras, layers = _layers()
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Conv2D(128, 3, strides=2, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    previous_block_activation = x
+    for size in [256, 512, 728]:
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.SeparableConv2D(size, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        residual = layers.Conv2D(size, 1, strides=2, padding="same")(previous_block_activation)
+        x = layers.add([x, residual])
+        previous_block_activation = x
+    x = layers.SeparableConv2D(1024, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    units = 1 if num_classes == 2 else num_classes
+    x = layers.Dropout(0.25)(x)
+    outputs = layers.Dense(units, activation=None)(x)
+    return keras.Model(inputs, outputs)
+
+
+def ct_scan_3d(width=32, height=32, depth=16):
+    """keras.io/examples/vision/3D_image_classification (get_model; the example's 128x128x64 made small)."""
+    keras, layers = _layers()
+    inputs = keras.Input((width, height, depth, 1))
+    x = layers.Conv3D(filters=64, kernel_size=3, activation="relu")(inputs)
+    x = layers.MaxPool3D(pool_size=2)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv3D(filters=64, kernel_size=3, activation="relu", padding="same")(x)
+    x = layers.MaxPool3D(pool_size=2)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.GlobalAveragePooling3D()(x)
+    x = layers.Dense(units=512, activation="relu")(x)
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(units=1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="3dcnn")
+
+
+def timeseries_fcn(input_shape=(500, 1), num_classes=2):
+    """keras.io/examples/timeseries/timeseries_classification_from_scratch (make_model)."""
+    keras, _ = _layers()
+    input_layer = keras.layers.Input(input_shape)
+    conv1 = keras.layers.Conv1D(filters=64, kernel_size=3, padding="same")(input_layer)
+    conv1 = keras.layers.BatchNormalization()(conv1)
+    conv1 = keras.layers.ReLU()(conv1)
+    conv2 = keras.layers.Conv1D(filters=64, kernel_size=3, padding="same")(conv1)
+    conv2 = keras.layers.BatchNormalization()(conv2)
+    conv2 = keras.layers.ReLU()(conv2)
+    conv3 = keras.layers.Conv1D(filters=64, kernel_size=3, padding="same")(conv2)
+    conv3 = keras.layers.BatchNormalization()(conv3)
+    conv3 = keras.layers.ReLU()(conv3)
+    gap = keras.layers.GlobalAveragePooling1D()(conv3)
+    output_layer = keras.layers.Dense(num_classes, activation="softmax")(gap)
+    return keras.models.Model(inputs=input_layer, outputs=output_layer)
+
+
+def transfer_on_mobilenet_v2():
+    """The tutorial's transfer learning, on a keras.applications base used as a layer."""
+    keras, layers = _layers()
+    base = keras.applications.MobileNetV2(
+        include_top=False, weights=None, input_shape=(96, 96, 3), pooling="avg"
+    )
+    base.trainable = False
+    return keras.Sequential([keras.Input((96, 96, 3)), base, layers.Dense(5, activation="softmax")])
+
+
+EXAMPLES = {
+    "mnist_convnet": mnist_convnet,
+    "image_classification_from_scratch": image_classification_from_scratch,
+    "ct_scan_3d": ct_scan_3d,
+    "timeseries_fcn": timeseries_fcn,
+    "transfer_on_mobilenet_v2": transfer_on_mobilenet_v2,
+}
+
+
+def rebuilds(spec: zoo.Spec, model) -> None:
+    """The spec builds ``model``: layers and to_json, the weights by order and by name, outputs."""
+    import keras
+
+    ours = zoo.build(spec, compile=False)
+    nested = any(isinstance(layer, keras.Model) for layer in model.layers)
+    named = spec.input_name != "input"  # an input name Keras generated (input_layer_3) is set aside
+    assert compare.differences(ours, model, input_names=named, generated=nested) == []
+    shape = [d or 32 for d in model.inputs[0].shape[1:]]
+    x = np.random.default_rng(1).standard_normal((2, *shape)).astype("float32")
+    ours.set_weights(model.get_weights())
+    assert np.array_equal(np.asarray(ours(x)), np.asarray(model(x)))
+
+
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_keras_io_examples_import_to_specs_that_rebuild_them(example, tmp_path):
+    model = EXAMPLES[example]()
+    spec = zoo.from_keras(model, name=example)
+    rebuilds(spec, model)
+    # the weights load by name too: Keras's own weights file of the original, into the spec's model
+    path = tmp_path / "original.weights.h5"
+    model.save_weights(path)
+    ours = zoo.build(spec, compile=False)
+    ours.load_weights(path)
+    for a, b in zip(ours.weights, model.weights, strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b)), a.path
+    # and its file reads back as the same spec
+    assert zoo.Spec.from_yaml(spec.to_yaml()) == spec
+
+
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_the_formula_engine_agrees_with_keras_on_imported_models_row_by_row(example):
+    from zoo.keras import introspect
+
+    model = EXAMPLES[example]()
+    spec = zoo.from_keras(model, name=example)
+    keras_rows = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
+    formula = zoo.summary(spec, engine="formula")
+    assert [(r.name, r.type, r.output_shape, r.params, r.trainable_params) for r in formula.rows] == [
+        (r.name, r.type, r.output_shape, r.params, r.trainable_params) for r in keras_rows.rows
+    ]
+    assert formula.total_params == keras_rows.total_params
+    assert formula.trainable_params == keras_rows.trainable_params
+
+
+def test_arguments_keras_would_use_anyway_are_left_out():
+    import keras
+
+    keras.utils.clear_session()  # the names a fresh session gives are left to Keras too
+    spec = zoo.from_keras(mnist_convnet(), name="mnist")
+    text = spec.to_yaml()
+    assert "  - Conv2D: {filters: 32, kernel_size: 3, activation: relu}\n" in text
+    assert "  - MaxPooling2D: {}\n" in text  # pool_size 2 is Keras's default
+    assert "  - Dropout: {rate: 0.5}\n" in text
+    for default in ("strides", "padding", "use_bias", "kernel_initializer", "data_format", "linear"):
+        assert default not in text
+
+
+def test_a_keras_applications_base_becomes_a_base_layer_recognised_by_its_layers():
+    model = transfer_on_mobilenet_v2()
+    model.layers[0].name = "my_backbone"  # not the name keras.applications gives it
+    spec = zoo.from_keras(model, name="transfer")
+    [base, head] = spec.layers
+    assert (base.kind, base.name, base.args.get("pooling"), base.args.get("trainable")) == (
+        "MobileNetV2",
+        "my_backbone",
+        "avg",
+        False,
+    )
+    assert head.kind == "Dense"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("constructor", ["ResNet50", "MobileNetV2", "DenseNet121"])
+def test_keras_applications_models_import_as_flat_specs_that_rebuild_them(constructor):
+    import keras
+
+    model = getattr(keras.applications, constructor)(weights=None, input_shape=(96, 96, 3), include_top=False)
+    spec = zoo.from_keras(model, name=constructor.lower())
+    rebuilds(spec, model)
+    assert zoo.summary(spec, engine="formula").total_params == model.count_params()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    ["conv1d", "conv2d", "conv3d", "unet_small", "residual_block", "vgg16_transfer", "mobilenet_block"],
+)
+def test_zoo_s_own_specs_import_back_to_themselves(name):
+    model = zoo.build(name, weights=None, compile=False)
+    spec = zoo.from_keras(model, name=name)
+    assert zoo.summary(spec, engine="formula").rows == zoo.summary(name, engine="formula").rows
+
+
+def test_every_shipped_spec_writes_a_file_that_reads_back_as_itself():
+    for name in zoo.names():
+        spec = zoo.spec(name)
+        text = spec.to_yaml()
+        again = zoo.Spec.from_yaml(text)
+        assert again.to_yaml() == text, name
+        assert zoo.summary(again, engine="formula") == zoo.summary(spec, engine="formula"), name
+
+
+@pytest.fixture
+def model_files(tmp_path):
+    import keras
+
+    keras.utils.clear_session()  # keras.io's page shows a fresh session's names
+    model = mnist_convnet()
+    files = {"keras": tmp_path / "mnist.keras", "h5": tmp_path / "mnist.h5", "json": tmp_path / "mnist.json"}
+    model.save(files["keras"])
+    model.save(files["h5"])
+    files["json"].write_text(model.to_json(), encoding="utf-8")
+    return model, files
+
+
+@pytest.mark.parametrize("kind", ["keras", "h5", "json"])
+def test_zoo_import_writes_the_spec_of_each_model_file_format(model_files, kind, tmp_path, capsys):
+    model, files = model_files
+    out = tmp_path / "mnist.yaml"
+    assert main(["import", str(files[kind]), "-o", str(out), "--name", "mnist"]) == 0
+    assert "the same model" in capsys.readouterr().err
+    spec = zoo.Spec.from_file(out)
+    assert spec.name == "mnist"
+    assert [layer.kind for layer in spec.layers] == [type(layer).__name__ for layer in model.layers]
+    if kind != "json":  # a to_json() file has no weights: the architecture is compared
+        rebuilds(spec, importer.load(files[kind]))
+
+
+def test_every_face_works_on_a_model_file(model_files, tmp_path, capsys):
+    _, files = model_files
+    # keras.io's mnist_convnet page prints "Total params: 34,826" and these rows
+    published = [("conv2d_1", "(None, 11, 11, 64)", "18,496"), ("dense", "(None, 10)", "16,010")]
+    for engine in ("formula", "keras"):
+        assert main(["summary", str(files["keras"]), "--engine", engine]) == 0
+        out = capsys.readouterr().out
+        assert "Total params: 34,826" in out, engine
+        for name, shape, params in published:
+            assert any(name in line and shape in line and params in line for line in out.splitlines()), (
+                engine,
+                name,
+            )
+    assert main(["explain", str(files["h5"])]) == 0
+    assert "out = floor((28 - 3 + 0) / 1) + 1 = 26" in capsys.readouterr().out
+    assert main(["diagram", str(files["json"]), "-o", str(tmp_path / "m.dot")]) == 0
+
+
+def test_bad_model_files_exit_2_and_write_nothing(tmp_path, capsys):
+    import keras
+
+    out = tmp_path / "out.yaml"
+    missing = tmp_path / "nope.keras"
+    assert main(["import", str(missing), "-o", str(out)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    wrong = tmp_path / "model.txt"
+    wrong.write_text("hello", encoding="utf-8")
+    assert main(["import", str(wrong), "-o", str(out)]) == 2
+    assert "valid: .keras, .h5, .hdf5, .json" in capsys.readouterr().err
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip")
+    assert main(["import", str(broken), "-o", str(out)]) == 2
+    assert "Keras could not load this model" in capsys.readouterr().err
+    lam = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda x: x * 2)])
+    lam_json = tmp_path / "lambda.json"
+    lam_json.write_text(lam.to_json(), encoding="utf-8")
+    assert main(["import", str(lam_json), "-o", str(out)]) == 2
+    assert "Lambda layer (arbitrary Python code)" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_layer_zoo_does_not_know_is_named_with_where_it_is():
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3)(inputs)
+    x = keras.layers.LSTM(4)(keras.layers.Reshape((36, 4))(x))
+    model = keras.Model(inputs, x, name="mixed")
+    with pytest.raises(zoo.SpecError) as err:
+        zoo.from_keras(model)
+    message = str(err.value)
+    assert "layer 'lstm" in message and "of model 'mixed'" in message and "no layer class LSTM" in message
+
+
+def test_a_setting_the_catalogue_cannot_write_is_refused_naming_the_layer():
+    """A kernel regularizer is not a spec argument: the import would lose it, so it is refused."""
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, kernel_regularizer="l2", name="reg")]
+    )
+    with pytest.raises(zoo.SpecError) as err:
+        zoo.from_keras(model)
+    assert "does not rebuild the same model" in str(err.value)
+    assert "kernel_regularizer" in str(err.value)
+
+
+def test_a_model_with_two_inputs_is_refused_for_now():
+    import keras
+
+    a, b = keras.Input((4,)), keras.Input((4,))
+    model = keras.Model([a, b], keras.layers.Add()([a, b]))
+    with pytest.raises(zoo.SpecError, match="2 inputs and 1 outputs"):
+        zoo.from_keras(model)
+
+
+def test_json_of_imported_spec_names_the_input_the_model_gave():
+    import keras
+
+    model = keras.Sequential([keras.Input((8, 8, 3), name="image"), keras.layers.Conv2D(4, 3)])
+    spec = zoo.from_keras(model, name="named")
+    assert spec.input_name == "image"
+    config = json.loads(zoo.build(spec, compile=False).to_json())
+    assert config["config"]["layers"][0]["config"]["name"] == "image"

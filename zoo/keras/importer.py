@@ -1,0 +1,372 @@
+"""Import: a Keras model as a zoo spec, the inverse of :mod:`zoo.keras.builder`.
+
+:func:`from_keras` reads a built model (a Sequential chain, or a functional graph with one input
+and one output) layer by layer: each layer's class names its catalogue entry and its ``get_config()``
+gives the arguments, those Keras would use anyway left out. A nested Sequential becomes a nested
+group; a keras.applications model inside becomes a base layer (``- ResNet50: {...}``), recognised by
+its layers, not by its name. The spec is then built again and compared with the model
+(:func:`same_model`: the layers, ``to_json()``, the weights loaded by order, the outputs on one
+input); an import that does not rebuild the same model is a :class:`SpecError` naming the layer and
+the difference, never a spec.
+
+:func:`load` opens a model file (``.keras``, a legacy ``.h5`` model, or a ``model.to_json()`` file)
+in Keras's safe mode: a ``Lambda`` layer (arbitrary code) is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.keras import builder, compare
+from zoo.specification import catalog
+from zoo.specification.errors import Source, SpecError, did_you_mean
+from zoo.specification.model import Spec, base_spec
+
+# Keys of get_config() that are not arguments a spec writes (set apart, or the same for every layer)
+_NOT_ARGUMENTS = {"name", "trainable", "dtype", "inputs"}
+FILE_TYPES = (".keras", ".h5", ".hdf5", ".json")
+
+
+def load(path: str | Path) -> Any:
+    """The Keras model in a ``.keras`` file, a legacy ``.h5`` model file, or a ``to_json()`` file."""
+    keras = builder.import_keras()
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file (zoo import reads {', '.join(FILE_TYPES)} model files)")
+    suffix = path.suffix.lower()
+    if suffix not in FILE_TYPES:
+        raise SpecError(
+            f"{path}: not a Keras model file zoo reads. Received: {suffix or 'no suffix'}; "
+            f"valid: {', '.join(FILE_TYPES)}"
+        )
+    try:
+        if suffix == ".json":
+            text = path.read_text(encoding="utf-8")
+            _refuse_lambda(text, path)
+            return keras.models.model_from_json(text)
+        if suffix in (".h5", ".hdf5"):
+            _refuse_lambda_h5(path)
+            return keras.saving.load_model(path, compile=False)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except SpecError:
+        raise
+    except Exception as exc:  # Keras's own words: an unknown class, a damaged file, Lambda code
+        raise SpecError(f"{path}: Keras could not load this model: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) < 400 else text[:400] + " ..."
+
+
+_LAMBDA = "zoo refuses Lambda layers, as Keras's safe mode does: their code runs when the model loads"
+
+
+def _refuse_lambda(text: str, path: Path) -> None:
+    if re.search(r'"class_name":\s*"Lambda"', text):
+        raise SpecError(f"{path}: the model has a Lambda layer (arbitrary Python code); {_LAMBDA}")
+
+
+def _refuse_lambda_h5(path: Path) -> None:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        config = f.attrs.get("model_config")
+    if config is not None:
+        _refuse_lambda(config.decode("utf-8") if isinstance(config, bytes) else str(config), path)
+
+
+def _classes(keras: Any) -> dict[Any, str]:
+    """Keras class -> catalogue kind, for every kind a spec can name (aliases share a class)."""
+    out: dict[Any, str] = {}
+    for kind in catalog.LAYERS.values():
+        if kind.rule == "application":
+            continue
+        try:
+            cls = builder.layer_class(keras, kind)
+        except (AttributeError, ImportError):  # a kind this Keras does not have
+            continue
+        out.setdefault(cls, kind.name)
+    return out
+
+
+def _spec_name(name: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+    return cleaned if cleaned and cleaned[0].isalpha() else f"model_{cleaned}".rstrip("_")
+
+
+def from_keras(model: Any, *, name: str | None = None, description: str | None = None) -> Spec:
+    """The spec that builds ``model``: checked by building it again (:func:`same_model`)."""
+    keras = builder.import_keras()
+    if not isinstance(model, keras.Model):
+        raise SpecError(f"zoo.from_keras takes a keras.Model. Received: {type(model).__name__}")
+    data = spec_data(model, name=name, description=description)
+    spec = Spec.from_dict(data, label=f"<import of {model.name}>")
+    problems = same_model(spec, model)
+    if problems:
+        raise SpecError(
+            f"the spec imported from {model.name!r} does not rebuild the same model:\n  "
+            + "\n  ".join(problems)
+        )
+    return spec
+
+
+def spec_data(model: Any, *, name: str | None = None, description: str | None = None) -> dict[str, Any]:
+    """The plain data of the spec that builds ``model`` (not yet checked by building it)."""
+    keras = builder.import_keras()
+    inputs, outputs = list(model.inputs or ()), list(model.outputs or ())
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise SpecError(
+            f"model {model.name!r} has {len(inputs)} inputs and {len(outputs)} outputs; "
+            "zoo specs have one of each today"
+        )
+    classes = _classes(keras)
+    input_layer = inputs[0]._keras_history[0]
+    layers = [op for op in _operations(model) if op is not input_layer]
+    data_format = _data_format(layers)
+    entries = []
+    for op in layers:
+        entries.append(_entry(keras, classes, model, op, input_layer.name, data_format))
+    shape = [None if d is None else int(d) for d in inputs[0].shape[1:]]
+    out: dict[str, Any] = {
+        "name": _spec_name(name or model.name),
+        "description": description or f"Imported from the Keras model {model.name!r}.",
+        "input": shape,
+    }
+    if not re.fullmatch(r"input_layer(_\d+)?", input_layer.name):  # a name Keras did not generate
+        out["input_name"] = input_layer.name
+    out["model"] = "sequential" if isinstance(model, keras.Sequential) else "functional"
+    if data_format != "channels_last":
+        out["data_format"] = data_format
+    auto, previous = catalog.AutoNames(), catalog.MODEL_INPUT
+    for entry, op in zip(entries, layers):
+        [(kind, args)] = entry.items()
+        if args.get("inputs") == [previous] and kind not in catalog.MERGES | catalog.OPS:
+            del args["inputs"]  # the layer before: a spec's default
+        previous = op.name
+        if args.get("name") == auto.next(kind):  # the name Keras gives in a fresh session
+            del args["name"]
+    out["layers"] = entries
+    return out
+
+
+def _operations(model: Any) -> list[Any]:
+    """The model's layers and operations (``x + y``), in Keras's order."""
+    return list(getattr(model, "operations", None) or model.layers)
+
+
+def _data_format(layers: list[Any]) -> str:
+    for layer in layers:
+        config = layer.get_config() if hasattr(layer, "get_config") else {}
+        if config.get("data_format") in catalog.DATA_FORMATS:
+            return str(config["data_format"])
+    return "channels_last"
+
+
+def _entry(
+    keras: Any, classes: Mapping[Any, str], model: Any, op: Any, input_name: str, data_format: str
+) -> dict[str, Any]:
+    """One layer of the spec: ``{Kind: {arguments}}``."""
+    where = f"layer {op.name!r} of model {model.name!r}"
+    taken = _taken(model, op, input_name)
+    if isinstance(op, keras.Sequential):
+        inner = [_inner(keras, classes, layer, where, data_format) for layer in op.layers]
+        entry: dict[str, Any] = {"Sequential": {"name": op.name, "layers": inner}}
+    elif isinstance(op, keras.Model):
+        entry = _application(op, where, data_format)
+    else:
+        entry = {_kind(classes, op, where): _arguments(keras, op, _kind(classes, op, where), data_format)}
+        entry[next(iter(entry))]["name"] = op.name
+    [(kind, args)] = entry.items()
+    if not getattr(op, "trainable", True):
+        args["trainable"] = False
+    calls = {
+        tuple(t._keras_history[0].name for t in n.input_tensors) for n in getattr(op, "_inbound_nodes", ())
+    }
+    if len(calls) > 1:  # (a Sequential's layers are called again each time it grows: the same inputs)
+        raise SpecError(f"{where} is called on {len(calls)} inputs; zoo specs call each layer once today")
+    if taken is not None:
+        args["inputs"] = taken
+    return entry
+
+
+def _taken(model: Any, op: Any, input_name: str) -> list[str] | None:
+    """The layers ``op`` takes, by name (``input``: the model's input); None for a Sequential."""
+    if not getattr(model, "_nodes_by_depth", None) or type(model).__name__ == "Sequential":
+        return None
+    nodes = [n for n in op._inbound_nodes if any(n in ns for ns in model._nodes_by_depth.values())]
+    node = (nodes or op._inbound_nodes)[-1]
+    names = [t._keras_history[0].name for t in node.input_tensors]
+    return [catalog.MODEL_INPUT if n == input_name else n for n in names]
+
+
+def _kind(classes: Mapping[Any, str], op: Any, where: str) -> str:
+    kind = classes.get(type(op))
+    if kind is not None:
+        return kind
+    cls = type(op).__name__
+    if cls == "Lambda":
+        raise SpecError(f"{where} is a Lambda layer (arbitrary Python code); {_LAMBDA}")
+    raise SpecError(
+        f"{where}: zoo's catalogue has no layer class {cls}{did_you_mean(cls, catalog.LAYERS)}. "
+        "zoo knows the layers `zoo schema` lists; this one would need a catalogue entry with its arithmetic"
+    )
+
+
+def _inner(
+    keras: Any, classes: Mapping[Any, str], layer: Any, where: str, data_format: str
+) -> dict[str, Any]:
+    """A layer of a nested Sequential (named always, as zoo's nested groups are)."""
+    if isinstance(layer, keras.Model):
+        raise SpecError(f"{where}: a nested Sequential holds plain layers; {layer.name!r} is a model")
+    kind = _kind(classes, layer, where)
+    args = {"name": layer.name, **_arguments(keras, layer, kind, data_format)}
+    if not layer.trainable:
+        args["trainable"] = False
+    return {kind: args}
+
+
+def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict[str, Any]:
+    """The catalogue arguments of ``layer`` that differ from what Keras would use anyway."""
+    kind = catalog.LAYERS[kind_name]
+    if kind.rule == "op":
+        return {}
+    config = layer.get_config()
+    defaults = catalog.resolve(kind, {"data_format": data_format} if "data_format" in kind.args else {})
+    out: dict[str, Any] = {}
+    for key in kind.args:
+        if key in _NOT_ARGUMENTS or key not in config:
+            continue
+        value = _spec_value(keras, config[key])
+        ctx = catalog.Ctx(Source(), (key,), kind.rank)
+        try:
+            meant = kind.args[key].check(value, ctx)
+        except SpecError:
+            out[key] = value  # the spec's validation names it, with the layer's place
+            continue
+        if meant != defaults.get(key, catalog.REQUIRED):
+            out[key] = value
+    return _without_keras_defaults(keras, kind, out)
+
+
+def _without_keras_defaults(keras: Any, kind: catalog.LayerKind, args: dict[str, Any]) -> dict[str, Any]:
+    """Leave out an argument whose value is what Keras uses without it (``activation: linear``,
+    where the catalogue's default is None): the layer's config is the same either way."""
+    cls = builder.layer_class(keras, kind)
+
+    def config(given: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            made = cls(name="probe", **_keras_values(given))
+        except (TypeError, ValueError):
+            return None
+        return {k: v for k, v in made.get_config().items() if k != "name"}
+
+    whole = config(args)
+    if whole is None:
+        return args
+    for key in [k for k in args if kind.args[k].default is not catalog.REQUIRED]:
+        fewer = {k: v for k, v in args.items() if k != key}
+        if config(fewer) == whole:
+            args = fewer
+    return args
+
+
+def _keras_values(args: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
+
+
+def _spec_value(keras: Any, value: Any) -> Any:
+    """A get_config() value as a spec writes it: tuples as lists, initializers by name."""
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        return _initializer(keras, value)
+    if isinstance(value, (list, tuple)):
+        return [_spec_value(keras, v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return value
+    return value
+
+
+def _initializer(keras: Any, value: Mapping[str, Any]) -> Any:
+    """``glorot_uniform`` where the configuration is that name's; ``{class_name, config}`` otherwise."""
+    class_name, config = value["class_name"], dict(value.get("config") or {})
+    for name in catalog.INITIALIZERS:
+        try:
+            plain = keras.initializers.get(name)
+        except ValueError:
+            continue
+        if type(plain).__name__ == class_name and plain.get_config() == config:
+            return name
+    return {"class_name": class_name, "config": config}
+
+
+def _application(model: Any, where: str, data_format: str) -> dict[str, Any]:
+    """A keras.applications model used as a layer: its base layer, recognised by its layers."""
+    found = recognise_application(model, data_format)
+    if found is None:
+        raise SpecError(
+            f"{where} is a nested functional model that is not a keras.applications architecture; "
+            "zoo imports nested Sequential models and keras.applications bases today"
+        )
+    kind, pooling = found
+    # its weights are the imported model's own (zoo import writes them beside the spec), not ImageNet's
+    args: dict[str, Any] = {"name": model.name, "weights": None}
+    if pooling is not None:
+        args["pooling"] = pooling
+    return {kind: args}
+
+
+def recognise_application(model: Any, data_format: str = "channels_last") -> tuple[str, str | None] | None:
+    """(the catalogue's application kind, its pooling) of a model that is a keras.applications
+    architecture without its top, judged by its layers' classes, names and shapes against zoo's
+    family file at the model's input shape; None when none matches."""
+    shape = tuple(None if d is None else int(d) for d in model.inputs[0].shape[1:])
+    classes = [type(layer).__name__ for layer in model.layers[1:]]
+    last = classes[-1] if classes else ""
+    pooling = {"GlobalAveragePooling2D": "avg", "GlobalMaxPooling2D": "max"}.get(last)
+    for kind in catalog.APPLICATIONS:
+        try:
+            spec = base_spec(kind, shape, pooling, None, data_format)
+        except SpecError:
+            continue
+        if [layer.catalog.class_name for layer in spec.layers] != classes:
+            continue
+
+        def same_name(ours: Any, theirs: str) -> bool:  # Keras's counters aside (InceptionV3's conv2d_7)
+            auto = re.escape(catalog.default_name(ours.kind)) + r"(_\d+)?"
+            return ours.name == theirs or bool(re.fullmatch(auto, ours.name) and re.fullmatch(auto, theirs))
+
+        if all(same_name(a, b.name) for a, b in zip(spec.layers, model.layers[1:])):
+            return kind, pooling
+    return None
+
+
+def same_model(spec: Spec, model: Any) -> list[str]:
+    """Where the spec's model differs from ``model``: layers and ``to_json()`` (names included, a
+    base's automatic inner names aside), then the weights loaded by order and the outputs on one
+    input. Empty: the same model."""
+    keras = builder.import_keras()
+    rebuilt = builder.build(spec, compile=False, load=False)
+    nested = any(isinstance(layer, keras.Model) for layer in model.layers)
+    problems = compare.differences(
+        rebuilt, model, input_names=spec.input_name != catalog.MODEL_INPUT, generated=nested
+    )
+    if problems:
+        return problems
+    theirs = model.get_weights()
+    try:
+        rebuilt.set_weights(theirs)
+    except ValueError as exc:
+        return [f"the model's weights do not load into the spec's model by order: {_one_line(exc)}"]
+    shape = [d if d is not None else 32 for d in model.inputs[0].shape[1:]]
+    x = np.random.default_rng(0).standard_normal((2, *shape)).astype("float32")
+    a = keras.ops.convert_to_numpy(rebuilt(x, training=False))
+    b = keras.ops.convert_to_numpy(model(x, training=False))
+    if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+        worst = float(np.max(np.abs(a - b))) if a.shape == b.shape else float("nan")
+        return [f"the outputs differ on the same input and weights (largest difference {worst:.3g})"]
+    return []
