@@ -416,18 +416,23 @@ def permutation(v: Any, ctx: Ctx) -> tuple[int, ...]:
 @described(
     {
         "oneOf": [
+            {"type": "integer", "minimum": 1},
             {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}},
             {"type": "null"},
         ]
     }
 )
 def shared_axes(v: Any, ctx: Ctx) -> tuple[int, ...] | None:
-    """PReLU's shared_axes: the axes (the batch is 0) along which one alpha is shared."""
+    """PReLU's shared_axes: the axis or axes (the batch is 0) along which one alpha is shared."""
     if v is None:
         return None
+    if _is_int(v) and v >= 1:
+        return (int(v),)
     if isinstance(v, list) and v and all(_is_int(x) and x >= 1 for x in v):
         return tuple(v)
-    raise ctx.error("must be a list of axes >= 1", v, "e.g. [1, 2] to share alpha over height and width")
+    raise ctx.error(
+        "must be an axis >= 1 or a list of them", v, "e.g. [1, 2] to share alpha over height and width"
+    )
 
 
 @described({"oneOf": [{"type": "integer", "minimum": 1}, {"const": -1}]})
