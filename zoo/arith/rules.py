@@ -418,9 +418,9 @@ def repeat_vector(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 def adaptive_pool(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """AdaptiveAverage/MaxPooling: out = output_size, whatever the input's size; params = 0.
 
-    Output position i pools the inputs floor(i*n/m) ... ceil((i+1)*n/m) - 1, so windows are
-    ceil(n/m) wide, one more where m does not divide n, and slide by n/m on average: the receptive
-    field takes the widest window and that stride (a fraction where m does not divide n).
+    Output position i pools the inputs floor(i*n/m) ... ceil((i+1)*n/m) - 1: windows of n/m where m
+    divides n, else of ceil(n/m) or one more, sliding by n/m on average. The receptive field takes
+    the widest window and that stride (a fraction where m does not divide n).
     """
     needs_rank(shape, rank)
     window: list[tuple[int, Any]] | str = []
@@ -428,7 +428,7 @@ def adaptive_pool(shape: Shape, a: dict[str, Any], rank: int) -> Step:
         if isinstance(n, Unknown) or not isinstance(window, list):
             window = "flat"  # an open input size: the windows are not known
             continue
-        k = math.ceil(n / m) + (1 if n % m else 0)
+        k = max(-(-(i + 1) * n // m) - i * n // m for i in range(m))  # the widest window
         step = Fraction(n, m)
         window.append((k, int(step) if step.denominator == 1 else step))
     out = (*a["output_size"], shape[-1])
