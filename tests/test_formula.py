@@ -220,3 +220,37 @@ def test_every_base_s_family_file_is_the_registry_s():
     assert sorted(catalog.BASE_FILES) == sorted(catalog.APPLICATIONS.values())
     for name, stem in catalog.BASE_FILES.items():
         assert registry.path(name).stem == stem, name
+
+
+def test_receptive_fields_of_the_new_spatial_layers_worked_by_hand():
+    """r' = r + (k - 1) * j ; j' = j * s, after a 3x3 convolution (r 3, j 1)."""
+
+    def rf(layer, input=(10, 10, 4)):
+        conv = {"Conv2D": {"filters": 4, "kernel_size": 3, "padding": "same"}}
+        row = arith.summarize(spec_of(conv, layer, input=input)).rows[1]
+        return row.receptive_field, row.effective_stride, row.macs, row.params
+
+    # adaptive pooling 10 -> 3: windows [0, 4), [3, 7), [6, 10) (floor(i*10/3) ... ceil((i+1)*10/3)),
+    # the widest 4, sliding by 10/3: r = 3 + 3 = 6
+    assert rf({"AdaptiveMaxPooling2D": {"output_size": 3}}) == ((6, 6), (Fraction(10, 3),) * 2, 0, 0)
+    # 10 -> 5: windows of 2 sliding by 2, as MaxPooling2D(2)
+    assert rf({"AdaptiveAveragePooling2D": {"output_size": 5}}) == ((4, 4), (2, 2), 0, 0)
+    # 10 -> 4: windows [0, 3), [2, 5), [5, 8), [7, 10): the widest 3, sliding by 5/2
+    assert rf({"AdaptiveAveragePooling2D": {"output_size": [4, 10]}})[:2] == ((5, 3), (Fraction(5, 2), 1))
+    # crops keep the pixels' scale; bilinear resizing from 10 to 5 reads 2 pixels 2 apart
+    assert rf({"CenterCrop": {"height": 4, "width": 4}})[:2] == ((3, 3), (1, 1))
+    assert rf({"RandomCrop": {"height": 4, "width": 4}})[:2] == ((3, 3), (1, 1))
+    assert rf({"Resizing": {"height": 5, "width": 20}})[:2] == ((4, 4), (2, Fraction(1, 2)))
+    assert rf({"Resizing": {"height": 5, "width": 5, "interpolation": "nearest"}})[:2] == ((3, 3), (2, 2))
+    # the identity at inference, spatial dropout and normalisation keep the field
+    for layer in (
+        {"RandomFlip": {}},
+        {"SpatialDropout2D": {"rate": 0.5}},
+        {"GroupNormalization": {"groups": 2}},
+        {"PReLU": {"shared_axes": [1, 2]}},
+    ):
+        assert rf(layer)[:2] == ((3, 3), (1, 1)), layer
+    assert rf({"PReLU": {"shared_axes": [1, 2]}})[3] == 4  # one alpha per channel
+    # a permutation of the spatial axes ends the field, as Flatten does; the identity one keeps it
+    assert rf({"Permute": {"dims": [2, 1, 3]}})[0] is None
+    assert rf({"Permute": {"dims": [1, 2, 3]}})[0] == (3, 3)

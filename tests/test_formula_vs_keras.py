@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zoo
@@ -102,7 +102,7 @@ def check(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> None:
     if (
         want is not None
         and got is None
-        and kind in builds_but_fails.layers
+        and catalog.LAYERS[kind].class_name in builds_but_fails.layers  # an alias too
         and not builds_but_fails.is_new(on)
         and builds_but_fails.applies is not None
         and builds_but_fails.applies(kind, resolved(kind, args, shape), shape)
@@ -341,15 +341,19 @@ def test_catalogue_defaults_are_keras_defaults(kind):
 
     from zoo.keras.builder import layer_class
 
+    on = keras_versions.parse(keras.__version__)
+    introduced = keras_versions.introduced(kind)
+    if introduced is not None and not introduced.is_new(on):
+        assert not hasattr(keras.layers, kind)
+        return
     signature = inspect.signature(layer_class(keras, catalog.LAYERS[kind]).__init__)
     entry = catalog.LAYERS[kind]
     resolved = catalog.resolve(entry, {})
-    on = keras_versions.parse(keras.__version__)
     for name, arg in entry.args.items():
         if name in catalog.COMMON or arg.default is catalog.REQUIRED:
             continue
         named = keras_versions.change("conv-transpose-output-padding-signature")
-        if kind in named.layers and name == "output_padding" and not named.is_new(on):
+        if entry.class_name in named.layers and name == "output_padding" and not named.is_new(on):
             # before 3.11 it reaches the layer through **kwargs, and is taken
             assert name not in signature.parameters
             assert (
@@ -372,11 +376,17 @@ def test_catalogue_defaults_are_keras_defaults(kind):
 
 
 def test_every_catalogue_layer_exists_in_keras():
+    """Where the version data says a layer is newer than the running Keras, Keras has none."""
     import keras
 
+    on = keras_versions.parse(keras.__version__)
     for kind, entry in catalog.LAYERS.items():
+        introduced = keras_versions.introduced(kind)
         if kind in catalog.APPLICATIONS:
             assert hasattr(keras.applications, kind)
+        elif introduced is not None and not introduced.is_new(on):
+            assert not hasattr(keras.layers, kind), f"{kind} exists before {introduced.since}"
+            assert formula_answer(kind, {}, (4, 4, 3)) is None
         elif entry.module == "keras.layers":
             assert hasattr(keras.layers, kind), kind
 
@@ -518,3 +528,323 @@ def test_every_allowed_name_is_known_to_keras():
         keras.losses.get(name)
     for name in METRICS:
         keras.metrics.get(name)
+
+
+# ---------------------------------------------------------------- the layers checked in a model
+#
+# Activations, normalisations, noise, reshaping, adaptive pooling, image preprocessing and Dot are
+# judged by Keras in a model: the layer called on a keras.Input, which runs its InputSpec, build and
+# compute_output_spec (a layer whose model cannot be built counts as a refusal), as a summary sees it.
+
+
+def keras_model_answer(kind: str, args: dict[str, Any], shapes: list[tuple[int, ...]]):
+    """(output shape, params, trainable params) of the layer called in a functional model on inputs of
+    ``shapes`` (a merge takes them all), or None where Keras refuses."""
+    import keras
+
+    try:
+        layer = keras_layer(kind, args)
+        inputs = [keras.Input(s) for s in shapes]
+        out = layer(inputs if len(inputs) > 1 else inputs[0])
+        if not any(op is layer for op in keras.Model(inputs, out).operations):
+            return None  # it gave back its input: no model holds it (RandomGrayscale before 3.11)
+    except Exception:  # noqa: BLE001 - any refusal by Keras counts as a refusal
+        return None
+    trainable = sum(math.prod(w.shape) for w in layer.trainable_weights)
+    return tuple(out.shape), layer.count_params(), trainable
+
+
+def check_in_model(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> None:
+    want = keras_model_answer(kind, args, [shape])
+    got = formula_answer(kind, args, shape)
+    assert got == want, f"{kind}({args}) on {shape}: formula {got} != keras {want}"
+
+
+# A model per example costs more than compute_output_shape: these take half the profile's examples
+# (100 by default, 1,000 with HYPOTHESIS_PROFILE=thorough), to keep the inner loop in its budget.
+in_models = settings(max_examples=max(25, settings().max_examples // 2))
+
+
+@in_models
+@given(shapes_, st.data())
+def test_activation_layers(shape, data):
+    kind, args = data.draw(
+        st.one_of(
+            st.tuples(st.just("LeakyReLU"), st.fixed_dictionaries({"negative_slope": st.floats(0, 2)})),
+            st.tuples(st.just("ELU"), st.fixed_dictionaries({"alpha": st.floats(-2, 2)})),
+            st.tuples(st.just("Softmax"), st.fixed_dictionaries({"axis": st.integers(-5, 4)})),
+        )
+    )
+    check_in_model(kind, args, tuple(shape))
+
+
+@in_models
+@given(shapes_, st.data())
+def test_prelu(shape, data):
+    axes_ = st.integers(1, len(shape) + 1)
+    shared = data.draw(st.one_of(st.none(), axes_, st.lists(axes_, min_size=1, max_size=3)))
+    check_in_model("PReLU", {"shared_axes": shared, "trainable": data.draw(st.booleans())}, tuple(shape))
+
+
+@in_models
+@given(shapes_, st.integers(-5, 4), st.booleans(), st.booleans(), st.data())
+def test_group_normalization(shape, axis, center, scale, data):
+    full = (None, *shape)
+    size = full[axis] if -len(full) <= axis < len(full) and full[axis] is not None else 1
+    divisors = [g for g in range(1, size + 1) if size % g == 0]  # half the time, groups that fit
+    groups = data.draw(st.one_of(st.sampled_from([-1, 1, 2, 3, 4, 6, 32]), st.sampled_from(divisors)))
+    args = {"groups": groups, "axis": axis, "center": center, "scale": scale}
+    check_in_model("GroupNormalization", args, tuple(shape))
+
+
+@in_models
+@given(shapes_, st.data())
+def test_unit_and_rms_normalization(shape, data):
+    high = len(shape) + 1
+    axis = data.draw(
+        st.one_of(
+            st.integers(-high - 1, high), st.lists(st.integers(-high, high - 1), min_size=1, max_size=2)
+        )
+    )
+    check_in_model("UnitNormalization", {"axis": axis}, tuple(shape))
+    if not (isinstance(axis, list) and len({a % high for a in axis}) < len(axis)):  # distinct axes
+        check_in_model("RMSNormalization", {"axis": axis}, tuple(shape))
+
+
+@in_models
+@given(st.integers(1, 3), st.floats(0, 0.99), st.booleans(), st.data())
+def test_spatial_dropout(rank, rate, channels_first, data):
+    kind = f"SpatialDropout{rank}D"
+    shape = data.draw(st.one_of(grid(rank), st.lists(st.integers(1, 5), min_size=1, max_size=4).map(tuple)))
+    if len(shape) == rank + 1:
+        kind, args, shape = formatted(kind, {"rate": rate}, shape, channels_first)
+    else:
+        args = {"rate": rate}
+    check_in_model(kind, args, shape)
+
+
+@in_models
+@given(shapes_, st.floats(0, 1), st.floats(0, 0.5), st.data())
+def test_noise_and_regularization_keep_the_shape(shape, rate, l1, data):
+    kind, args = data.draw(
+        st.sampled_from(
+            [
+                ("GaussianNoise", {"stddev": rate}),
+                ("GaussianDropout", {"rate": rate}),
+                ("AlphaDropout", {"rate": rate}),
+                ("ActivityRegularization", {"l1": l1, "l2": l1}),
+                ("Identity", {}),
+            ]
+        )
+    )
+    check_in_model(kind, args, tuple(shape))
+
+
+@in_models
+@given(shapes_, st.data())
+def test_permute_and_repeat_vector(shape, data):
+    n = data.draw(st.sampled_from([len(shape), len(shape), max(1, len(shape) - 1), len(shape) + 1]))
+    dims = data.draw(st.permutations(list(range(1, n + 1))))
+    check_in_model("Permute", {"dims": dims}, tuple(shape))
+    check_in_model("RepeatVector", {"n": data.draw(st.integers(1, 5))}, tuple(shape))
+
+
+@in_models
+@given(st.data())
+def test_adaptive_pooling(data):
+    kinds = _kinds("adaptive_pool")
+    on = keras_versions.parse(running_keras())
+    kind = data.draw(st.sampled_from(kinds))
+    introduced = keras_versions.introduced(kind)
+    rank = catalog.LAYERS[kind].rank
+    args = {"output_size": data.draw(per_axis(rank, 1, 6))}
+    case = formatted(kind, args, data.draw(grid(rank)), data.draw(st.booleans()))
+    if introduced is not None and not introduced.is_new(on):
+        assert keras_model_answer(*case[:2], [case[2]]) is None and formula_answer(*case) is None
+        return
+    check_in_model(*case)
+
+
+_FACTOR = st.one_of(st.floats(0, 0.5), st.tuples(st.floats(-0.5, 0), st.floats(0, 0.5)).map(list))
+# what each image layer must be given, drawn from what Keras takes
+_IMAGE_REQUIRED: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "Resizing": {"height": st.integers(1, 12), "width": st.integers(1, 12)},
+    "CenterCrop": {"height": st.integers(1, 12), "width": st.integers(1, 12)},
+    "RandomCrop": {"height": st.integers(1, 12), "width": st.integers(1, 12)},
+    "RandomRotation": {"factor": _FACTOR},
+    "RandomZoom": {"height_factor": _FACTOR},
+    "RandomTranslation": {"height_factor": _FACTOR, "width_factor": _FACTOR},
+    "RandomContrast": {"factor": st.floats(0, 0.9)},
+    "RandomBrightness": {"factor": _FACTOR},
+    "RandomHue": {"factor": st.floats(0, 1)},
+    "RandomSaturation": {"factor": st.floats(0, 1)},
+    "RandomSharpness": {"factor": st.floats(0, 1)},
+    "RandomColorDegeneration": {"factor": st.floats(0, 1)},
+    "RandomPosterization": {"factor": st.integers(1, 8)},
+}
+_IMAGE_OPTIONAL: dict[str, dict[str, st.SearchStrategy[Any]]] = {
+    "Resizing": {
+        "interpolation": st.sampled_from(["nearest", "bilinear", "bicubic", "area"]),
+        "crop_to_aspect_ratio": st.booleans(),
+    },
+    "RandomFlip": {"mode": st.sampled_from(["horizontal", "vertical", "horizontal_and_vertical"])},
+    "RandomZoom": {"width_factor": _FACTOR},
+    "RandomShear": {"x_factor": st.floats(0, 1), "y_factor": st.floats(0, 1)},
+    "RandomColorJitter": {"brightness_factor": _FACTOR, "hue_factor": st.floats(0, 1)},
+    "RandomGrayscale": {"factor": st.floats(0, 1)},
+    "Solarization": {"addition_factor": st.floats(0, 1), "threshold_factor": st.floats(0, 1)},
+    "RandAugment": {"num_ops": st.integers(1, 3)},
+    "RandomErasing": {"factor": st.floats(0, 1)},
+    "RandomGaussianBlur": {"kernel_size": st.integers(1, 5)},
+}
+
+
+@in_models
+@given(st.sampled_from(_kinds("augmentation") + _kinds("image_size")), st.data())
+def test_image_layers(kind, data):
+    """Preprocessing and augmentation at inference, on a batch of images (height, width, channels)."""
+    args = {k: data.draw(s) for k, s in _IMAGE_REQUIRED.get(kind, {}).items()}
+    for k, s in _IMAGE_OPTIONAL.get(kind, {}).items():
+        if data.draw(st.booleans()):
+            args[k] = data.draw(s)
+    shape = data.draw(st.tuples(st.integers(1, 12), st.integers(1, 12), st.sampled_from([1, 3, 3, 4])))
+    check_in_model(*formatted(kind, args, shape, data.draw(st.booleans())))
+
+
+def test_image_layers_take_batches_of_images():
+    """Deliberately stricter than Keras, which reads a rank-3 input as one image without a batch (Resizing
+    on (None, 8, 8) gives (5, 6, 8)): zoo's image layers take (height, width, channels)."""
+    for kind in ("Resizing", "RandomFlip"):
+        args = {"height": 5, "width": 6} if kind == "Resizing" else {}
+        assert formula_answer(kind, args, (8, 8)) is None
+        assert formula_answer(kind, args, (4, 8, 8, 3)) is None
+    assert keras_model_answer("Resizing", {"height": 5, "width": 6}, [(8, 8)])[0] == (5, 6, 8)
+
+
+def dot_formula(args: dict[str, Any], shapes: list[tuple[int, ...]]):
+    from zoo.arith import engine
+
+    spec = zoo.Spec.from_dict(
+        {
+            "name": "prop",
+            "description": "property test",
+            "input": list(shapes[0]),
+            "layers": [{"Dot": {**args, "inputs": ["input"] * len(shapes)}}],
+        }
+    )
+    try:
+        step = engine.layer_step(spec, spec.layers[0], shapes, keras_versions.parse(running_keras()))
+    except zoo.SpecError:
+        return None
+    return (None, *step.shape), step.params, step.params
+
+
+@in_models
+@given(st.data())
+def test_dot(data):
+    """Dot on two inputs of any ranks; Keras's answer is its layer run on ones (batch 2), whose shape
+    compute_output_shape also gives where the run succeeds."""
+    import numpy as np
+
+    dims = st.lists(st.integers(1, 4), min_size=1, max_size=3)
+    first = data.draw(dims)
+    second = data.draw(st.one_of(dims, st.just(list(first))))
+    axes = data.draw(
+        st.one_of(st.integers(-4, 3), st.lists(st.integers(-4, 3), min_size=2, max_size=2)),
+    )
+    if isinstance(axes, list) and data.draw(st.booleans()):  # a pair that fits, often
+        i, j = data.draw(st.integers(1, len(first))), data.draw(st.integers(1, len(second)))
+        second[j - 1] = first[i - 1]
+        axes = [i, j]
+    shapes = [tuple(first), tuple(second)]
+    args = {"axes": axes, "normalize": data.draw(st.booleans())}
+    try:
+        out = keras_layer("Dot", args)([np.ones((2, *s), "float32") for s in shapes])
+        want = ((None, *out.shape[1:]), 0, 0)
+        assert keras_model_answer("Dot", args, shapes) == want
+    except Exception:  # noqa: BLE001 - any refusal by Keras counts
+        want = None
+    assert dot_formula(args, shapes) == want, f"Dot({args}) on {shapes}"
+
+
+def test_dot_takes_two_inputs():
+    assert dot_formula({"axes": 1}, [(3,), (3,), (3,)]) is None
+
+
+def keras_aliases() -> dict[str, str]:
+    """keras.layers' names that are the same class object as another name, with the class's own name."""
+    import inspect
+
+    import keras
+
+    out = {}
+    for name in dir(keras.layers):
+        cls = getattr(keras.layers, name)
+        if inspect.isclass(cls) and cls.__name__ != name and getattr(keras.layers, cls.__name__, None) is cls:
+            out[name] = cls.__name__
+    return out
+
+
+def test_every_alias_keras_exports_for_a_catalogued_class_is_in_the_catalogue():
+    found = {a: c for a, c in keras_aliases().items() if c in catalog.LAYERS}
+    assert found == catalog.ALIASES
+
+
+@pytest.mark.parametrize("alias", sorted(catalog.ALIASES))
+def test_an_alias_builds_its_class(alias):
+    """A spec may write the alias; the summary shows Keras's class and its automatic name."""
+    of = catalog.ALIASES[alias]
+    rank = catalog.LAYERS[of].rank
+    args = {"filters": 2, "kernel_size": 1} if "filters" in catalog.LAYERS[of].args else {}
+    if of.startswith("Average"):
+        args["pool_size"] = 1
+    shape = (4,) * rank + (3,)
+    spec = one_layer(alias, args, shape)
+    formula = arith.summarize(spec, keras=running_keras())
+    assert formula.rows[0].type == of and formula.rows[0].name == catalog.snake_case(of)
+    assert formula == zoo.summary(spec, engine="keras")
+
+
+# Cases from Keras's own tests of these layers (keras/src/layers/**/*_test.py at v3.15.1), their
+# expected shapes as those tests state them (batch axis None here); params where a test counts weights.
+KERAS_TEST_CASES = [
+    # merging/merging_test.py: dot_2d, dot_3d, test_dot_higher_dim
+    ("Dot", {"axes": -1}, [(4,), (4,)], (None, 1)),
+    ("Dot", {"axes": -1}, [(4, 5), (4, 5)], (None, 4, 4)),
+    ("Dot", {"axes": [-2, -1]}, [(3, 2), (1, 2, 3)], (None, 2, 1, 2)),
+    # pooling/adaptive_pooling2d_test.py: basic shapes, both formats
+    (
+        "AdaptiveAveragePooling2D",
+        {"output_size": 4, "data_format": "channels_first"},
+        [(3, 8, 8)],
+        (None, 3, 4, 4),
+    ),
+    ("AdaptiveMaxPooling2D", {"output_size": 4}, [(8, 8, 3)], (None, 4, 4, 3)),
+    # reshaping/repeat_vector_test.py: (2, 5) repeated 3 times
+    ("RepeatVector", {"n": 3}, [(5,)], (None, 3, 5)),
+    # normalization/group_normalization_test.py: groups 32 of 32 channels, 4 of 4
+    ("GroupNormalization", {}, [(4, 32)], (None, 4, 32)),
+    ("GroupNormalization", {"groups": 4}, [(4, 4)], (None, 4, 4)),
+    # normalization/rms_normalization_test.py
+    ("RMSNormalization", {}, [(2,)], (None, 2)),
+    # activations/prelu_test.py: shared_axes given as one int
+    ("PReLU", {"shared_axes": 1}, [(3, 4)], (None, 3, 4)),
+    # preprocessing/image_preprocessing/resizing_test.py and center_crop_test.py
+    ("Resizing", {"height": 6, "width": 6}, [(12, 12, 3)], (None, 6, 6, 3)),
+    ("CenterCrop", {"height": 6, "width": 6}, [(12, 12, 3)], (None, 6, 6, 3)),
+    (
+        "CenterCrop",
+        {"height": 7, "width": 7, "data_format": "channels_first"},
+        [(3, 13, 13)],
+        (None, 3, 7, 7),
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "args", "shapes", "want"), KERAS_TEST_CASES)
+def test_keras_s_own_shape_cases(kind, args, shapes, want):
+    introduced = keras_versions.introduced(kind)
+    if introduced is not None and not introduced.is_new(keras_versions.parse(running_keras())):
+        pytest.skip(f"{kind} is newer than this Keras ({introduced.ref})")
+    got = dot_formula(args, shapes)[0] if kind == "Dot" else formula_answer(kind, args, shapes[0])[0]
+    assert got == want

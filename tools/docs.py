@@ -256,7 +256,9 @@ def catalogue_page() -> str:
         HEADER.format(what="layer catalogue (zoo.specification.catalog.LAYERS) and rules (zoo.arith)"),
         "# Layer catalogue",
         "",
-        f"The {len(catalog.LAYERS)} layer classes a spec may name, grouped by the formula-engine rule that "
+        f"The {len(catalog.LAYERS) - len(catalog.ALIASES)} layer classes a spec may name (and "
+        f"{len(catalog.ALIASES)} other names keras.layers gives some of them, such as `Convolution2D`), "
+        "grouped by the formula-engine rule that "
         "computes them: each rule's formula (its docstring in `zoo/arith/rules.py`, or in "
         "`zoo/arith/engine.py` for a pretrained base and a nested `Sequential`), then each class's "
         "arguments with Keras's defaults (the property tests compare them with Keras's signatures). "
@@ -288,7 +290,15 @@ def catalogue_page() -> str:
             elif kind.name.startswith("ops."):
                 where = f"`keras.{kind.name}`"
             rank = f", {kind.rank} spatial ax{'is' if kind.rank == 1 else 'es'}" if kind.rank else ""
-            lines += ["", f"### {kind.name} {{#{_anchor(kind.name)}}}", "", f"Keras: {where}{rank}.", ""]
+            lines += ["", f"### {kind.name} {{#{_anchor(kind.name)}}}", ""]
+            if kind.name in catalog.ALIASES:  # keras.layers' other name for a class
+                of = catalog.ALIASES[kind.name]
+                lines.append(
+                    f"Keras: `keras.layers.{kind.name}`, another name for [`{of}`](#{_anchor(of)}): the "
+                    f"same class, its arguments and defaults; summaries show `{of}`."
+                )
+                continue
+            lines += [f"Keras: {where}{rank}.", ""]
             own = [(k, a) for k, a in kind.args.items() if k not in catalog.COMMON]
             if not own:
                 lines.append("No arguments of its own.")

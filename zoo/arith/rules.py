@@ -12,7 +12,9 @@ Rules that compute other layers (a nested Sequential, a pretrained base) live in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 from zoo.arith.step import (
@@ -275,12 +277,13 @@ def dense(shape: Shape, a: dict[str, Any], rank: int) -> Step:
 
 
 def identity(shape: Shape, a: dict[str, Any], rank: int) -> Step:
-    """Rescaling, Activation, ReLU: out = in; params = 0."""
+    """Rescaling, Activation, ReLU, LeakyReLU, ELU, Softmax, GaussianNoise, GaussianDropout,
+    ActivityRegularization, Identity: out = in; params = 0 (the noise layers act only in training)."""
     return Step(shape=shape, work=["out = in", "params = 0"])
 
 
 def dropout(shape: Shape, a: dict[str, Any], rank: int) -> Step:
-    """Dropout: the shape is kept; a noise_shape names one mask size per axis, batch first."""
+    """Dropout, AlphaDropout: the shape is kept; a noise_shape names one mask size per axis, batch first."""
     noise = a["noise_shape"]
     if noise is not None:
         if len(noise) != len(shape) + 1:
@@ -297,6 +300,174 @@ def dropout(shape: Shape, a: dict[str, Any], rank: int) -> Step:
                     input_shape=shown(shape),
                 )
     return Step(shape=shape, work=["out = in", "params = 0"])
+
+
+def spatial_dropout(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """SpatialDropout1D/2D/3D: out = in (whole channels dropped in training); params = 0."""
+    needs_rank(shape, rank)
+    return Step(shape=shape, work=["out = in", "params = 0"])
+
+
+def prelu(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """PReLU: one alpha per input value, shared (size 1) along shared_axes (the batch is axis 0):
+    params = the product of the input's sizes, 1 on each shared axis."""
+    sizes = list(shape)
+    for i in a["shared_axes"] or ():
+        if i > len(sizes):
+            raise GeometryError(
+                f"shared axis {i} is out of range for input of rank {len(shape) + 1}",
+                shared_axes=a["shared_axes"],
+                input_shape=shown(shape),
+            )
+        sizes[i - 1] = 1
+    if any(isinstance(d, Unknown) for d in sizes):
+        raise GeometryError(
+            "every axis that is not shared must have a known size",
+            shared_axes=a["shared_axes"],
+            input_shape=shown(shape),
+        )
+    params = prod(sizes)
+    return Step(
+        shape=shape,
+        params=params,
+        work=["out = in", f"params = alpha of shape {tuple(sizes)} = {params:,}"],
+    )
+
+
+def group_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """GroupNormalization: the channels of ``axis`` in ``groups`` groups (-1: one per channel), which
+    must divide them; a gamma and a beta per channel."""
+    c = shape[axis_index(a["axis"], shape)]
+    if isinstance(c, Unknown):
+        raise GeometryError(
+            "the normalised axis must have a known size", axis=a["axis"], input_shape=shown(shape)
+        )
+    groups = c if a["groups"] == -1 else a["groups"]
+    if c < groups:
+        raise GeometryError(f"groups ({groups}) cannot be more than the channels ({c})", groups=groups)
+    if c % groups:
+        raise GeometryError(f"groups ({groups}) must divide the channels ({c})", groups=groups)
+    learned = int(a["center"]) + int(a["scale"])
+    return Step(
+        shape=shape,
+        params=learned * c,
+        work=["out = in", f"params = {learned} learned * {c} = {learned * c:,} ({groups} groups)"],
+    )
+
+
+def _axes(a: dict[str, Any], shape: Shape) -> list[int]:
+    """An ``axis`` that may be a list, each counted as Keras counts it (batch 0, negatives from the
+    end; the batch axis included), checked to be in range."""
+    given = a["axis"] if isinstance(a["axis"], tuple) else (a["axis"],)
+    rank = len(shape) + 1
+    if any(not -rank <= x < rank for x in given):
+        raise GeometryError(
+            f"axis out of range for input of rank {rank}", axis=a["axis"], input_shape=shown(shape)
+        )
+    return [x % rank for x in given]
+
+
+def unit_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """UnitNormalization: x / ||x|| along ``axis`` (one or a list); out = in; params = 0."""
+    _axes(a, shape)
+    return Step(shape=shape, work=["out = in", "params = 0"])
+
+
+def rms_norm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """RMSNormalization: x / sqrt(mean(x^2) + epsilon) * scale, one scale per position of the
+    normalised axes: params = the product of their sizes."""
+    sizes = [((None, *shape)[i]) for i in sorted(_axes(a, shape))]
+    if any(d is None or isinstance(d, Unknown) for d in sizes):
+        raise GeometryError(
+            "the normalised axes must have a known size (not the batch)",
+            axis=a["axis"],
+            input_shape=shown(shape),
+        )
+    params = prod(sizes)
+    return Step(shape=shape, params=params, work=["out = in", f"params = scale of shape {tuple(sizes)}"])
+
+
+def permute(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Permute: out[i] = in[dims[i]] (the batch stays first); params = 0. The spatial axes lose
+    their meaning, so the receptive field ends here (as after Flatten)."""
+    dims = a["dims"]
+    if len(dims) != len(shape):
+        raise GeometryError(
+            f"dims permutes {len(dims)} axes, but the input has {len(shape)} besides the batch",
+            dims=dims,
+            input_shape=shown(shape),
+        )
+    out = tuple(shape[d - 1] for d in dims)
+    return Step(
+        shape=out,
+        window=None if list(dims) == sorted(dims) else "flat",
+        work=[f"out = {shown(out)}", "params = 0"],
+    )
+
+
+def repeat_vector(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """RepeatVector: (features,) -> (n, features); params = 0."""
+    if len(shape) != 1:
+        raise GeometryError(
+            f"needs input of rank 2 (batch, features), but the layer before gives rank {len(shape) + 1}",
+            input_shape=shown(shape),
+        )
+    return Step(shape=(a["n"], shape[0]), window="flat", work=[f"out = ({a['n']}, {shape[0]})", "params = 0"])
+
+
+def adaptive_pool(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """AdaptiveAverage/MaxPooling: out = output_size, whatever the input's size; params = 0.
+
+    Output position i pools the inputs floor(i*n/m) ... ceil((i+1)*n/m) - 1: windows of n/m where m
+    divides n, else of ceil(n/m) or one more, sliding by n/m on average. The receptive field takes
+    the widest window and that stride (a fraction where m does not divide n).
+    """
+    needs_rank(shape, rank)
+    window: list[tuple[int, Any]] | str = []
+    for n, m in zip(shape[:-1], a["output_size"]):
+        if isinstance(n, Unknown) or not isinstance(window, list):
+            window = "flat"  # an open input size: the windows are not known
+            continue
+        k = max(-(-(i + 1) * n // m) - i * n // m for i in range(m))  # the widest window
+        step = Fraction(n, m)
+        window.append((k, int(step) if step.denominator == 1 else step))
+    out = (*a["output_size"], shape[-1])
+    return Step(shape=out, window=window, work=[f"out = {shown(out)}", "params = 0 (pooling)"])
+
+
+def augmentation(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Image augmentation (RandomFlip, RandomRotation, RandomZoom, ...): the identity at inference,
+    on a batch of images (height, width, channels); params = 0."""
+    needs_rank(shape, 2, "image")
+    return Step(shape=shape, work=["out = in (the identity at inference)", "params = 0"])
+
+
+# the input pixels an output pixel is interpolated from, per axis (antialias off, Keras's default)
+_SUPPORT = {"nearest": 1, "bilinear": 2, "bicubic": 4, "lanczos3": 6, "lanczos5": 10}
+
+
+def image_size(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Resizing, CenterCrop, RandomCrop: out = (height, width, channels) for any input size; params = 0.
+
+    The crops keep the pixels' scale (the receptive field passes through, as for Cropping2D); Resizing
+    scales by n / out per axis, each output interpolated from the kernel's support (nearest 1,
+    bilinear 2, bicubic 4, lanczos3 6, lanczos5 10, area ceil(n / out) input pixels).
+    """
+    needs_rank(shape, 2, "image")
+    out = (a["height"], a["width"], shape[-1])
+    window: list[tuple[int, Any]] | str | None = None
+    if "interpolation" in a:
+        window = []
+        for n, m in zip(shape[:-1], out[:-1]):
+            if isinstance(n, Unknown):
+                window = "flat"
+                break
+            scale = Fraction(n, m)
+            k = math.ceil(scale) if a["interpolation"] == "area" else _SUPPORT[a["interpolation"]]
+            window.append((k, int(scale) if scale.denominator == 1 else scale))
+    return Step(
+        shape=out, window=window, work=[f"out = ({a['height']}, {a['width']}, {shape[-1]})", "params = 0"]
+    )
 
 
 def normalization(shape: Shape, a: dict[str, Any], rank: int) -> Step:
@@ -403,6 +574,42 @@ def concatenate(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
     )
 
 
+def dot(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """Dot: the batchwise dot product of two inputs along ``axes`` (one for both, or one each;
+    never the batch; one negative axis counts modulo each input's rank, as Keras).
+
+    out = the first's axes without its own, then the second's; (1,) when nothing is left; params = 0.
+    """
+    given = [(None, *x) for x in shapes]
+    if len(shapes) != 2:
+        raise GeometryError("Dot takes exactly 2 inputs", input_shapes=given)
+    full = [list(x) for x in given]
+    ax = a["axes"]
+    pair = [ax, ax] if isinstance(ax, int) else list(ax)
+    picked = []
+    for x, i in zip(full, pair):
+        if isinstance(ax, int) and ax < 0:  # Keras takes one negative axis modulo each input's rank
+            i %= len(x)
+        index = i % len(x) if -len(x) <= i < len(x) else None
+        if index is None or index == 0:
+            raise GeometryError(
+                "each axis must be an axis of its input other than the batch (0)", axes=ax, input_shapes=given
+            )
+        picked.append(index)
+    n1, n2 = full[0][picked[0]], full[1][picked[1]]
+    if n1 != n2:  # an open size against a known one too, as Keras
+        raise GeometryError(
+            f"the dotted axes differ: {n1} (axis {picked[0]}) and {n2} (axis {picked[1]})",
+            axes=ax,
+            input_shapes=given,
+        )
+    out = (
+        full[0][1 : picked[0]] + full[0][picked[0] + 1 :] + full[1][1 : picked[1]] + full[1][picked[1] + 1 :]
+    )
+    out = out or [1]
+    return Step(shape=tuple(out), window="flat", work=[f"out = {(None, *out)}", "params = 0"])
+
+
 def op(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
     """An operation in the graph (ops.add, ops.multiply): elementwise on two inputs, or on one
     input and a number, which keeps the shape."""
@@ -432,9 +639,20 @@ RULES: dict[str, Rule] = {
     "layer_norm": layer_norm,
     "layer_scale": layer_scale,
     "batch_norm": batch_norm,
+    "spatial_dropout": spatial_dropout,
+    "prelu": prelu,
+    "group_norm": group_norm,
+    "unit_norm": unit_norm,
+    "rms_norm": rms_norm,
+    "permute": permute,
+    "repeat_vector": repeat_vector,
+    "adaptive_pool": adaptive_pool,
+    "augmentation": augmentation,
+    "image_size": image_size,
 }
 MERGE_RULES: dict[str, Callable[[Sequence[Shape], dict[str, Any], int], Step]] = {
     "elementwise": elementwise,
     "concatenate": concatenate,
+    "dot": dot,
     "op": op,
 }

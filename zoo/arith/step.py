@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 Shape = tuple[Any, ...]  # sizes, each an int or UNKNOWN
@@ -33,7 +34,7 @@ class Step:
     non_trainable: int = 0  # weights that never train (BatchNormalization's statistics)
     # per spatial axis: (k, s) of a window that slides forward, or None when the
     # layer keeps the grid, or "flat" when the spatial axes are gone
-    window: Sequence[tuple[int, int]] | str | None = None
+    window: Sequence[tuple[int, int | Fraction]] | str | None = None  # strides may be fractions
     upsample: bool = False
     work: list[str] = field(default_factory=list)  # "out = ...", "params = ..."
     inner: list[tuple[str, Step]] = field(default_factory=list)  # a nested base's or Sequential's layers

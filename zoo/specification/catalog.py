@@ -342,6 +342,109 @@ def weights(v: Any, ctx: Ctx) -> str | None:
     raise ctx.error("invalid weights", v, "imagenet, null, or a path to a .h5 weights file")
 
 
+@described({"type": "integer", "minimum": 1, "not": {"multipleOf": 2}})
+def odd_int(v: Any, ctx: Ctx) -> int:
+    """An odd integer >= 1 (a blur's kernel size: it has a centre)."""
+    if _is_int(v) and v >= 1 and v % 2:
+        return int(v)
+    raise ctx.error("must be an odd integer >= 1", v)
+
+
+@described({"type": "number", "minimum": 0, "maximum": 1})
+def unit_interval(v: Any, ctx: Ctx) -> float:
+    """A number in [0, 1], both ends included (GaussianNoise's stddev, GaussianDropout's rate)."""
+    if _is_number(v) and 0 <= v <= 1:
+        return float(v)
+    raise ctx.error("must be a number in [0, 1]", v)
+
+
+_NUMBER_PAIR = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+
+
+@described(_NUMBER_PAIR)
+def number_pair(v: Any, ctx: Ctx) -> tuple[float, float]:
+    """Two numbers, [low, high] (an augmentation's value_range)."""
+    if isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v):
+        return v[0], v[1]
+    raise ctx.error("must be a list of two numbers", v, "[low, high], e.g. [0, 255]")
+
+
+@described({"oneOf": [{"type": "number"}, _NUMBER_PAIR]})
+def factor(v: Any, ctx: Ctx) -> float | tuple[float, float]:
+    """An augmentation's strength: a number, or a [low, high] range, kept as written."""
+    if _is_number(v):
+        written: float = v
+        return written
+    if isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v):
+        return v[0], v[1]
+    raise ctx.error("must be a number or a [low, high] pair of numbers", v)
+
+
+@described({"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]})
+def axes(v: Any, ctx: Ctx) -> int | tuple[int, ...]:
+    """An axis, or a list of axes (UnitNormalization, RMSNormalization)."""
+    if _is_int(v):
+        return int(v)
+    if isinstance(v, list) and v and all(_is_int(x) for x in v):
+        return tuple(v)
+    raise ctx.error("must be an integer axis or a list of them", v)
+
+
+@described(
+    {
+        "oneOf": [
+            {"type": "integer"},
+            {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2},
+        ]
+    }
+)
+def dot_axes(v: Any, ctx: Ctx) -> int | tuple[int, int]:
+    """Dot's axes: one axis for both inputs, or [axis of the first, axis of the second]."""
+    if _is_int(v):
+        return int(v)
+    if isinstance(v, list) and len(v) == 2 and all(_is_int(x) for x in v):
+        return v[0], v[1]
+    raise ctx.error("must be an integer axis or a list of two", v, "e.g. 1, or [2, 1]")
+
+
+@described({"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}})
+def permutation(v: Any, ctx: Ctx) -> tuple[int, ...]:
+    """Permute's dims: a permutation of 1 ... n (the batch axis stays first)."""
+    if isinstance(v, list) and v and all(_is_int(x) for x in v) and sorted(v) == list(range(1, len(v) + 1)):
+        return tuple(v)
+    raise ctx.error("invalid permutation", v, "the integers 1 ... n in some order, e.g. [2, 1]")
+
+
+@described(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}},
+            {"type": "null"},
+        ]
+    }
+)
+def shared_axes(v: Any, ctx: Ctx) -> tuple[int, ...] | None:
+    """PReLU's shared_axes: the axis or axes (the batch is 0) along which one alpha is shared."""
+    if v is None:
+        return None
+    if _is_int(v) and v >= 1:
+        return (int(v),)
+    if isinstance(v, list) and v and all(_is_int(x) and x >= 1 for x in v):
+        return tuple(v)
+    raise ctx.error(
+        "must be an axis >= 1 or a list of them", v, "e.g. [1, 2] to share alpha over height and width"
+    )
+
+
+@described({"oneOf": [{"type": "integer", "minimum": 1}, {"const": -1}]})
+def groups_or_all(v: Any, ctx: Ctx) -> int:
+    """GroupNormalization's groups: an integer >= 1, or -1 for one group per channel."""
+    if _is_int(v) and (v >= 1 or v == -1):
+        return int(v)
+    raise ctx.error("must be an integer >= 1, or -1 (one group per channel)", v)
+
+
 @dataclass(frozen=True)
 class Arg:
     check: Check
@@ -614,6 +717,264 @@ _add(
     center=Arg(boolean, True),
     scale=Arg(boolean, True),
 )
+# Activations as layers.
+_add("LeakyReLU", "identity", 0, negative_slope=Arg(number_at_least(0), 0.3))
+_add("ELU", "identity", 0, alpha=Arg(number, 1.0))
+_add("Softmax", "identity", 0, axis=Arg(axis, -1))
+_add(
+    "PReLU",
+    "prelu",
+    0,
+    shared_axes=Arg(shared_axes, None),
+)
+# Normalisations besides Batch/Layer/Normalization.
+_add(
+    "GroupNormalization",
+    "group_norm",
+    0,
+    groups=Arg(groups_or_all, 32),
+    axis=Arg(axis, -1),
+    epsilon=Arg(positive_number, 0.001),
+    center=Arg(boolean, True),
+    scale=Arg(boolean, True),
+)
+_add("UnitNormalization", "unit_norm", 0, axis=Arg(axes, -1))
+_add(
+    "RMSNormalization", "rms_norm", 0, axis=Arg(axes, -1), epsilon=Arg(positive_number, 1e-6)
+)  # Keras >= 3.9
+# Regularisation: the identity at inference.
+for _r in (1, 2, 3):
+    _add(
+        f"SpatialDropout{_r}D",
+        "spatial_dropout",
+        _r,
+        rate=Arg(fraction),
+        seed=Arg(int_at_least(0), None),
+        **({} if _r == 1 else _DATA_FORMAT),
+    )
+_add("GaussianNoise", "identity", 0, stddev=Arg(unit_interval), seed=Arg(int_at_least(0), None))
+_add("GaussianDropout", "identity", 0, rate=Arg(unit_interval), seed=Arg(int_at_least(0), None))
+_add(
+    "AlphaDropout",
+    "dropout",
+    0,
+    rate=Arg(unit_interval),
+    noise_shape=Arg(noise_shape, None),
+    seed=Arg(int_at_least(0), None),
+)
+_add(
+    "ActivityRegularization", "identity", 0, l1=Arg(number_at_least(0), 0.0), l2=Arg(number_at_least(0), 0.0)
+)
+_add("Identity", "identity", 0)
+# Reshaping.
+_add("Permute", "permute", 0, dims=Arg(permutation))
+_add("RepeatVector", "repeat_vector", 0, n=Arg(positive_int))
+_add("Dot", "dot", 0, axes=Arg(dot_axes), normalize=Arg(boolean, False))
+# Adaptive pooling (Keras >= 3.13): a fixed output grid, whatever the input's.
+for _r in (1, 2, 3):
+    for _pool in ("Max", "Average"):
+        _add(f"Adaptive{_pool}Pooling{_r}D", "adaptive_pool", _r, output_size=Arg(ints(1)), **_DATA_FORMAT)
+
+# Image preprocessing and augmentation (keras.layers' image_preprocessing): at inference each keeps
+# its input's shape, but for the three that give a fixed height and width (rule image_size).
+_INTERPOLATION = {"interpolation": Arg(one_of("nearest", "bilinear"), "bilinear")}
+_FILL = {
+    "fill_mode": Arg(one_of("reflect", "wrap", "constant", "nearest"), "reflect"),
+    "fill_value": Arg(number, 0.0),
+}
+_SEED = {"seed": Arg(int_at_least(0), None)}
+_RANGE = {"value_range": Arg(number_pair, [0, 255])}
+_add(
+    "Resizing",
+    "image_size",
+    2,
+    height=Arg(positive_int),
+    width=Arg(positive_int),
+    interpolation=Arg(one_of("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"), "bilinear"),
+    crop_to_aspect_ratio=Arg(boolean, False),
+    pad_to_aspect_ratio=Arg(boolean, False),
+    fill_mode=Arg(one_of("constant"), "constant"),
+    fill_value=Arg(number, 0.0),
+    **_DATA_FORMAT,
+)
+_add("CenterCrop", "image_size", 2, height=Arg(positive_int), width=Arg(positive_int), **_DATA_FORMAT)
+_add(
+    "RandomCrop", "image_size", 2, height=Arg(positive_int), width=Arg(positive_int), **_SEED, **_DATA_FORMAT
+)
+_add(
+    "RandomFlip",
+    "augmentation",
+    2,
+    mode=Arg(one_of("horizontal", "vertical", "horizontal_and_vertical"), "horizontal_and_vertical"),
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add(
+    "RandomRotation",
+    "augmentation",
+    2,
+    factor=Arg(factor),
+    **_FILL,
+    **_INTERPOLATION,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add(
+    "RandomZoom",
+    "augmentation",
+    2,
+    height_factor=Arg(factor),
+    width_factor=Arg(optional(factor), None),
+    **_FILL,
+    **_INTERPOLATION,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add(
+    "RandomTranslation",
+    "augmentation",
+    2,
+    height_factor=Arg(factor),
+    width_factor=Arg(factor),
+    **_FILL,
+    **_INTERPOLATION,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add(
+    "RandomShear",
+    "augmentation",
+    2,
+    x_factor=Arg(factor, 0.0),
+    y_factor=Arg(factor, 0.0),
+    **_INTERPOLATION,
+    **_FILL,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+for _name in ("RandomContrast", "RandomBrightness"):
+    _add(_name, "augmentation", 2, factor=Arg(factor), **_RANGE, **_SEED)
+for _name in ("RandomHue", "RandomSaturation", "RandomSharpness"):
+    _add(_name, "augmentation", 2, factor=Arg(factor), **_RANGE, **_SEED, **_DATA_FORMAT)
+# it mixes each pixel with its grey value: RGB, three channels (Keras >= 3.15 checks it)
+_add("RandomColorDegeneration", "augmentation", 2, factor=Arg(factor), **_RANGE, **_SEED, **_DATA_FORMAT)
+_add(
+    "RandomPosterization",
+    "augmentation",
+    2,
+    factor=Arg(factor),  # the bits kept per channel, 1 ... 8
+    **_RANGE,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add(
+    "RandomColorJitter",
+    "augmentation",
+    2,
+    **_RANGE,
+    **{f"{_k}_factor": Arg(optional(factor), None) for _k in ("brightness", "contrast", "saturation", "hue")},
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add("RandomGrayscale", "augmentation", 2, factor=Arg(number, 0.5), **_SEED, **_DATA_FORMAT)
+_add(
+    "Solarization",
+    "augmentation",
+    2,
+    addition_factor=Arg(factor, 0.0),
+    threshold_factor=Arg(factor, 0.0),
+    **_RANGE,
+    **_SEED,
+)
+_add("AutoContrast", "augmentation", 2, **_RANGE)
+# (not Equalization: its compute_output_spec returns its input, so no model can hold it, Keras 3.8
+# to 3.15: "Tensor ... from operation 'equalization' is part of a cycle")
+_add(
+    "RandAugment",
+    "augmentation",
+    2,
+    **_RANGE,
+    num_ops=Arg(positive_int, 2),
+    factor=Arg(factor, 0.5),
+    **_INTERPOLATION,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add("MixUp", "augmentation", 2, alpha=Arg(positive_number, 0.2), **_SEED, **_DATA_FORMAT)
+# Keras >= 3.9
+_add("CutMix", "augmentation", 2, factor=Arg(factor, 1.0), **_SEED, **_DATA_FORMAT)
+_add(
+    "AugMix",
+    "augmentation",
+    2,
+    **_RANGE,
+    num_chains=Arg(positive_int, 3),
+    chain_depth=Arg(positive_int, 3),
+    factor=Arg(number, 0.3),
+    alpha=Arg(positive_number, 1.0),
+    all_ops=Arg(boolean, True),
+    **_INTERPOLATION,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add(
+    "RandomErasing",
+    "augmentation",
+    2,
+    factor=Arg(factor, 1.0),
+    scale=Arg(number_pair, [0.02, 0.33]),
+    fill_value=Arg(optional(number), None),
+    **_RANGE,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add(
+    "RandomGaussianBlur",
+    "augmentation",
+    2,
+    factor=Arg(factor, 1.0),
+    kernel_size=Arg(odd_int, 3),
+    sigma=Arg(factor, 1.0),
+    **_RANGE,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+_add("RandomInvert", "augmentation", 2, factor=Arg(factor, 1.0), **_RANGE, **_SEED, **_DATA_FORMAT)
+_add(
+    "RandomPerspective",
+    "augmentation",
+    2,
+    factor=Arg(factor, 1.0),
+    scale=Arg(number, 1.0),
+    **_INTERPOLATION,
+    fill_value=Arg(number, 0.0),
+    **_SEED,
+    **_DATA_FORMAT,
+)
+# Keras >= 3.10
+_add(
+    "RandomElasticTransform",
+    "augmentation",
+    2,
+    factor=Arg(factor, 1.0),
+    scale=Arg(number, 1.0),
+    **_INTERPOLATION,
+    **_FILL,
+    **_RANGE,
+    **_SEED,
+    **_DATA_FORMAT,
+)
+# Keras >= 3.14
+_add(
+    "ContrastLimitedAdaptiveHistogramEqualization",
+    "augmentation",
+    2,
+    **_RANGE,
+    clip_limit=Arg(positive_number, 4.0),
+    tile_grid_size=Arg(ints(1), [8, 8]),
+    **_DATA_FORMAT,
+)
+
 # Every keras.applications constructor, as a pretrained base in a spec (the tutorial's
 # `- VGG16: {weights: imagenet, include_top: false, trainable: false}`), and the zoo model that
 # describes it: the formula engine computes the base's row from that family file.
@@ -685,7 +1046,22 @@ for _app in APPLICATIONS:
     _kept_in("keras.applications", _app, keras_class="Functional")
 
 
-MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in ("elementwise", "concatenate"))
+# keras.layers' other names for its classes (the same class object under two names): a spec may
+# write either; summaries show the class's own name (Convolution2D builds a Conv2D named conv2d).
+ALIASES: dict[str, str] = {
+    **{f"Convolution{_r}D": f"Conv{_r}D" for _r in (1, 2, 3)},
+    **{f"Convolution{_r}DTranspose": f"Conv{_r}DTranspose" for _r in (1, 2, 3)},
+    **{f"SeparableConvolution{_r}D": f"SeparableConv{_r}D" for _r in (1, 2)},
+    **{f"MaxPool{_r}D": f"MaxPooling{_r}D" for _r in (1, 2, 3)},
+    **{f"AvgPool{_r}D": f"AveragePooling{_r}D" for _r in (1, 2, 3)},
+    **{f"GlobalMaxPool{_r}D": f"GlobalMaxPooling{_r}D" for _r in (1, 2, 3)},
+    **{f"GlobalAvgPool{_r}D": f"GlobalAveragePooling{_r}D" for _r in (1, 2, 3)},
+}
+for _alias, _of in ALIASES.items():
+    LAYERS[_alias] = dataclasses.replace(LAYERS[_of], name=_alias, keras_class=LAYERS[_of].class_name)
+
+
+MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in ("elementwise", "concatenate", "dot"))
 
 
 def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:

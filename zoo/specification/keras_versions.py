@@ -135,6 +135,15 @@ def _activation(name: str) -> Applies:
     return lambda kind, a, shape: a.get("activation") == name
 
 
+def _always(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> bool:
+    """The layer itself: a class that releases before the change do not have."""
+    return True
+
+
+def _not_rgb(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> bool:
+    return bool(shape) and isinstance(shape[-1], int) and shape[-1] != 3
+
+
 @dataclass(frozen=True)
 class KerasChange:
     """One of Keras's own changes between supported releases.
@@ -333,6 +342,68 @@ CHANGES: tuple[KerasChange, ...] = (
         effect_old="refuse",
         refusal="has no activation 'sparse_sigmoid'",
     ),
+    *(
+        KerasChange(
+            id=f"layer-{cid}",
+            layers=layers,
+            condition="the layer class itself",
+            old="has no such layer (keras.layers has no attribute {kind})",
+            new=f"has keras.layers.{layers[0]}" + (" and the others" if len(layers) > 1 else ""),
+            since=since,
+            refs=(ref,),
+            verified=f"keras.layers on 3.8.0 (absent) and 3.15.1; the export in keras/api/layers at the tags "
+            f"v{since} (first present) and before",
+            applies=_always,
+            effect_old="refuse",
+            refusal="has no layer {kind}",
+        )
+        for cid, layers, since, ref in (
+            ("rms-normalization", ("RMSNormalization",), "3.9.0", "keras-team/keras#20911"),
+            ("aug-mix", ("AugMix",), "3.9.0", "keras-team/keras#20759"),
+            ("cut-mix", ("CutMix",), "3.9.0", "keras-team/keras#20776"),
+            ("random-invert", ("RandomInvert",), "3.9.0", "keras-team/keras#20787"),
+            ("random-erasing", ("RandomErasing",), "3.9.0", "keras-team/keras#20798"),
+            ("random-gaussian-blur", ("RandomGaussianBlur",), "3.9.0", "keras-team/keras#20817"),
+            ("random-perspective", ("RandomPerspective",), "3.9.0", "keras-team/keras#20836"),
+            ("random-elastic-transform", ("RandomElasticTransform",), "3.10.0", "keras-team/keras#21018"),
+            (
+                "adaptive-pooling",
+                tuple(f"Adaptive{p}Pooling{r}D" for p in ("Average", "Max") for r in (1, 2, 3)),
+                "3.13.0",
+                "keras-team/keras#21820",
+            ),
+            ("clahe", ("ContrastLimitedAdaptiveHistogramEqualization",), "3.14.0", "keras-team/keras#21953"),
+        )
+    ),
+    KerasChange(
+        id="random-grayscale-in-a-model",
+        layers=("RandomGrayscale",),
+        condition="the layer in a model",
+        old="cannot build a model that holds it: its compute_output_spec returns its input tensor "
+        "('... from operation 'random_grayscale' is part of a cycle')",
+        new="builds it: compute_output_spec returns a new tensor of the input's shape",
+        since="3.11.0",
+        refs=("keras-team/keras#21312", "keras-team/keras#21326 (its follow-up)"),
+        verified="keras.Model(x, RandomGrayscale()(Conv2D(3, 1)(x))) on 3.8.0 (fails) and 3.15.1; "
+        "compute_output_spec at the tags v3.10.0 (returns inputs) and v3.11.0",
+        applies=_always,
+        effect_old="refuse",
+        refusal="cannot build a model that holds {kind} ('part of a cycle')",
+    ),
+    KerasChange(
+        id="random-color-degeneration-channels",
+        layers=("RandomColorDegeneration",),
+        condition="images whose channels are not 3",
+        old="builds it (its blend with the grey image needs RGB when it runs in training)",
+        new="refuses it in compute_output_shape ('Input images must have 3 channels')",
+        since="3.15.0",
+        refs=("keras-team/keras#22685",),
+        verified="RandomColorDegeneration(0.2) called on keras.Input((8, 8, 1)) in a model: 3.8.0 "
+        "builds it, 3.15.1 refuses; the check is in compute_output_shape at v3.15.0, not at v3.14.0",
+        applies=_not_rgb,
+        effect_new="refuse",
+        refusal="refuses {kind} on images without 3 channels",
+    ),
     KerasChange(
         id="input-spec-error-words",
         layers=("keras.layers.InputSpec",),
@@ -418,6 +489,15 @@ def touching(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> list[Keras
         for c in CHANGES
         if c.applies is not None and (kind in c.layers or "*" in c.layers) and c.applies(kind, a, shape)
     ]
+
+
+def introduced(kind: str) -> KerasChange | None:
+    """The change that added layer class ``kind`` to keras.layers, where it is newer than the oldest
+    supported release (``None`` for the others)."""
+    for c in CHANGES:
+        if c.applies is _always and c.id.startswith("layer-") and kind in c.layers:
+            return c
+    return None
 
 
 def differences(keras: Version, reference: Version | None = None) -> list[KerasChange]:
