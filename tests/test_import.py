@@ -163,7 +163,15 @@ def rebuilds(spec: zoo.Spec, model) -> None:
     assert np.array_equal(np.asarray(ours(x, training=False)), np.asarray(model(x, training=False)))
 
 
-@pytest.mark.parametrize("example", list(EXAMPLES))
+def examples() -> list:
+    """The examples as params; the keras.applications base (seconds to build twice) in the slow tier,
+    where test_a_keras_applications_base_becomes_a_base_layer... covers it in the inner loop."""
+    return [
+        pytest.param(e, marks=[pytest.mark.slow] if e == "transfer_on_mobilenet_v2" else []) for e in EXAMPLES
+    ]
+
+
+@pytest.mark.parametrize("example", examples())
 def test_keras_io_examples_import_to_specs_that_rebuild_them(example, tmp_path):
     model = EXAMPLES[example]()
     spec = zoo.from_keras(model, name=example)
@@ -179,7 +187,7 @@ def test_keras_io_examples_import_to_specs_that_rebuild_them(example, tmp_path):
     assert zoo.Spec.from_yaml(spec.to_yaml()) == spec
 
 
-@pytest.mark.parametrize("example", list(EXAMPLES))
+@pytest.mark.parametrize("example", examples())
 def test_the_formula_engine_agrees_with_keras_on_imported_models_row_by_row(example):
     from zoo.keras import introspect
 
