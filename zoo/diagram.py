@@ -33,7 +33,6 @@ from typing import Any
 import zoo
 from zoo import arith
 from zoo.arith.summary import Row, Shape, format_shape
-from zoo.specification.catalog import MODEL_INPUT
 from zoo.specification.errors import SpecError, show
 from zoo.specification.model import Spec
 from zoo.specification.provenance import ExpandedSource, Use
@@ -149,7 +148,9 @@ def build(
     # (InceptionResNetV2's block35_1 around its conv2d_bn blocks) are drawn inside its cluster
     around_others = {_key(chain[:k]) for chain, d in zip(uses, depth) for k in range(1, d)}
 
-    top: list[Node | Cluster] = [Node(MODEL_INPUT, MODEL_INPUT, "Input", (None, *spec.input), fill="input")]
+    top: list[Node | Cluster] = [
+        Node(name, name, "Input", (None, *shape), fill="input") for name, shape in spec.inputs
+    ]
     clusters: dict[tuple[int, ...], Cluster] = {}
 
     def container(around: tuple[Use, ...]) -> list[Node | Cluster]:
@@ -163,7 +164,7 @@ def build(
             items = clusters[key].items
         return items
 
-    node_of = {MODEL_INPUT: MODEL_INPUT}  # row name -> the id of the node that draws it
+    node_of = {name: name for name, _ in spec.inputs}  # row name -> the id of the node that draws it
     collapsed = 0
     for i, ((_, _, step), row, chain, d) in enumerate(zip(computed, summary.rows, uses, depth)):
         if not d:
@@ -243,7 +244,7 @@ def node_label(node: Node) -> str:
     else:
         lines.append(_html(node.kind))
     lines.append(_html(format_shape(node.output_shape)))
-    if node.id != MODEL_INPUT:
+    if node.fill != "input":
         frozen = node.params - node.trainable_params
         lines.append(f"params {node.params:,}" + (f" ({frozen:,} non-trainable)" if frozen else ""))
     lines += [f'<FONT POINT-SIZE="9" COLOR="#1f4e79">{_html(line)}</FONT>' for line in node.work]
@@ -271,7 +272,7 @@ def to_dot(diagram: Diagram) -> str:
                 emit(item.items, indent + "  ")
                 out.append(f"{indent}}}")
             else:
-                shape = ", shape=oval" if item.id == MODEL_INPUT else ""
+                shape = ", shape=oval" if item.fill == "input" else ""
                 out.append(
                     f"{indent}{quote(item.id)} [label={node_label(item)}, "
                     f'fillcolor="{_FILL[item.fill]}"{shape}];'

@@ -21,7 +21,6 @@ from zoo.arith.rules import MERGE_RULES, RULES, Rule
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
 from zoo.arith.summary import Row, Summary
 from zoo.specification import keras_versions
-from zoo.specification.catalog import MODEL_INPUT
 from zoo.specification.errors import SpecError
 from zoo.specification.keras_versions import Version
 from zoo.specification.model import Layer, Spec
@@ -176,7 +175,9 @@ def steps(spec: Spec, keras: str | Sequence[int] | None = None) -> list[tuple[La
     """Every layer with its inputs' shapes and its Step, in definition order, as Keras ``keras``
     (a version such as ``"3.11.3"``; the newest supported when ``None``) computes them."""
     version = release(keras)
-    shapes: dict[str, Shape] = {MODEL_INPUT: tuple(UNKNOWN if d is None else d for d in spec.input)}
+    shapes: dict[str, Shape] = {
+        name: tuple(UNKNOWN if d is None else d for d in shape) for name, shape in spec.inputs
+    }
     out = []
     for layer in spec.layers:
         taken = [shapes[name] for name in layer.inputs]
@@ -193,7 +194,7 @@ def summarize(
 ) -> Summary:
     """The spec's summary, computed without Keras (from ``computed``, its :func:`steps`, when given;
     as Keras release ``keras`` computes it, see :func:`steps`)."""
-    fields = {MODEL_INPUT: Field.of_input(len(spec.input) - 1)}
+    fields = {name: Field.of_input(len(shape) - 1) for name, shape in spec.inputs}
     rows = []
     for layer, _, step in steps(spec, keras) if computed is None else computed:
         fields[layer.name] = Field.merge([fields[name] for name in layer.inputs]).after(step)
@@ -207,7 +208,7 @@ def summarize(
                 params=step.params,
                 trainable=trainable,
                 trainable_params=step.params - step.non_trainable if trainable else 0,
-                connected_to=layer.inputs,
+                connected_to=tuple(spec.keras_input_name(n) for n in layer.inputs),
                 macs=size_or_none(step.macs),
                 receptive_field=rf,
                 effective_stride=stride,
@@ -219,7 +220,11 @@ def summarize(
 
 def explain(spec: Spec, keras: str | Sequence[int] | None = None) -> str:
     """The arithmetic of every layer with the numbers filled in, as the tutorial works it."""
-    lines = [f"{spec.name}: {spec.description}", f"input: {(None, *spec.input)}"]
+    lines = [f"{spec.name}: {spec.description}"]
+    if spec.named_inputs:
+        lines += [f"input {name}: {(None, *shape)}" for name, shape in spec.named_inputs]
+    else:
+        lines.append(f"input: {(None, *spec.input)}")
     computed = steps(spec, keras)
     summary = summarize(spec, computed)
     gridless = {r.name for r in summary.rows if r.receptive_field is None}

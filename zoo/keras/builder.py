@@ -133,6 +133,8 @@ def build(
             file=spec.origin.label,
         )
     keras = import_keras()
+    if input_tensor is not None and spec.named_inputs:
+        raise SpecError("input_tensor is for a model with one input", file=spec.origin.label)
     if input_tensor is not None:
         if tensor_shape(input_tensor) != tuple(spec.input):
             raise SpecError(
@@ -155,6 +157,8 @@ def build(
     if spec.model == "sequential":
         model = keras.Sequential([inputs], name=spec.name)
     outputs = {catalog.MODEL_INPUT: inputs}
+    if spec.named_inputs:  # several inputs, each a keras.Input of its name
+        outputs = {name: keras.Input(shape=shape, name=name) for name, shape in spec.named_inputs}
     for layer, shapes, _ in computed:
         try:
             made = make_layer(keras, layer, shapes[0])
@@ -177,7 +181,10 @@ def build(
         if input_tensor is not None:
             sources = keras.utils.get_source_inputs(inputs)
             sources = sources[0] if spec.source_inputs == "first" else sources
-        model = keras.Model(sources, outputs[spec.layers[-1].name], name=spec.name)
+        if spec.named_inputs:
+            sources = [outputs[name] for name, _ in spec.named_inputs]
+        ends = [outputs[name] for name in spec.output_names]
+        model = keras.Model(sources, ends if spec.outputs else ends[0], name=spec.name)
     if (
         spec.weights is not None and not seeded and load
     ):  # a family's whole model: keras.applications' .h5 layout

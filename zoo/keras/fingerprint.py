@@ -86,6 +86,14 @@ def input_shape_for(spec: Spec) -> tuple[int, ...]:
     ``MAX_MACS`` per item; then the largest square size in ``SIZES`` that is valid for it and within
     budget."""
     name = spec.name
+    if spec.named_inputs:  # several inputs: each at its own shape, all of them given
+        if any(None in shape for _, shape in spec.named_inputs):
+            raise SpecError(f"spec {name!r}: a fingerprint of several inputs needs every size given")
+        if (arith.summarize(spec).macs or 0) > MAX_MACS:
+            raise SpecError(
+                f"spec {name!r}: more than {MAX_MACS:,} MACs per item; no smaller inputs are tried"
+            )
+        return tuple(int(d or 0) for d in spec.input)  # every size is given (checked above)
     known = tuple(d for d in spec.input if d is not None)
     if len(known) == len(spec.input) and (arith.summarize(spec).macs or 0) <= MAX_MACS:
         return known
@@ -137,9 +145,9 @@ def of_model(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
     import keras
 
     full_precision()
-    x = fixed_input(spec, input_shape)
+    x = inputs_for(model, spec, input_shape)
     named = introspect.layer_outputs(model)
-    probe = keras.Model(model.inputs[0], [out for _, out in named])
+    probe = keras.Model(model.inputs if len(model.inputs) > 1 else model.inputs[0], [out for _, out in named])
     outputs = probe(x, training=False)
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
@@ -148,6 +156,21 @@ def of_model(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
         for (name, _), out in zip(named, outputs, strict=True)
     )
     return Fingerprint(spec, (BATCH, *tuple(int(d) for d in input_shape)), layers, backend_label())
+
+
+def inputs_for(model: Any, spec: str, input_shape: Sequence[int]) -> Any:
+    """The fixed input of each of the model's inputs: the first drawn as ever (:func:`fixed_input`),
+    any other from its own name as well; one array for one input, a list for several."""
+    first = fixed_input(spec, input_shape)
+    if len(model.inputs) == 1:
+        return first
+    others = [
+        generator(spec, "input", t._keras_history[0].name)
+        .standard_normal(size=(BATCH, *(int(d) for d in t.shape[1:])))
+        .astype(np.float32)
+        for t in model.inputs[1:]
+    ]
+    return [first, *others]
 
 
 def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
@@ -159,7 +182,12 @@ def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
     import keras
 
     full_precision()
-    x = keras.ops.convert_to_tensor(fixed_input(spec, input_shape))
+    given = inputs_for(model, spec, input_shape)
+    x = (
+        [keras.ops.convert_to_tensor(a) for a in given]
+        if isinstance(given, list)
+        else keras.ops.convert_to_tensor(given)
+    )
     top = {id(layer): layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"}
     prints: dict[str, LayerPrint] = {}
 

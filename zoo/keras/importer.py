@@ -120,30 +120,35 @@ def spec_data(model: Any, *, name: str | None = None, description: str | None = 
     """The plain data of the spec that builds ``model`` (not yet checked by building it)."""
     keras = builder.import_keras()
     inputs, outputs = list(model.inputs or ()), list(model.outputs or ())
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise SpecError(
-            f"model {model.name!r} has {len(inputs)} inputs and {len(outputs)} outputs; "
-            "zoo specs have one of each today"
-        )
+    if not inputs or not outputs:
+        raise SpecError(f"model {model.name!r} is not built: it has no inputs or outputs yet")
     classes = _classes(keras)
-    input_layer = inputs[0]._keras_history[0]
-    layers = [op for op in _operations(model) if op is not input_layer]
+    input_layers = [t._keras_history[0] for t in inputs]
+    several = len(inputs) > 1
+    # one input is called `input` in the spec's inputs: lists; several are called by their names
+    refer = {layer.name: (layer.name if several else catalog.MODEL_INPUT) for layer in input_layers}
+    layers = [op for op in _operations(model) if op not in input_layers]
     data_format = _data_format(layers)
     entries = []
     for op in layers:
-        entries.append(_entry(keras, classes, model, op, input_layer.name, data_format))
-    shape = [None if d is None else int(d) for d in inputs[0].shape[1:]]
+        entries.append(_entry(keras, classes, model, op, refer, data_format))
     out: dict[str, Any] = {
         "name": _spec_name(name or model.name),
         "description": description or f"Imported from the Keras model {model.name!r}.",
-        "input": shape,
     }
-    if not re.fullmatch(r"input_layer(_\d+)?", input_layer.name):  # a name Keras did not generate
-        out["input_name"] = input_layer.name
+    if several:
+        out["inputs"] = {layer.name: _shape(t) for layer, t in zip(input_layers, inputs)}
+    else:
+        out["input"] = _shape(inputs[0])
+        if not re.fullmatch(r"input_layer(_\d+)?", input_layers[0].name):  # a name Keras did not generate
+            out["input_name"] = input_layers[0].name
+    ends = [t._keras_history[0].name for t in outputs]
+    if len(ends) > 1 or ends[0] != layers[-1].name:
+        out["outputs"] = ends
     out["model"] = "sequential" if isinstance(model, keras.Sequential) else "functional"
     if data_format != "channels_last":
         out["data_format"] = data_format
-    auto, previous = catalog.AutoNames(), catalog.MODEL_INPUT
+    auto, previous = catalog.AutoNames(), refer[input_layers[0].name]
     for entry, op in zip(entries, layers):
         [(kind, args)] = entry.items()
         if args.get("inputs") == [previous] and kind not in catalog.MERGES | catalog.OPS:
@@ -153,6 +158,10 @@ def spec_data(model: Any, *, name: str | None = None, description: str | None = 
             del args["name"]
     out["layers"] = entries
     return out
+
+
+def _shape(tensor: Any) -> list[int | None]:
+    return [None if d is None else int(d) for d in tensor.shape[1:]]
 
 
 def _operations(model: Any) -> list[Any]:
@@ -169,11 +178,11 @@ def _data_format(layers: list[Any]) -> str:
 
 
 def _entry(
-    keras: Any, classes: Mapping[Any, str], model: Any, op: Any, input_name: str, data_format: str
+    keras: Any, classes: Mapping[Any, str], model: Any, op: Any, refer: Mapping[str, str], data_format: str
 ) -> dict[str, Any]:
     """One layer of the spec: ``{Kind: {arguments}}``."""
     where = f"layer {op.name!r} of model {model.name!r}"
-    taken = _taken(model, op, input_name)
+    taken = _taken(model, op, refer)
     if isinstance(op, keras.Sequential):
         inner = [_inner(keras, classes, layer, where, data_format) for layer in op.layers]
         entry: dict[str, Any] = {"Sequential": {"name": op.name, "layers": inner}}
@@ -195,14 +204,14 @@ def _entry(
     return entry
 
 
-def _taken(model: Any, op: Any, input_name: str) -> list[str] | None:
+def _taken(model: Any, op: Any, refer: Mapping[str, str]) -> list[str] | None:
     """The layers ``op`` takes, by name (``input``: the model's input); None for a Sequential."""
     if not getattr(model, "_nodes_by_depth", None) or type(model).__name__ == "Sequential":
         return None
     nodes = [n for n in op._inbound_nodes if any(n in ns for ns in model._nodes_by_depth.values())]
     node = (nodes or op._inbound_nodes)[-1]
     names = [t._keras_history[0].name for t in node.input_tensors]
-    return [catalog.MODEL_INPUT if n == input_name else n for n in names]
+    return [refer.get(n, n) for n in names]
 
 
 def _kind(classes: Mapping[Any, str], op: Any, where: str) -> str:
@@ -352,9 +361,8 @@ def same_model(spec: Spec, model: Any) -> list[str]:
     keras = builder.import_keras()
     rebuilt = builder.build(spec, compile=False, load=False)
     nested = any(isinstance(layer, keras.Model) for layer in model.layers)
-    problems = compare.differences(
-        rebuilt, model, input_names=spec.input_name != catalog.MODEL_INPUT, generated=nested
-    )
+    named = bool(spec.named_inputs) or spec.input_name != catalog.MODEL_INPUT  # names the model gave
+    problems = compare.differences(rebuilt, model, input_names=named, generated=nested)
     if problems:
         return problems
     theirs = model.get_weights()
@@ -362,11 +370,19 @@ def same_model(spec: Spec, model: Any) -> list[str]:
         rebuilt.set_weights(theirs)
     except ValueError as exc:
         return [f"the model's weights do not load into the spec's model by order: {_one_line(exc)}"]
-    shape = [d if d is not None else 32 for d in model.inputs[0].shape[1:]]
-    x = np.random.default_rng(0).standard_normal((2, *shape)).astype("float32")
-    a = keras.ops.convert_to_numpy(rebuilt(x, training=False))
-    b = keras.ops.convert_to_numpy(model(x, training=False))
-    if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
-        worst = float(np.max(np.abs(a - b))) if a.shape == b.shape else float("nan")
-        return [f"the outputs differ on the same input and weights (largest difference {worst:.3g})"]
+    rng = np.random.default_rng(0)
+    x = [
+        rng.standard_normal((2, *(d if d is not None else 32 for d in t.shape[1:]))).astype("float32")
+        for t in model.inputs
+    ]
+    ours, theirs = (m(x if len(x) > 1 else x[0], training=False) for m in (rebuilt, model))
+    for i, (a, b) in enumerate(zip(_as_list(ours), _as_list(theirs), strict=True)):
+        a, b = keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b)
+        if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+            worst = float(np.max(np.abs(a - b))) if a.shape == b.shape else float("nan")
+            return [f"output {i} differs on the same input and weights (largest difference {worst:.3g})"]
     return []
+
+
+def _as_list(outputs: Any) -> list[Any]:
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]

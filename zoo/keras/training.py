@@ -170,6 +170,12 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
     """
     import numpy as np
 
+    if spec.named_inputs or spec.outputs:
+        raise SpecError(
+            f"spec {spec.name!r} has {len(spec.inputs)} inputs and {len(spec.output_names)} outputs; "
+            "zoo.run makes the tutorial's dummy data for one input and one output",
+            file=spec.origin.label,
+        )
     data = spec.data or {}
     if "classes" not in data:
         raise SpecError(

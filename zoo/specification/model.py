@@ -62,6 +62,25 @@ def _input_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
     raise ctx.error("invalid input shape", v, valid)
 
 
+@catalog.described(
+    lambda rank: {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_.-]*$"},
+        "additionalProperties": catalog.json_of(_input_shape),
+    }
+)
+def _named_inputs(v: Any, ctx: Ctx) -> tuple[tuple[str, tuple[int | None, ...]], ...]:
+    """``inputs:``: the model's inputs, each name with its shape: ``{image: [64, 64, 3], meta: [8]}``."""
+    if not isinstance(v, dict) or not v:
+        raise ctx.error("must map each input's name to its shape", v, "e.g. {image: [64, 64, 3], meta: [8]}")
+    out = []
+    for name, shape in v.items():
+        inner = Ctx(ctx.source, (*ctx.path, name), ctx.rank)
+        out.append((catalog.layer_name(name, inner), _input_shape(shape, inner)))
+    return tuple(out)
+
+
 def _list_of(check: catalog.Check) -> catalog.Check:
     def run(v: Any, ctx: Ctx) -> tuple[Any, ...]:
         if not isinstance(v, list):
@@ -146,7 +165,12 @@ TOP_LEVEL: dict[str, Arg] = {
     "name": Arg(_spec_name),
     "description": Arg(_string),
     "source": Arg(_string, None),
-    "input": Arg(_input_shape),
+    "input": Arg(_input_shape, None),
+    # several inputs, by name (the names layers' ``inputs:`` lists take, and the Keras input
+    # layers'), each with its shape: instead of ``input:``
+    "inputs": Arg(_named_inputs, None),
+    # the model's outputs, by layer name (default: the last layer)
+    "outputs": Arg(catalog.layer_names, None),
     # the Keras name of the model's input layer (an imported model keeps its own); in ``inputs:``
     # lists the model's input is always called ``input``
     "input_name": Arg(catalog.layer_name, catalog.MODEL_INPUT),
@@ -223,6 +247,9 @@ class Spec:
     preprocess: str | None = None  # keras.applications' preprocess_input mode, where it has one
     source_inputs: str = "list"  # built on an input_tensor: its source inputs as a list, or the first
     input_name: str = "input"  # the Keras name of its input layer
+    # its inputs, (name in ``inputs:`` lists, shape) each; one input is (``input``, ``input``)
+    named_inputs: tuple[tuple[str, tuple[int | None, ...]], ...] = ()
+    outputs: tuple[str, ...] = ()  # the layers whose outputs are the model's; () for the last
     family: str | None = None  # the family file it is a variant of (resnet for resnet50)
     params: Mapping[str, Any] = field(default_factory=dict, compare=False)  # a family's, resolved
     # a whole-model spec's own weights: None (Keras's initialisers), "imagenet" or a file path
@@ -277,6 +304,20 @@ class Spec:
     def is_chain(self) -> bool:
         """True when every layer takes the previous one's output (it could be a Sequential model)."""
         return _is_chain(self.layers)
+
+    @property
+    def inputs(self) -> tuple[tuple[str, tuple[int | None, ...]], ...]:
+        """(name, shape) of each input; the name is what ``inputs:`` lists call it."""
+        return self.named_inputs or ((catalog.MODEL_INPUT, self.input),)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The layers whose outputs are the model's outputs, in order."""
+        return self.outputs or (self.layers[-1].name,)
+
+    def keras_input_name(self, name: str) -> str:
+        """The Keras name of the input layer an ``inputs:`` list calls ``name``."""
+        return self.input_name if name == catalog.MODEL_INPUT and not self.named_inputs else name
 
     def remade(self, **overrides: Any) -> Spec:
         """The same spec made again from its file with more ``overrides`` (``input_shape=...``):
@@ -333,10 +374,15 @@ class Spec:
         out: dict[str, Any] = {"name": self.name, "description": self.description}
         if self.citation is not None:
             out["source"] = self.citation
-        out["input"] = list(self.input)
+        if self.named_inputs:
+            out["inputs"] = {name: list(shape) for name, shape in self.named_inputs}
+        else:
+            out["input"] = list(self.input)
         if self.input_name != catalog.MODEL_INPUT:
             out["input_name"] = self.input_name
-        if self.model != ("sequential" if self.is_chain else "functional"):
+        if self.model != (
+            "sequential" if self.is_chain and not self.named_inputs and not self.outputs else "functional"
+        ):
             out["model"] = self.model
         if self.data_format != "channels_last":
             out["data_format"] = self.data_format
@@ -345,12 +391,14 @@ class Spec:
         if self.preprocess is not None:
             out["preprocess"] = self.preprocess
         auto = catalog.AutoNames()
-        previous = catalog.MODEL_INPUT
+        previous = self.inputs[0][0]
         layers = []
         for layer in self.layers:
             layers.append(_layer_data(layer, auto.next(layer.kind), previous))
             previous = layer.name
         out["layers"] = layers
+        if self.outputs:
+            out["outputs"] = list(self.outputs)
         for key in ("compile", "data", "fit"):
             section = getattr(self, key)
             if section is not None:
@@ -510,30 +558,44 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         raise source.error(("layers",), "must be a non-empty list of layers", received={"layers": rawlayers})
     data_format = top.get("data_format", "channels_last")
     channels = 0 if data_format == "channels_first" else -1
-    if top["input"][channels] is None:
+    if (top.get("input") is None) == (top.get("inputs") is None):
         raise source.error(
-            ("input",),
-            f"the channel axis (the {'first' if channels == 0 else 'last'}, "
-            f"data_format {data_format}) must be given",
-            received={"input": list(top["input"])},
-            valid="e.g. [null, null, 3] for channels_last, [3, null, null] for channels_first",
+            (),
+            "a spec gives its input's shape as input: [...], or several inputs as inputs: {name: [...]}, "
+            "one of the two",
+            received={"input": top.get("input"), "inputs": top.get("inputs")},
         )
+    named: tuple[tuple[str, tuple[int | None, ...]], ...] = top.get("inputs") or ()
+    for key, shape in [("input", top["input"])] if top.get("input") is not None else named:
+        if shape[channels] is None:
+            raise source.error(
+                ("input",) if key == "input" else ("inputs", key),
+                f"the channel axis (the {'first' if channels == 0 else 'last'}, "
+                f"data_format {data_format}) must be given",
+                received={key: list(shape)},
+                valid="e.g. [null, null, 3] for channels_last, [3, null, null] for channels_first",
+            )
+    if named and top.get("input_name") is not None:
+        raise source.error(("input_name",), "with inputs: {...}, each input is named there")
     layers = tuple(_layer(entry, i, source, data_format=data_format) for i, entry in enumerate(rawlayers))
-    layers = _name_layers(layers, source)
-    chain = _is_chain(layers)
+    layers = _name_layers(
+        layers, source, tuple(n for n, _ in named) or (catalog.MODEL_INPUT,), top.get("outputs")
+    )
+    chain = _is_chain(layers) and not named and not top.get("outputs")
     model = top.get("model") or ("sequential" if chain else "functional")
     if model == "sequential" and not chain:
         raise source.error(
             ("model",),
-            "a sequential model is a plain chain of layers, but this spec is a graph "
-            "(a layer takes an input other than the layer before it)",
+            "a sequential model is a plain chain of layers from one input to one output, but this "
+            "spec is a graph (a layer takes an input other than the layer before it, or the model "
+            "has several inputs or outputs)",
             received={"model": model},
             valid="functional, or leave model: out",
         )
     return Spec(
         name=top["name"],
         description=top["description"],
-        input=top["input"],
+        input=top["input"] if top.get("input") is not None else named[0][1],
         layers=layers,
         citation=top.get("source"),
         compile=sections.get("compile"),
@@ -544,7 +606,9 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         data_format=data_format,
         preprocess=top.get("preprocess"),
         source_inputs=top.get("source_inputs", "list"),
-        input_name=top.get("input_name", catalog.MODEL_INPUT),
+        input_name=top.get("input_name") or catalog.MODEL_INPUT,
+        named_inputs=tuple(named),
+        outputs=tuple(top.get("outputs") or ()),
         origin=source,
     )
 
@@ -596,7 +660,12 @@ def _group(entries: Any, path: KeyPath, source: Source, data_format: str) -> tup
     return tuple(inner)
 
 
-def _name_layers(layers: tuple[Layer, ...], source: Source) -> tuple[Layer, ...]:
+def _name_layers(
+    layers: tuple[Layer, ...],
+    source: Source,
+    model_inputs: tuple[str, ...] = (catalog.MODEL_INPUT,),
+    outputs: tuple[str, ...] | None = None,
+) -> tuple[Layer, ...]:
     """Give unnamed layers Keras's names for a fresh session: conv2d, conv2d_1, ..."""
     auto = catalog.AutoNames()
     named: list[Layer] = []
@@ -612,23 +681,30 @@ def _name_layers(layers: tuple[Layer, ...], source: Source) -> tuple[Layer, ...]
                 "layer names must be unique",
                 received={"name": name},
             )
-        if name == catalog.MODEL_INPUT:
+        if name in model_inputs:
+            what = "the model's input" if len(model_inputs) == 1 else "one of the model's inputs"
             raise source.error(
                 (*layer.path, "name"),
-                f"{name!r} names the model's input; choose another",
+                f"{name!r} names {what}; choose another",
                 received={"name": name},
             )
         layer = dataclasses.replace(layer, name=name)
         seen[name] = layer
         named.append(layer)
-    return _connect(named, source)
+    return _connect(named, source, model_inputs, outputs)
 
 
-def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
-    """Resolve ``inputs:`` (default: the previous layer) and check the graph they make.
+def _connect(
+    layers: list[Layer],
+    source: Source,
+    model_inputs: tuple[str, ...] = (catalog.MODEL_INPUT,),
+    outputs: tuple[str, ...] | None = None,
+) -> tuple[Layer, ...]:
+    """Resolve ``inputs:`` (default: the previous layer, the first input for the first layer) and
+    check the graph they make.
 
-    A layer may take only the model input and earlier layers, so there are no
-    cycles; every layer but the last must feed a later one (the last is the output).
+    A layer may take only the model's inputs and earlier layers, so there are no cycles; every
+    layer that is not an output must feed a later one, and every input must be taken.
     """
     index = {layer.name: layer for layer in layers}
     out: list[Layer] = []
@@ -643,14 +719,14 @@ def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
                 raise source.error(
                     path[:-1], f"{layer.kind} merges several layers: give them as inputs: [name, name, ...]"
                 )
-            given = (layers[i - 1].name if i else catalog.MODEL_INPUT,)
+            given = (layers[i - 1].name if i else model_inputs[0],)
         for ref in given:
             if ref == layer.name:
                 raise source.error(
                     path, f"{layer.name} takes its own output: a cycle", received={"inputs": given}
                 )
-            if ref != catalog.MODEL_INPUT and ref not in index:
-                near = did_you_mean(ref, [*index, catalog.MODEL_INPUT])
+            if ref not in model_inputs and ref not in index:
+                near = did_you_mean(ref, [*index, *model_inputs])
                 raise source.error(path, f"unknown layer {ref!r}{near}", received={"inputs": given})
             if ref in index and index[ref].index > i:
                 raise source.error(
@@ -665,12 +741,29 @@ def _connect(layers: list[Layer], source: Source) -> tuple[Layer, ...]:
             raise source.error(path, f"{layer.kind} takes exactly 1 input", received={"inputs": given})
         out.append(dataclasses.replace(layer, inputs=tuple(given)))
     used = {ref for layer in out for ref in layer.inputs}
-    for layer in out[:-1]:
-        if layer.name not in used:
+    if outputs:
+        for j, name in enumerate(outputs):
+            if name not in index:
+                near = did_you_mean(name, list(index))
+                raise source.error(
+                    ("outputs", j), f"unknown layer {name!r}{near}", received={"outputs": outputs}
+                )
+        if len(set(outputs)) != len(outputs):
+            raise source.error(("outputs",), "a layer is named twice", received={"outputs": outputs})
+    ends = set(outputs or (out[-1].name,))
+    for layer in out:
+        if layer.name not in used and layer.name not in ends:
             raise source.error(
                 layer.path,
-                f"{layer.name} is not used by any later layer; a spec's output is its last layer, "
-                f"so every other layer must feed a later one (inputs: [..., {layer.name}])",
+                f"{layer.name} is not used by any later layer; a spec's output is its last layer "
+                "(or those its outputs: list names), so every other layer must feed a later one "
+                f"(inputs: [..., {layer.name}])",
+            )
+    for name in model_inputs:
+        if name not in used:
+            raise source.error(
+                ("inputs", name) if len(model_inputs) > 1 else ("layers",),
+                f"the model's input {name!r} is taken by no layer",
             )
     return tuple(out)
 

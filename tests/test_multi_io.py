@@ -1,0 +1,156 @@
+"""Several inputs and several outputs: the spec format's ``inputs:`` and ``outputs:``, through every
+witness (formula summary, Keras build, goldens, fingerprints, diagram) and import.
+
+The judge of the shapes and counts is Keras: each spec's Keras model is read back by
+``introspect.summary_of`` and must equal the formula engine's table row by row, ``connected_to``
+(the input layers' Keras names) included.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.cli import main
+
+IMAGE_AND_METADATA = """\
+name: image_and_metadata
+description: A photo and a few numbers about it; a class and a price out.
+inputs: {image: [32, 32, 3], metadata: [6]}
+layers:
+  - Conv2D: {filters: 8, kernel_size: 3, activation: relu}
+  - MaxPooling2D: {}
+  - Conv2D: {filters: 16, kernel_size: 3, activation: relu}
+  - GlobalAveragePooling2D: {name: image_features}
+  - Dense: {name: metadata_features, units: 8, activation: relu, inputs: [metadata]}
+  - Concatenate: {name: both, inputs: [image_features, metadata_features]}
+  - Dense: {name: category, units: 5, activation: softmax}
+  - Dense: {name: price, units: 1, inputs: [both]}
+outputs: [category, price]
+"""
+
+
+def spec() -> zoo.Spec:
+    return zoo.Spec.from_yaml(IMAGE_AND_METADATA, "image_and_metadata.yaml")
+
+
+def test_the_formula_engine_and_keras_agree_row_by_row():
+    formula = zoo.summary(spec(), engine="formula")
+    keras_side = zoo.summary(spec(), engine="keras")
+    assert formula.rows == keras_side.rows
+    assert (
+        formula.total_params == keras_side.total_params == 28 * 8 + 73 * 16 + 7 * 8 + 25 * 5 + 25 * 1
+    )  # (fh*fw*c_in + 1) * filters
+    both = next(r for r in formula.rows if r.name == "both")
+    assert both.output_shape == (None, 24) and both.connected_to == ("image_features", "metadata_features")
+    first = formula.rows[0]
+    assert first.connected_to == ("image",)  # the input layer's Keras name, as Keras reports it
+
+
+def test_the_keras_model_has_the_named_inputs_and_the_outputs_in_order():
+    model = zoo.build(spec(), compile=False)
+    assert [t._keras_history[0].name for t in model.inputs] == ["image", "metadata"]
+    assert [t._keras_history[0].name for t in model.outputs] == ["category", "price"]
+    out = model([np.zeros((2, 32, 32, 3), "float32"), np.zeros((2, 6), "float32")])
+    assert [tuple(o.shape) for o in out] == [(2, 5), (2, 1)]
+
+
+def test_explain_and_the_diagram_show_both_inputs():
+    text = zoo.explain(spec())
+    assert "input image: (None, 32, 32, 3)\ninput metadata: (None, 6)\n" in text
+    assert "metadata_features [from metadata]: out = units = 8; params = (6 + 1) * 8 = 56" in text
+    from zoo import diagram
+
+    dot = diagram.dot(spec())
+    assert '"image" [label=<<B>image</B><BR/>Input' in dot and '"metadata" [label=<<B>metadata</B>' in dot
+    assert '"metadata" -> "metadata_features"' in dot
+
+
+def test_the_file_reads_back_as_itself():
+    again = zoo.Spec.from_yaml(spec().to_yaml())
+    assert again == spec()
+    assert "inputs: {image: [32, 32, 3], metadata: [6]}\n" in spec().to_yaml()
+    assert spec().to_yaml().endswith("outputs: [category, price]\n")
+
+
+def test_goldens_and_fingerprints_of_a_model_with_two_inputs(tmp_path, monkeypatch, capsys):
+    from zoo.keras import builder, fingerprint
+
+    fp = fingerprint.take(spec())
+    seeded = builder.build(spec(), compile=False, seeded=True)
+    assert fp == fingerprint.of_model(seeded, "image_and_metadata", fingerprint.input_shape_for(spec()))
+    specs, goldens = tmp_path / "specs", tmp_path / "goldens"
+    specs.mkdir()
+    (specs / "image_and_metadata.yaml").write_text(IMAGE_AND_METADATA, encoding="utf-8")
+    monkeypatch.setenv("ZOO_SPEC_PATH", str(specs))
+    assert main(["golden", "regen", "image_and_metadata", "--goldens", str(goldens)]) == 0
+    assert main(["check", "image_and_metadata", "--goldens", str(goldens)]) == 0
+    assert "ok     image_and_metadata" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (
+            IMAGE_AND_METADATA.replace("outputs: [category, price]", "outputs: [category, prize]"),
+            "unknown layer 'prize'",
+        ),
+        (
+            IMAGE_AND_METADATA.replace("outputs: [category, price]\n", ""),
+            "category is not used by any later layer",
+        ),
+        (
+            IMAGE_AND_METADATA.replace(", inputs: [metadata]", ""),
+            "the model's input 'metadata' is taken by no layer",
+        ),
+        (IMAGE_AND_METADATA.replace("inputs: {image", "input: [8]\ninputs: {image"), "one of the two"),
+        (
+            IMAGE_AND_METADATA.replace(
+                "outputs: [category, price]", "outputs: [category, price]\nmodel: sequential"
+            ),
+            "several inputs or outputs",
+        ),
+        (
+            IMAGE_AND_METADATA.replace("name: image_features", "name: image"),
+            "'image' names one of the model's inputs",
+        ),
+        (IMAGE_AND_METADATA.replace("metadata: [6]", "metadata: [0]"), "invalid input shape"),
+    ],
+)
+def test_mistakes_are_named_with_their_line(text, words):
+    with pytest.raises(zoo.SpecError) as err:
+        zoo.Spec.from_yaml(text, "image_and_metadata.yaml")
+    assert words in str(err.value)
+    assert "image_and_metadata.yaml:" in str(err.value)
+
+
+def test_zoo_run_says_it_makes_data_for_one_input():
+    runnable = (
+        IMAGE_AND_METADATA + "compile: {optimizer: adam, loss: mse}\ndata: {classes: 5}\nfit: {epochs: 1}\n"
+    )
+    with pytest.raises(zoo.SpecError, match="2 inputs and 2 outputs; zoo.run makes"):
+        zoo.run(zoo.Spec.from_yaml(runnable))
+
+
+def test_a_keras_model_with_two_inputs_and_two_outputs_imports_and_rebuilds():
+    import keras
+
+    image, meta = keras.Input((24, 24, 1), name="scan"), keras.Input((3,), name="age_sex_site")
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(image)
+    x = keras.layers.GlobalMaxPooling2D()(x)
+    m = keras.layers.Dense(4, activation="relu")(meta)
+    both = keras.layers.Concatenate()([x, m])
+    diagnosis = keras.layers.Dense(3, activation="softmax", name="diagnosis")(both)
+    severity = keras.layers.Dense(1, name="severity")(both)
+    model = keras.Model([image, meta], [diagnosis, severity], name="clinic")
+    imported = zoo.from_keras(model)
+    assert imported.inputs == (("scan", (24, 24, 1)), ("age_sex_site", (3,)))
+    assert imported.output_names == ("diagnosis", "severity")
+    ours = zoo.build(imported, compile=False)
+    ours.set_weights(model.get_weights())
+    x = [np.ones((2, 24, 24, 1), "float32"), np.ones((2, 3), "float32")]
+    for a, b in zip(ours(x), model(x), strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    formula = zoo.summary(imported, engine="formula")
+    assert formula.total_params == model.count_params()
