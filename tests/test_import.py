@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import keras_io_models
 import numpy as np
 import pytest
 
@@ -19,134 +20,9 @@ import zoo
 from zoo.cli import main
 from zoo.keras import compare, importer
 
-
-def _layers():
-    import keras
-
-    return keras, keras.layers
-
-
-def mnist_convnet():
-    """keras.io/examples/vision/mnist_convnet (Simple MNIST convnet)."""
-    keras, layers = _layers()
-    return keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def image_classification_from_scratch(input_shape=(64, 64, 3), num_classes=2):
-    """keras.io/examples/vision/image_classification_from_scratch (make_model, a small Xception)."""
-    keras, layers = _layers()
-    inputs = keras.Input(shape=input_shape)
-    x = layers.Rescaling(1.0 / 255)(inputs)
-    x = layers.Conv2D(128, 3, strides=2, padding="same")(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.Activation("relu")(x)
-    previous_block_activation = x
-    for size in [256, 512, 728]:
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(size, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.Activation("relu")(x)
-        x = layers.SeparableConv2D(size, 3, padding="same")(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
-        residual = layers.Conv2D(size, 1, strides=2, padding="same")(previous_block_activation)
-        x = layers.add([x, residual])
-        previous_block_activation = x
-    x = layers.SeparableConv2D(1024, 3, padding="same")(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.Activation("relu")(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    units = 1 if num_classes == 2 else num_classes
-    x = layers.Dropout(0.25)(x)
-    outputs = layers.Dense(units, activation=None)(x)
-    return keras.Model(inputs, outputs)
-
-
-def augmented_classifier(input_shape=(64, 64, 3), num_classes=5):
-    """keras.io's image classification from scratch as first published (2020): augmentation as a
-    nested Sequential inside the model; with the layers an ordinary user's CNN holds besides
-    (LeakyReLU, GroupNormalization, an alias class name, SpatialDropout2D)."""
-    keras, layers = _layers()
-    data_augmentation = keras.Sequential(
-        [layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)], name="data_augmentation"
-    )
-    inputs = keras.Input(shape=input_shape)
-    x = data_augmentation(inputs)
-    x = layers.Rescaling(1.0 / 255)(x)
-    x = layers.Convolution2D(32, 3, strides=2, padding="same")(x)
-    x = layers.GroupNormalization(groups=8)(x)
-    x = layers.LeakyReLU(negative_slope=0.1)(x)
-    x = layers.SpatialDropout2D(0.1)(x)
-    x = layers.MaxPool2D()(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(num_classes, activation="softmax")(x)
-    return keras.Model(inputs, outputs)
-
-
-def ct_scan_3d(width=32, height=32, depth=16):
-    """keras.io/examples/vision/3D_image_classification (get_model; the example's 128x128x64 made small)."""
-    keras, layers = _layers()
-    inputs = keras.Input((width, height, depth, 1))
-    x = layers.Conv3D(filters=64, kernel_size=3, activation="relu")(inputs)
-    x = layers.MaxPool3D(pool_size=2)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.Conv3D(filters=64, kernel_size=3, activation="relu", padding="same")(x)
-    x = layers.MaxPool3D(pool_size=2)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.GlobalAveragePooling3D()(x)
-    x = layers.Dense(units=512, activation="relu")(x)
-    x = layers.Dropout(0.3)(x)
-    outputs = layers.Dense(units=1, activation="sigmoid")(x)
-    return keras.Model(inputs, outputs, name="3dcnn")
-
-
-def timeseries_fcn(input_shape=(500, 1), num_classes=2):
-    """keras.io/examples/timeseries/timeseries_classification_from_scratch (make_model)."""
-    keras, _ = _layers()
-    input_layer = keras.layers.Input(input_shape)
-    conv1 = keras.layers.Conv1D(filters=64, kernel_size=3, padding="same")(input_layer)
-    conv1 = keras.layers.BatchNormalization()(conv1)
-    conv1 = keras.layers.ReLU()(conv1)
-    conv2 = keras.layers.Conv1D(filters=64, kernel_size=3, padding="same")(conv1)
-    conv2 = keras.layers.BatchNormalization()(conv2)
-    conv2 = keras.layers.ReLU()(conv2)
-    conv3 = keras.layers.Conv1D(filters=64, kernel_size=3, padding="same")(conv2)
-    conv3 = keras.layers.BatchNormalization()(conv3)
-    conv3 = keras.layers.ReLU()(conv3)
-    gap = keras.layers.GlobalAveragePooling1D()(conv3)
-    output_layer = keras.layers.Dense(num_classes, activation="softmax")(gap)
-    return keras.models.Model(inputs=input_layer, outputs=output_layer)
-
-
-def transfer_on_mobilenet_v2():
-    """The tutorial's transfer learning, on a keras.applications base used as a layer."""
-    keras, layers = _layers()
-    base = keras.applications.MobileNetV2(
-        include_top=False, weights=None, input_shape=(96, 96, 3), pooling="avg"
-    )
-    base.trainable = False
-    return keras.Sequential([keras.Input((96, 96, 3)), base, layers.Dense(5, activation="softmax")])
-
-
-EXAMPLES = {
-    "mnist_convnet": mnist_convnet,
-    "image_classification_from_scratch": image_classification_from_scratch,
-    "augmented_classifier": augmented_classifier,
-    "ct_scan_3d": ct_scan_3d,
-    "timeseries_fcn": timeseries_fcn,
-    "transfer_on_mobilenet_v2": transfer_on_mobilenet_v2,
-}
+EXAMPLES = keras_io_models.MODELS
+mnist_convnet = keras_io_models.mnist_convnet
+transfer_on_mobilenet_v2 = keras_io_models.transfer_on_mobilenet_v2
 
 
 def rebuilds(spec: zoo.Spec, model) -> None:
@@ -164,11 +40,9 @@ def rebuilds(spec: zoo.Spec, model) -> None:
 
 
 def examples() -> list:
-    """The examples as params; the keras.applications base (seconds to build twice) in the slow tier,
-    where test_a_keras_applications_base_becomes_a_base_layer... covers it in the inner loop."""
-    return [
-        pytest.param(e, marks=[pytest.mark.slow] if e == "transfer_on_mobilenet_v2" else []) for e in EXAMPLES
-    ]
+    """The models as params; those that take seconds in the slow tier (the keras.applications base
+    is covered in the inner loop by test_a_keras_applications_base_becomes_a_base_layer...)."""
+    return [pytest.param(e, marks=[pytest.mark.slow] if e in keras_io_models.SLOW else []) for e in EXAMPLES]
 
 
 @pytest.mark.parametrize("example", examples())
@@ -200,6 +74,8 @@ def test_the_formula_engine_agrees_with_keras_on_imported_models_row_by_row(exam
     ]
     assert formula.total_params == keras_rows.total_params
     assert formula.trainable_params == keras_rows.trainable_params
+    if example in keras_io_models.PUBLISHED:  # the number the page printed
+        assert formula.total_params == keras_io_models.PUBLISHED[example]
 
 
 def test_arguments_keras_would_use_anyway_are_left_out():
@@ -229,11 +105,25 @@ def test_a_keras_applications_base_becomes_a_base_layer_recognised_by_its_layers
     assert head.kind == "Dense"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("constructor", ["ResNet50", "MobileNetV2", "DenseNet121"])
+def _constructors() -> list:
+    """Every keras.applications constructor: three in the slow tier, all with -m applications."""
+    from zoo.specification import catalog
+
+    slow = {"ResNet50", "MobileNetV2", "DenseNet121"}
+    return [
+        pytest.param(
+            c, marks=[pytest.mark.slow] if c in slow else [pytest.mark.slow, pytest.mark.applications]
+        )
+        for c in catalog.APPLICATIONS
+    ]
+
+
+@pytest.mark.parametrize("constructor", _constructors())
 def test_keras_applications_models_import_as_flat_specs_that_rebuild_them(constructor):
+    """keras.applications' own model, without its top at 96x96: every layer its own in the spec."""
     import keras
 
+    keras.utils.clear_session()
     model = getattr(keras.applications, constructor)(weights=None, input_shape=(96, 96, 3), include_top=False)
     spec = zoo.from_keras(model, name=constructor.lower())
     rebuilds(spec, model)
@@ -347,6 +237,73 @@ def test_a_layer_zoo_does_not_know_is_named_with_where_it_is():
         zoo.from_keras(model)
     message = str(err.value)
     assert "layer 'lstm" in message and "of model 'mixed'" in message and "no layer class LSTM" in message
+
+
+def lstm_after_a_conv():
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3)(inputs)
+    x = keras.layers.Reshape((36, 4))(x)
+    x = keras.layers.LSTM(5, name="lstm")(x)
+    return keras.Model(inputs, keras.layers.Dense(2)(x), name="mixed")
+
+
+def test_an_unknown_layer_s_error_names_the_two_ways_forward():
+    with pytest.raises(zoo.SpecError) as err:
+        zoo.from_keras(lstm_after_a_conv())
+    assert "zoo import --opaque" in str(err.value) and "catalogue entry" in str(err.value)
+
+
+def test_opaque_import_keeps_keras_s_numbers_and_every_face_marks_them_unchecked(tmp_path, capsys):
+    from zoo import diagram
+    from zoo.arith.summary import render
+    from zoo.golden import summaries
+
+    model = lstm_after_a_conv()
+    spec = zoo.from_keras(model, opaque=True)  # checked: it rebuilds the same model
+    [lstm] = [layer for layer in spec.layers if layer.kind == "Opaque"]
+    assert lstm.args["class_name"] == "LSTM" and lstm.args["config"] == {"units": 5}  # defaults left out
+    formula, keras_side = zoo.summary(spec, engine="formula"), zoo.summary(spec, engine="keras")
+    assert formula.rows == keras_side.rows and formula.total_params == model.count_params()
+    assert [r.name for r in formula.rows if r.unchecked] == ["lstm"]
+    table = render(formula)
+    assert "lstm (LSTM)" in table and "Unchecked by the formula engine" in table and ": lstm\n" in table
+    golden = summaries.dumps(formula)
+    assert "unchecked: [lstm]\n" in golden
+    assert [r.unchecked for r in summaries.loads(golden).rows] == [False, False, True, False]
+    assert "unchecked: shape and params from Keras at import" in diagram.dot(spec)
+    path = tmp_path / "mixed.keras"
+    model.save(path)
+    out = tmp_path / "mixed.yaml"
+    assert main(["import", str(path), "-o", str(out)]) == 2  # without --opaque: the error
+    assert not out.exists()
+    assert main(["import", str(path), "-o", str(out), "--opaque"]) == 0
+    assert "unchecked by the formula engine: lstm" in capsys.readouterr().err
+    assert main(["summary", str(path), "--engine", "formula"]) == 0
+    assert "Unchecked by the formula engine" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        ("{class_name: Lambda, output_shape: [4]}", "Lambda is refused"),
+        ("{class_name: os, output_shape: [4]}", "must name a class of keras.layers"),
+        ("{class_name: LSTM, output_shape: [4], config: {units: !!python/name:os.system ''}}", "tag"),
+    ],
+)
+def test_an_opaque_layer_in_a_spec_names_only_a_keras_layer_class(args, words):
+    text = f"name: o\ndescription: d\ninput: [3, 4]\nlayers:\n  - Opaque: {args}\n"
+    with pytest.raises(zoo.SpecError) as err:
+        zoo.Spec.from_yaml(text, "o.yaml")
+    assert words in str(err.value)
+
+
+def test_an_opaque_class_keras_layers_lacks_is_a_spec_error_at_build():
+    opaque = "Opaque: {class_name: NoSuchLayer, output_shape: [4]}"
+    text = f"name: o\ndescription: d\ninput: [3, 4]\nlayers:\n  - {opaque}\n"
+    with pytest.raises(zoo.SpecError, match="keras.layers has no layer class 'NoSuchLayer'"):
+        zoo.build(zoo.Spec.from_yaml(text), compile=False)
 
 
 def test_a_setting_the_catalogue_cannot_write_is_refused_naming_the_layer():

@@ -264,11 +264,15 @@ def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[Any, ...]]]:
     return preprocessing.decode(preds, preprocessing.class_index(), top)
 
 
-def from_keras(model: Any, *, name: str | None = None, description: str | None = None) -> Spec:
+def from_keras(
+    model: Any, *, name: str | None = None, description: str | None = None, opaque: bool = False
+) -> Spec:
     """The spec of a Keras model: ``zoo.build(zoo.from_keras(model))`` is the same model (its layers
     by class, arguments, order and names, its ``to_json()``, the weights of ``model`` loaded by order,
     the outputs on one input), checked here before the spec is returned; a model zoo cannot write
     as a spec is a :class:`SpecError` saying which layer and why. ``spec.to_yaml()`` is its file.
+    ``opaque``: a keras.layers class the catalogue lacks is kept with the output shape and parameters
+    Keras gives it, marked unchecked wherever the spec's rows are shown, instead of an error.
 
         >>> import keras
         >>> model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3)], name="tiny")
@@ -281,7 +285,7 @@ def from_keras(model: Any, *, name: str | None = None, description: str | None =
     """
     from zoo.keras import importer
 
-    return importer.from_keras(model, name=name, description=description)
+    return importer.from_keras(model, name=name, description=description, opaque=opaque)
 
 
 def explain(name_or_spec: str | Spec, *, keras_version: str | None = None, **overrides: Any) -> str:

@@ -46,7 +46,13 @@ INSTALL_HELP = (
     "dependencies (where it is missing: pip install graphviz); --format dot needs neither."
 )
 
-_FILL = {"input": "#e3f2e1", "layer": "#ffffff", "frozen": "#e6e6e6", "block": "#e3ecf7"}
+_FILL = {
+    "input": "#e3f2e1",
+    "layer": "#ffffff",
+    "frozen": "#e6e6e6",
+    "block": "#e3ecf7",
+    "unchecked": "#fde9d9",
+}
 
 
 @dataclass(frozen=True)
@@ -180,7 +186,7 @@ def build(
                     trainable_params=row.trainable_params,
                     layers=(row.name,),
                     work=work if arithmetic else (),
-                    fill="layer" if row.trainable else "frozen",
+                    fill="unchecked" if row.unchecked else ("layer" if row.trainable else "frozen"),
                 )
             )
             continue
@@ -247,6 +253,8 @@ def node_label(node: Node) -> str:
     if node.fill != "input":
         frozen = node.params - node.trainable_params
         lines.append(f"params {node.params:,}" + (f" ({frozen:,} non-trainable)" if frozen else ""))
+    if node.fill == "unchecked":
+        lines.append(_html("unchecked: shape and params from Keras at import"))
     lines += [f'<FONT POINT-SIZE="9" COLOR="#1f4e79">{_html(line)}</FONT>' for line in node.work]
     return "<" + "<BR/>".join(lines) + ">"
 

@@ -21,6 +21,7 @@ from zoo.arith.rules import MERGE_RULES, RULES, Rule
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
 from zoo.arith.summary import Row, Summary
 from zoo.specification import keras_versions
+from zoo.specification.catalog import OPAQUE
 from zoo.specification.errors import SpecError
 from zoo.specification.keras_versions import Version
 from zoo.specification.model import Layer, Spec
@@ -203,7 +204,7 @@ def summarize(
         rows.append(
             Row(
                 name=layer.name,
-                type=layer.catalog.class_name,
+                type=layer.class_name,
                 output_shape=shown(step.shape),
                 params=step.params,
                 trainable=trainable,
@@ -213,6 +214,7 @@ def summarize(
                 receptive_field=rf,
                 effective_stride=stride,
                 keras_changes=step.changes,
+                unchecked=layer.kind == OPAQUE,
             )
         )
     return Summary.from_rows(spec.name, rows)

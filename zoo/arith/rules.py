@@ -650,9 +650,31 @@ RULES: dict[str, Rule] = {
     "augmentation": augmentation,
     "image_size": image_size,
 }
+
+
+def opaque(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """A layer the catalogue does not know, imported with --opaque: its output shape and parameters
+    as Keras gave them at import, not computed; no MACs counted; the receptive field ends there."""
+    given = a["output_shape"]
+    if a["non_trainable_params"] > a["params"]:
+        raise GeometryError("non_trainable_params is more than params", params=a["params"])
+    return Step(
+        shape=tuple(UNKNOWN if d is None else d for d in given),
+        params=a["params"],
+        non_trainable=a["non_trainable_params"],
+        window="flat",
+        work=[
+            f"out = {shown(tuple(UNKNOWN if d is None else d for d in given))} (as Keras gave it at import: "
+            f"{a['class_name']} is not in zoo's catalogue, so the formula engine does not check it)",
+            f"params = {a['params']:,} (as Keras counted them at import)",
+        ],
+    )
+
+
 MERGE_RULES: dict[str, Callable[[Sequence[Shape], dict[str, Any], int], Step]] = {
     "elementwise": elementwise,
     "concatenate": concatenate,
     "dot": dot,
     "op": op,
+    "opaque": opaque,
 }

@@ -38,6 +38,8 @@ class Row:
     effective_stride: Stride | None = field(default=None, compare=False)
     # Keras's changes between releases this layer depends on (zoo.specification.keras_versions ids)
     keras_changes: tuple[str, ...] = field(default=(), compare=False)
+    # an opaque layer (zoo import --opaque): shape and parameters as Keras gave them, not computed
+    unchecked: bool = field(default=False, compare=False)
 
     @property
     def non_trainable_params(self) -> int:
@@ -109,6 +111,7 @@ class Summary:
                         if r.effective_stride is not None
                         else {}
                     ),
+                    **({"unchecked": True} if r.unchecked else {}),
                 }
                 for r in self.rows
             ],
@@ -176,8 +179,16 @@ def render(summary: Summary, *, title: str | None = None) -> str:
         f"Trainable params: {summary.trainable_params:,}",
         f"Non-trainable params: {summary.non_trainable_params:,}",
     ]
+    unchecked = [r.name for r in summary.rows if r.unchecked]
     if has_extras and summary.macs is not None:
-        out.append(f"MACs per sample: {summary.macs:,}")
+        out.append(
+            f"MACs per sample: {summary.macs:,}" + (" (unchecked layers not counted)" if unchecked else "")
+        )
+    if unchecked:
+        out.append(
+            "Unchecked by the formula engine (output shape and parameters as Keras gave them at import): "
+            + ", ".join(unchecked)
+        )
     return "\n".join(out) + "\n"
 
 

@@ -42,7 +42,8 @@ def resolve(target: str) -> str | zoo.Spec:
     quiet.import_framework()
     from zoo.keras import importer
 
-    return importer.from_keras(importer.load(target))
+    # a layer the catalogue lacks is kept as Keras gives it: every face marks its row unchecked
+    return importer.from_keras(importer.load(target), opaque=True)
 
 
 def _targets(args: argparse.Namespace, configurations: bool = False) -> list[str]:
@@ -484,14 +485,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     from zoo.keras import importer
 
     model = importer.load(args.file)
-    spec = importer.from_keras(model, name=args.name)
+    spec = importer.from_keras(model, name=args.name, opaque=args.opaque)
     text = spec.to_yaml()
     if args.output is None or args.output == STDOUT:
         print(text, end="")
         return EXIT_OK
     write_atomic(args.output, text)
+    opaque = [layer.name for layer in spec.layers if layer.kind == "Opaque"]
+    note = f"; unchecked by the formula engine: {', '.join(opaque)}" if opaque else ""
     print(
-        f"wrote {args.output}: {len(spec.layers)} layers; built again, it is the same model", file=sys.stderr
+        f"wrote {args.output}: {len(spec.layers)} layers; built again, it is the same model{note}",
+        file=sys.stderr,
     )
     return EXIT_OK
 

@@ -46,6 +46,12 @@ def _import(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("-o", "--output", type=Path, default=None, help="the spec file to write (default: stdout)")
     s.add_argument("--name", default=None, help="the spec's name (default: the model's, made a valid name)")
+    s.add_argument(
+        "--opaque",
+        action="store_true",
+        help="keep a keras.layers class zoo's catalogue lacks as an Opaque layer: Keras's output shape "
+        "and parameters, marked unchecked in every summary, golden and diagram",
+    )
 
 
 def _list(s: argparse.ArgumentParser) -> None:

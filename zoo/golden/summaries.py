@@ -10,6 +10,7 @@ spec's ``expect:`` (what the tutorial printed): a golden alone could pin a wrong
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -50,6 +51,9 @@ def dumps(summary: Summary, header: str | None = None) -> str:
         if graph:
             cells.append(f"[{', '.join(r.connected_to)}]")
         lines.append(f"  - [{', '.join(cells)}]")
+    unchecked = [r.name for r in summary.rows if r.unchecked]
+    if unchecked:  # opaque layers: their shape and parameters were Keras's at import, not computed
+        lines.append(f"unchecked: [{', '.join(unchecked)}]")
     lines += [
         f"total_params: {summary.total_params}",
         f"trainable_params: {summary.trainable_params}",
@@ -95,6 +99,10 @@ def loads(text: str, label: str = "<golden>") -> Summary:
                 (key,),
                 f"must be {'a name' if key == 'name' else 'a count'}. Received: {show(data[key])}",
             )
+    unchecked = data.get("unchecked") or []
+    if not (isinstance(unchecked, list) and all(isinstance(n, str) for n in unchecked)):
+        raise damaged(label, text, ("unchecked",), "must be a list of layer names")
+    rows = [dataclasses.replace(r, unchecked=True) if r.name in unchecked else r for r in rows]
     return Summary(
         data["name"],
         tuple(rows),

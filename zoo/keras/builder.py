@@ -170,7 +170,8 @@ def build(
                     operand = layer.args.get("operand")
                     outputs[layer.name] = made(*taken) if operand is None else made(taken[0], operand)
                 else:
-                    outputs[layer.name] = made(taken if layer.kind in catalog.MERGES else taken[0])
+                    several = layer.kind in catalog.MERGES or len(taken) > 1
+                    outputs[layer.name] = made(taken if several else taken[0])
         except SpecError:
             raise
         except (ValueError, TypeError) as exc:  # a gap in the formula engine: never a raw Keras error
@@ -257,6 +258,19 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
         made = keras.Sequential([make_layer(keras, inner, ()) for inner in args["layers"]], name=layer.name)
     elif layer.kind in catalog.OPS:  # an operation, not a layer: nothing to train
         return layer_class(keras, layer.catalog)(name=layer.name)
+    elif layer.kind == catalog.OPAQUE:  # a keras.layers class zoo does not know, from its config
+        found = getattr(keras.layers, args["class_name"], None)
+        if not (isinstance(found, type) and issubclass(found, keras.layers.Layer)):
+            raise SpecError(f"{layer.name}: keras.layers has no layer class {args['class_name']!r}")
+        try:
+            cls: Any = found
+            made = cls.from_config({**(args.get("config") or {}), "name": layer.name})
+        except (TypeError, ValueError) as exc:
+            raise SpecError(
+                f"{layer.name}: Keras refused the configuration of {args['class_name']}: {exc}"
+            ) from None
+        made.trainable = trainable
+        return made
     else:
         made = layer_class(keras, layer.catalog)(name=layer.name, **args)
     made.trainable = trainable

@@ -100,12 +100,17 @@ def _spec_name(name: str) -> str:
     return cleaned if cleaned and cleaned[0].isalpha() else f"model_{cleaned}".rstrip("_")
 
 
-def from_keras(model: Any, *, name: str | None = None, description: str | None = None) -> Spec:
-    """The spec that builds ``model``: checked by building it again (:func:`same_model`)."""
+def from_keras(
+    model: Any, *, name: str | None = None, description: str | None = None, opaque: bool = False
+) -> Spec:
+    """The spec that builds ``model``: checked by building it again (:func:`same_model`).
+    ``opaque``: a keras.layers class the catalogue does not know becomes an ``Opaque`` layer (its
+    configuration, and the output shape and parameters Keras gives it here, unchecked by the formula
+    engine) instead of an error."""
     keras = builder.import_keras()
     if not isinstance(model, keras.Model):
         raise SpecError(f"zoo.from_keras takes a keras.Model. Received: {type(model).__name__}")
-    data = spec_data(model, name=name, description=description)
+    data = spec_data(model, name=name, description=description, opaque=opaque)
     spec = Spec.from_dict(data, label=f"<import of {model.name}>")
     problems = same_model(spec, model)
     if problems:
@@ -116,7 +121,9 @@ def from_keras(model: Any, *, name: str | None = None, description: str | None =
     return spec
 
 
-def spec_data(model: Any, *, name: str | None = None, description: str | None = None) -> dict[str, Any]:
+def spec_data(
+    model: Any, *, name: str | None = None, description: str | None = None, opaque: bool = False
+) -> dict[str, Any]:
     """The plain data of the spec that builds ``model`` (not yet checked by building it)."""
     keras = builder.import_keras()
     inputs, outputs = list(model.inputs or ()), list(model.outputs or ())
@@ -131,7 +138,7 @@ def spec_data(model: Any, *, name: str | None = None, description: str | None = 
     data_format = _data_format(layers)
     entries = []
     for op in layers:
-        entries.append(_entry(keras, classes, model, op, refer, data_format))
+        entries.append(_entry(keras, classes, model, op, refer, data_format, opaque))
     out: dict[str, Any] = {
         "name": _spec_name(name or model.name),
         "description": description or f"Imported from the Keras model {model.name!r}.",
@@ -178,7 +185,13 @@ def _data_format(layers: list[Any]) -> str:
 
 
 def _entry(
-    keras: Any, classes: Mapping[Any, str], model: Any, op: Any, refer: Mapping[str, str], data_format: str
+    keras: Any,
+    classes: Mapping[Any, str],
+    model: Any,
+    op: Any,
+    refer: Mapping[str, str],
+    data_format: str,
+    opaque: bool = False,
 ) -> dict[str, Any]:
     """One layer of the spec: ``{Kind: {arguments}}``."""
     where = f"layer {op.name!r} of model {model.name!r}"
@@ -188,6 +201,8 @@ def _entry(
         entry: dict[str, Any] = {"Sequential": {"name": op.name, "layers": inner}}
     elif isinstance(op, keras.Model):
         entry = _application(op, where, data_format)
+    elif opaque and type(op) not in classes and _is_keras_layer(keras, op):
+        entry = {catalog.OPAQUE: _opaque(keras, op)}
     else:
         entry = {_kind(classes, op, where): _arguments(keras, op, _kind(classes, op, where), data_format)}
         entry[next(iter(entry))]["name"] = op.name
@@ -214,6 +229,43 @@ def _taken(model: Any, op: Any, refer: Mapping[str, str]) -> list[str] | None:
     return [refer.get(n, n) for n in names]
 
 
+def _is_keras_layer(keras: Any, op: Any) -> bool:
+    """Whether ``op`` is an instance of a class keras.layers exports (a user's class is not)."""
+    return getattr(keras.layers, type(op).__name__, None) is type(op) and type(op).__name__ != "Lambda"
+
+
+def _opaque(keras: Any, op: Any) -> dict[str, Any]:
+    """An unknown keras.layers layer as it stands: its config, its output shape and parameters."""
+    import json
+
+    config = json.loads(json.dumps(keras.saving.serialize_keras_object(op)["config"]))
+    config.pop("name", None)
+    cls = type(op)
+
+    def made(given: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            out = cls.from_config({**given, "name": "probe"}).get_config()
+        except (TypeError, ValueError, KeyError):
+            return None
+        return {k: v for k, v in out.items() if k != "name"}
+
+    whole = made(config)
+    for key in list(config):  # what Keras would use anyway is left out, as for catalogued layers
+        fewer = {k: v for k, v in config.items() if k != key}
+        if whole is not None and made(fewer) == whole:
+            config = fewer
+    non_trainable = sum(int(np.prod(w.shape)) for w in op.non_trainable_weights)
+    shape = [None if d is None else int(d) for d in op.output.shape[1:]]
+    out: dict[str, Any] = {"name": op.name, "class_name": type(op).__name__}
+    if config:
+        out["config"] = config
+    out["output_shape"] = shape
+    out["params"] = int(op.count_params())
+    if non_trainable:
+        out["non_trainable_params"] = non_trainable
+    return out
+
+
 def _kind(classes: Mapping[Any, str], op: Any, where: str) -> str:
     kind = classes.get(type(op))
     if kind is not None:
@@ -223,7 +275,9 @@ def _kind(classes: Mapping[Any, str], op: Any, where: str) -> str:
         raise SpecError(f"{where} is a Lambda layer (arbitrary Python code); {_LAMBDA}")
     raise SpecError(
         f"{where}: zoo's catalogue has no layer class {cls}{did_you_mean(cls, catalog.LAYERS)}. "
-        "zoo knows the layers `zoo schema` lists; this one would need a catalogue entry with its arithmetic"
+        "Two ways forward: `zoo import --opaque` (zoo.from_keras(model, opaque=True)) keeps a keras.layers "
+        "class with the output shape and parameters Keras gives it, marked unchecked in every summary, "
+        "golden and diagram; or a catalogue entry with its arithmetic (see docs/extending.md)"
     )
 
 
@@ -256,8 +310,15 @@ def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict
         try:
             meant = kind.args[key].check(value, ctx)
         except SpecError:
-            out[key] = value  # the spec's validation names it, with the layer's place
-            continue
+            if not (isinstance(value, list) and len(value) == 1):
+                out[key] = value  # the spec's validation names it, with the layer's place
+                continue
+            value = value[0]  # Keras keeps some one-value arguments as a tuple (Normalization's axis)
+            try:
+                meant = kind.args[key].check(value, ctx)
+            except SpecError:
+                out[key] = [value]
+                continue
         if meant != defaults.get(key, catalog.REQUIRED):
             out[key] = value
     return _without_keras_defaults(keras, kind, out)

@@ -697,6 +697,57 @@ _add(
     layers=Arg(described({"type": "array", "minItems": 1, "items": {"type": "object"}})(lambda v, ctx: v)),
 )
 _kept_in("keras", "Sequential")
+
+
+# A layer the catalogue does not know, imported with `zoo import --opaque`: Keras's own class (from
+# keras.layers only, built from its configuration; nothing else can be named) with the output shape
+# and parameter counts Keras gave at import. The formula engine does not check it: every summary,
+# golden and diagram says so.
+@described({"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$"})
+def keras_layer_class(v: Any, ctx: Ctx) -> str:
+    if isinstance(v, str) and re.fullmatch(r"[A-Z][A-Za-z0-9]*", v) and v != "Lambda":
+        return v
+    raise ctx.error("must name a class of keras.layers (Lambda is refused: it runs code)", v, "e.g. LSTM")
+
+
+@described({"type": "object"})
+def keras_config(v: Any, ctx: Ctx) -> dict[str, Any]:
+    """A layer's ``get_config()`` as plain data (names, numbers, strings, lists, mappings)."""
+
+    def plain(x: Any, depth: int = 0) -> bool:
+        if depth > 8:
+            return False
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return True
+        if isinstance(x, list):
+            return all(plain(y, depth + 1) for y in x)
+        if isinstance(x, dict):
+            return all(isinstance(k, str) and plain(y, depth + 1) for k, y in x.items())
+        return False
+
+    if isinstance(v, dict) and plain(v):
+        return dict(v)
+    raise ctx.error("must be a mapping of plain values (a layer's get_config())", v)
+
+
+@described({"type": "array", "items": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}})
+def output_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
+    """An output shape without the batch axis; null for a size left open."""
+    if isinstance(v, list) and len(v) <= 8 and all(x is None or (_is_int(x) and x >= 0) for x in v):
+        return tuple(v)
+    raise ctx.error("must be a list of sizes without the batch axis (null: open)", v, "e.g. [10, 64]")
+
+
+_add(
+    "Opaque",
+    "opaque",
+    0,
+    class_name=Arg(keras_layer_class),
+    config=Arg(keras_config, None),
+    output_shape=Arg(output_shape),
+    params=Arg(int_at_least(0), 0),
+    non_trainable_params=Arg(int_at_least(0), 0),
+)
 _add("Activation", "identity", 0, activation=Arg(name_in(ACTIVATIONS, "activation")))
 # ReLU as a layer: min(max(x, threshold), max_value), with negative_slope below threshold (MobileNet's ReLU6)
 _add(
@@ -1062,6 +1113,7 @@ for _alias, _of in ALIASES.items():
 
 
 MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in ("elementwise", "concatenate", "dot"))
+OPAQUE = "Opaque"  # takes one input or several
 
 
 def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:

@@ -213,6 +213,11 @@ class Layer:
         return catalog.LAYERS[self.kind]
 
     @property
+    def class_name(self) -> str:
+        """Keras's class: the catalogue's, or an opaque layer's own (``LSTM``)."""
+        return str(self.args["class_name"]) if self.kind == catalog.OPAQUE else self.catalog.class_name
+
+    @property
     def path(self) -> KeyPath:
         return ("layers", self.index, self.kind)
 
@@ -737,7 +742,7 @@ def _connect(
                 )
         if is_merge and len(given) < 2:
             raise source.error(path, f"{layer.kind} needs at least 2 inputs", received={"inputs": given})
-        if not is_merge and len(given) != 1:
+        if not is_merge and len(given) != 1 and not (layer.kind == catalog.OPAQUE and given):
             raise source.error(path, f"{layer.kind} takes exactly 1 input", received={"inputs": given})
         out.append(dataclasses.replace(layer, inputs=tuple(given)))
     used = {ref for layer in out for ref in layer.inputs}
