@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo import arith
 from zoo.arith.summary import Row, Summary
-from zoo.specification import keras_versions, registry
+from zoo.specification import extensions, keras_versions, registry
 from zoo.specification.errors import SpecError, WeightsError
 from zoo.specification.model import Layer, Spec
 from zoo.specification.registry import Registry
@@ -304,3 +304,8 @@ def _keras_version(given: str | None) -> str | None:
     except ValueError as exc:
         raise SpecError(str(exc)) from None
     return given
+
+
+# Layer kinds that installed packages add (entry points in the group zoo.layers): loaded once,
+# after zoo itself, so that their arithmetic may use zoo.arith (docs/extending.md).
+extensions.load()

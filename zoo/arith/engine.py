@@ -47,8 +47,9 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
     shape = shapes[0]
     first = a.get("data_format") == "channels_first"
     try:
+        rule = kind.compute if kind.rule == "extension" and kind.compute is not None else RULES[kind.rule]
         step = released(
-            kind.class_name, RULES[kind.rule], (*shape[1:], shape[0]) if first else shape, a, kind.rank, keras
+            kind.class_name, rule, (*shape[1:], shape[0]) if first else shape, a, kind.rank, keras
         )
     except GeometryError as exc:  # show the input as the layer sees it
         if first and "input_shape" in exc.received:

@@ -13,7 +13,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from zoo.specification.errors import KeyPath, Source, did_you_mean, show
@@ -463,6 +463,10 @@ class LayerKind:
     # keras.applications itself, and for operations) the module that defines it; tests pin them
     module: str = "keras.layers"
     keras_class: str | None = None  # the class's name where it differs from the spec's (ops.add: Add)
+    # an extension's own arithmetic (rule "extension"): ``compute(shape, args, rank) -> Step``,
+    # plain Python from the package that registered the kind (see zoo.specification.extensions)
+    compute: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    source: str = "zoo"  # who defines the entry: zoo, or the extension package (its entry point)
 
     @property
     def class_name(self) -> str:
