@@ -319,14 +319,19 @@ def test_a_setting_the_catalogue_cannot_write_is_refused_naming_the_layer():
     assert "kernel_regularizer" in str(err.value)
 
 
-def test_a_layer_called_twice_is_refused_for_now():
+def test_a_layer_called_twice_imports_as_a_call_with_its_weights_once():
     import keras
 
     a, b = keras.Input((4,)), keras.Input((4,))
     shared = keras.layers.Dense(2, name="shared")
     model = keras.Model([a, b], keras.layers.Add()([shared(a), shared(b)]))
-    with pytest.raises(zoo.SpecError, match="layer 'shared' of model .* is called on 2 inputs"):
-        zoo.from_keras(model)
+    spec = zoo.from_keras(model, name="twice")  # rebuilt and compared before it returns
+    assert [(layer.kind, layer.name) for layer in spec.layers[:2]] == [
+        ("Dense", "shared"),
+        ("Call", "shared_call2"),
+    ]
+    assert spec.layers[1].args["layer"] == "shared" and spec.layers[2].kind == "Add"
+    assert zoo.summary(spec, engine="formula").total_params == model.count_params() == 10
 
 
 def test_json_of_imported_spec_names_the_input_the_model_gave():

@@ -154,3 +154,96 @@ def test_a_keras_model_with_two_inputs_and_two_outputs_imports_and_rebuilds():
         assert np.array_equal(np.asarray(a), np.asarray(b))
     formula = zoo.summary(imported, engine="formula")
     assert formula.total_params == model.count_params()
+
+
+# ---------------------------------------------------------------- a layer called twice
+
+SIAMESE = """\
+name: siamese
+description: Two images through one encoder; how alike they are.
+inputs: {left: [16, 16, 1], right: [16, 16, 1]}
+layers:
+  - Conv2D: {name: encoder, filters: 4, kernel_size: 3, activation: relu}
+  - Call: {name: encoder_right, layer: encoder, inputs: [right]}
+  - Subtract: {name: difference, inputs: [encoder, encoder_right]}
+  - GlobalAveragePooling2D: {}
+  - Dense: {units: 1, activation: sigmoid}
+"""
+
+
+def siamese() -> zoo.Spec:
+    return zoo.Spec.from_yaml(SIAMESE, "siamese.yaml")
+
+
+def test_a_shared_layer_is_one_row_with_both_calls_as_keras_lists_it():
+    formula, keras_side = zoo.summary(siamese(), engine="formula"), zoo.summary(siamese(), engine="keras")
+    assert formula.rows == keras_side.rows
+    encoder = formula.rows[0]
+    assert (encoder.name, encoder.params, encoder.connected_to) == ("encoder", 40, ("left", "right"))
+    assert encoder.macs == 2 * 14 * 14 * 4 * 9  # the work of both calls
+    assert formula.rows[1].connected_to == ("encoder", "encoder")  # Keras names the layer, not the call
+    assert formula.total_params == keras_side.total_params == 40 + 5
+    model = zoo.build(siamese(), compile=False)
+    assert [layer.name for layer in model.layers].count("encoder") == 1
+    assert len(model.get_layer("encoder")._inbound_nodes) == 2
+
+
+def test_a_shared_layer_s_call_is_explained_drawn_and_written_back():
+    from zoo import diagram
+
+    text = zoo.explain(siamese())
+    call = "encoder_right [from right]: out = floor((16 - 3 + 0) / 1) + 1 = 14; params = 0 (the weights of"
+    assert call in text
+    dot = diagram.dot(siamese())
+    assert "Conv2D, encoder&#x27;s weights" in dot or "Conv2D, encoder's weights" in dot
+    assert '"right" -> "encoder_right"' in dot and '"encoder_right" -> "difference"' in dot
+    assert zoo.Spec.from_yaml(siamese().to_yaml()) == siamese()
+
+
+def test_a_shared_layer_s_fingerprint_and_import():
+    from zoo.keras import builder, fingerprint
+
+    fp = fingerprint.take(siamese())
+    assert fp == fingerprint.of_model(
+        builder.build(siamese(), compile=False, seeded=True), "siamese", (16, 16, 1)
+    )
+    model = zoo.build(siamese(), compile=False)
+    imported = zoo.from_keras(model, name="siamese")  # rebuilt and compared before it returns
+    assert [layer.kind for layer in imported.layers] == [
+        "Conv2D",
+        "Call",
+        "Subtract",
+        "GlobalAveragePooling2D",
+        "Dense",
+    ]
+    assert imported.layers[1].args["layer"] == "encoder"
+
+
+def test_a_keras_siamese_model_imports_with_its_shared_encoder():
+    import keras
+
+    left, right = keras.Input((12, 12, 3), name="a"), keras.Input((12, 12, 3), name="b")
+    encoder = keras.Sequential(
+        [keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.GlobalMaxPooling2D()], name="encoder"
+    )
+    head = keras.layers.Dense(1, activation="sigmoid", name="same")
+    distance = keras.layers.Subtract(name="distance")([encoder(left), encoder(right)])
+    model = keras.Model([left, right], head(distance), name="twins")
+    spec = zoo.from_keras(model)
+    assert [layer.kind for layer in spec.layers] == ["Sequential", "Call", "Subtract", "Dense"]
+    assert zoo.summary(spec, engine="formula").total_params == model.count_params() == 8 * 28 + 9
+
+
+@pytest.mark.parametrize(
+    "old, new, words",
+    [
+        ("layer: encoder, inputs", "layer: encoderr, inputs", "no earlier layer; did you mean 'encoder'"),
+        ("layer: encoder, inputs", "layer: difference, inputs", "calls no earlier layer"),
+        ("inputs: {left: [16, 16, 1], right: [16, 16, 1]}", "inputs: {left: [16, 16, 1], right: [16, 16, 2]}",
+         "encoder's weights (40 parameters) were made for its first inputs; on these it would need 76"),
+    ],
+)  # fmt: skip
+def test_call_mistakes_are_named_with_their_line(old, new, words):
+    with pytest.raises(zoo.SpecError) as err:
+        zoo.summary(zoo.Spec.from_yaml(SIAMESE.replace(old, new), "siamese.yaml"), engine="formula")
+    assert words in str(err.value) and "siamese.yaml:6" in str(err.value)

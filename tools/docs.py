@@ -187,7 +187,7 @@ def _rule_function(rule: str) -> Any:
         return rules.RULES[rule]
     if rule in rules.MERGE_RULES:
         return rules.MERGE_RULES[rule]
-    return {"application": engine.application, "group": engine.group}[rule]
+    return {"application": engine.application, "group": engine.group, "call": engine.call_step}[rule]
 
 
 def _accepts(check: Any, rank: int) -> str:

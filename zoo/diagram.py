@@ -25,6 +25,7 @@ when rendering. Nothing here imports TensorFlow or Keras.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +34,9 @@ from typing import Any
 import zoo
 from zoo import arith
 from zoo.arith.summary import Row, Shape, format_shape
+from zoo.specification import catalog
 from zoo.specification.errors import SpecError, show
-from zoo.specification.model import Spec
+from zoo.specification.model import Layer, Spec
 from zoo.specification.provenance import ExpandedSource, Use
 
 DETAILS = ("layers", "blocks", "stages")
@@ -143,6 +145,7 @@ def build(
     spec = name_or_spec if isinstance(name_or_spec, Spec) else zoo.spec(name_or_spec, **overrides)
     computed = arith.steps(spec)
     summary = arith.summarize(spec, computed)  # what zoo.summary(name, engine="formula") returns
+    drawn = _drawn_rows(computed, summary)
     uses = chains(spec)
     # how many uses deep each row is collapsed: 0 draws the layer itself
     depth = [{"layers": 0, "blocks": len(c), "stages": min(1, len(c))}[detail] for c in uses]
@@ -172,7 +175,7 @@ def build(
 
     node_of = {name: name for name, _ in spec.inputs}  # row name -> the id of the node that draws it
     collapsed = 0
-    for i, ((_, _, step), row, chain, d) in enumerate(zip(computed, summary.rows, uses, depth)):
+    for i, ((_, _, step), row, chain, d) in enumerate(zip(computed, drawn, uses, depth)):
         if not d:
             work = (*step.work, *(f"{name}: {'; '.join(inner.work)}" for name, inner in step.inner))
             node_of[row.name] = row.name
@@ -193,7 +196,7 @@ def build(
         members = groups[_key(chain[:d])]
         if i != members[0]:
             continue  # drawn with the instance's first row
-        rows = [summary.rows[k] for k in members]
+        rows = [drawn[k] for k in members]
         node = Node(
             id=f"block:{collapsed}",
             title=own_name(chain, d - 1) or instance_label(chain, d - 1),
@@ -208,8 +211,33 @@ def build(
         node_of.update((r.name, node.id) for r in rows)
         collapsed += 1
     return Diagram(
-        spec.name, tuple(top), _edges(summary.rows, node_of, dedupe=detail != "layers"), summary.total_params
+        spec.name, tuple(top), _edges(tuple(drawn), node_of, dedupe=detail != "layers"), summary.total_params
     )
+
+
+def _drawn_rows(computed: list[tuple[Layer, Any, Any]], summary: Any) -> list[Row]:
+    """One row per spec entry, as the picture draws it: a layer's summary row taking the spec's own
+    inputs, and for a layer called again (``Call``) a node of its own, its weights counted at the
+    layer's."""
+    by_name = {r.name: r for r in summary.rows}
+    out = []
+    for layer, _, step in computed:
+        if layer.kind == catalog.CALL:
+            of = by_name[layer.args["layer"]]
+            out.append(
+                dataclasses.replace(
+                    of,
+                    name=layer.name,
+                    type=f"{of.type}, {of.name}'s weights",
+                    output_shape=tuple(None if not isinstance(d, int) else d for d in (None, *step.shape)),
+                    params=0,
+                    trainable_params=0,
+                    connected_to=layer.inputs,
+                )
+            )
+        else:
+            out.append(dataclasses.replace(by_name[layer.name], connected_to=layer.inputs))
+    return out
 
 
 def _edges(rows: tuple[Row, ...], node_of: dict[str, str], *, dedupe: bool) -> tuple[tuple[str, str], ...]:

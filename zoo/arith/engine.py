@@ -21,7 +21,7 @@ from zoo.arith.rules import MERGE_RULES, RULES, Rule
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
 from zoo.arith.summary import Row, Summary
 from zoo.specification import keras_versions
-from zoo.specification.catalog import OPAQUE
+from zoo.specification.catalog import CALL, OPAQUE
 from zoo.specification.errors import SpecError
 from zoo.specification.keras_versions import Version
 from zoo.specification.model import Layer, Spec
@@ -181,12 +181,39 @@ def steps(spec: Spec, keras: str | Sequence[int] | None = None) -> list[tuple[La
         name: tuple(UNKNOWN if d is None else d for d in shape) for name, shape in spec.inputs
     }
     out = []
+    first: dict[str, tuple[Layer, Step]] = {}
     for layer in spec.layers:
         taken = [shapes[name] for name in layer.inputs]
-        step = layer_step(spec, layer, taken, version)
+        if layer.kind == CALL:
+            step = call_step(spec, layer, first[layer.args["layer"]], taken, version)
+        else:
+            step = layer_step(spec, layer, taken, version)
+            first[layer.name] = (layer, step)
         shapes[layer.name] = step.shape
         out.append((layer, taken, step))
     return out
+
+
+def call_step(
+    spec: Spec, call: Layer, called: tuple[Layer, Step], shapes: Sequence[Shape], keras: Version
+) -> Step:
+    """A layer called again: its rule on the new inputs, its weights those of its first call (they
+    must fit: the same parameters), counted there; the work this call does is its own."""
+    layer, made = called
+    try:
+        step = compute(layer, shapes, keras)
+    except GeometryError as exc:
+        raise spec.error(call, f"calling {layer.name} here: {exc.what}", **exc.received) from None
+    if step.params != made.params:
+        raise spec.error(
+            call,
+            f"{layer.name}'s weights ({made.params:,} parameters) were made for its first inputs; on these "
+            f"it would need {step.params:,}",
+            input_shape=tuple(shown(s) for s in shapes),
+        )
+    step.work = [*step.work[:1], f"params = 0 (the weights of {layer.name}, counted there)"]
+    step.params, step.non_trainable = 0, 0
+    return step
 
 
 def summarize(
@@ -196,12 +223,31 @@ def summarize(
 ) -> Summary:
     """The spec's summary, computed without Keras (from ``computed``, its :func:`steps`, when given;
     as Keras release ``keras`` computes it, see :func:`steps`)."""
-    fields = {name: Field.of_input(len(shape) - 1) for name, shape in spec.inputs}
+    computed = steps(spec, keras) if computed is None else computed
+    fields = receptive_fields(spec, computed)
     rows = []
-    for layer, _, step in steps(spec, keras) if computed is None else computed:
-        fields[layer.name] = Field.merge([fields[name] for name in layer.inputs]).after(step)
+    # a layer called again: one row, as Keras lists it, taking every call's inputs and doing its work
+    calls: dict[str, list[tuple[Layer, Step]]] = {}
+    for layer, _, step in computed:
+        if layer.kind == CALL:
+            calls.setdefault(layer.args["layer"], []).append((layer, step))
+    called = {c.name: name for name, made in calls.items() for c, _ in made}
+
+    def keras_names(names: Sequence[str]) -> list[str]:
+        """Inputs as Keras names them: a call's output is its layer's, the model's input its own."""
+        return [spec.keras_input_name(called.get(n, n)) for n in names]
+
+    for layer, _, step in computed:
+        if layer.kind == CALL:
+            continue
         rf, stride = fields[layer.name].values()
         trainable = layer.resolved()["trainable"]
+        again = calls.get(layer.name, [])
+        each = dict.fromkeys(tuple(keras_names(x.inputs)) for x in (layer, *(c for c, _ in again)))
+        taken = tuple(n for call in each for n in call)  # each call's inputs, as Keras lists them
+        macs = step.macs
+        for _, other in again:  # each call does the work again
+            macs = macs + other.macs
         rows.append(
             Row(
                 name=layer.name,
@@ -210,8 +256,8 @@ def summarize(
                 params=step.params,
                 trainable=trainable,
                 trainable_params=step.params - step.non_trainable if trainable else 0,
-                connected_to=tuple(spec.keras_input_name(n) for n in layer.inputs),
-                macs=size_or_none(step.macs),
+                connected_to=taken,
+                macs=size_or_none(macs),
                 receptive_field=rf,
                 effective_stride=stride,
                 keras_changes=step.changes,
@@ -219,6 +265,14 @@ def summarize(
             )
         )
     return Summary.from_rows(spec.name, rows)
+
+
+def receptive_fields(spec: Spec, computed: list[tuple[Layer, list[Shape], Step]]) -> dict[str, Field]:
+    """Every layer's (and every call's) receptive field and effective stride, by name."""
+    fields = {name: Field.of_input(len(shape) - 1) for name, shape in spec.inputs}
+    for layer, _, step in computed:
+        fields[layer.name] = Field.merge([fields[name] for name in layer.inputs]).after(step)
+    return fields
 
 
 def explain(spec: Spec, keras: str | Sequence[int] | None = None) -> str:
@@ -230,12 +284,14 @@ def explain(spec: Spec, keras: str | Sequence[int] | None = None) -> str:
         lines.append(f"input: {(None, *spec.input)}")
     computed = steps(spec, keras)
     summary = summarize(spec, computed)
-    gridless = {r.name for r in summary.rows if r.receptive_field is None}
-    for (layer, _, step), row in zip(computed, summary.rows):
+    fields = receptive_fields(spec, computed)
+    gridless = {layer.name for layer, _, _ in computed if fields[layer.name].values()[0] is None}
+    for layer, _, step in computed:
+        receptive_field, effective_stride = fields[layer.name].values()
         takes = "" if spec.is_chain else f" [from {', '.join(layer.inputs)}]"
         lines.append(f"{layer.name}{takes}: {'; '.join(step.work)}")
         pooled = [n for n in layer.inputs if n in gridless]
-        if len(layer.inputs) > 1 and pooled and row.receptive_field is not None:
+        if len(layer.inputs) > 1 and pooled and receptive_field is not None:
             lines.append(
                 f"    ({', '.join(pooled)} was pooled over the whole grid: as in google-research's "
                 "receptive-field library, that branch does not widen the receptive field)"
@@ -245,9 +301,9 @@ def explain(spec: Spec, keras: str | Sequence[int] | None = None) -> str:
         extra = f"output {(None, *step.shape)}"
         if step.macs:
             extra += f", MACs {step.macs:,}"
-        if row.receptive_field is not None:
-            rf = "x".join(map(str, row.receptive_field))
-            stride = "x".join(map(str, row.effective_stride or ()))
+        if receptive_field is not None:
+            rf = "x".join(map(str, receptive_field))
+            stride = "x".join(map(str, effective_stride or ()))
             extra += f", receptive field {rf}, effective stride {stride}"
         lines.append(f"    -> {extra}")
     lines.append(

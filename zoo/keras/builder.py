@@ -159,9 +159,13 @@ def build(
     outputs = {catalog.MODEL_INPUT: inputs}
     if spec.named_inputs:  # several inputs, each a keras.Input of its name
         outputs = {name: keras.Input(shape=shape, name=name) for name, shape in spec.named_inputs}
+    made_layers: dict[str, Any] = {}
     for layer, shapes, _ in computed:
         try:
-            made = make_layer(keras, layer, shapes[0])
+            if layer.kind == catalog.CALL:  # the same layer object again: its weights, shared
+                made = made_layers[layer.args["layer"]]
+            else:
+                made = made_layers[layer.name] = make_layer(keras, layer, shapes[0])
             if spec.model == "sequential":  # as the tutorial's cells do: one layer after another
                 model.add(made)
             else:

@@ -136,9 +136,25 @@ def spec_data(
     refer = {layer.name: (layer.name if several else catalog.MODEL_INPUT) for layer in input_layers}
     layers = [op for op in _operations(model) if op not in input_layers]
     data_format = _data_format(layers)
-    entries = []
-    for op in layers:
-        entries.append(_entry(keras, classes, model, op, refer, data_format, opaque))
+    functional = not isinstance(model, keras.Sequential)
+    # each tensor of the graph by the name a spec's inputs: lists give it
+    produced = {id(t): refer[layer.name] for layer, t in zip(input_layers, inputs)}
+    entries, named = [], []
+    for op, node, call in (
+        _calls_in_order(model, layers, produced) if functional else ((op, None, 1) for op in layers)
+    ):
+        taken = [produced[id(t)] for t in node.input_tensors] if node is not None else None
+        if call == 1:
+            entries.append(_entry(keras, classes, model, op, taken, data_format, opaque, node))
+            named.append(op.name)
+        else:  # the same layer again, its weights shared: a Call
+            entries.append(
+                {catalog.CALL: {"name": f"{op.name}_call{call}", "layer": op.name, "inputs": taken}}
+            )
+            named.append(f"{op.name}_call{call}")
+        if node is not None:
+            for t in node.output_tensors:
+                produced[id(t)] = named[-1]
     out: dict[str, Any] = {
         "name": _spec_name(name or model.name),
         "description": description or f"Imported from the Keras model {model.name!r}.",
@@ -149,21 +165,51 @@ def spec_data(
         out["input"] = _shape(inputs[0])
         if not re.fullmatch(r"input_layer(_\d+)?", input_layers[0].name):  # a name Keras did not generate
             out["input_name"] = input_layers[0].name
-    ends = [t._keras_history[0].name for t in outputs]
-    if len(ends) > 1 or ends[0] != layers[-1].name:
+    ends = [produced.get(id(t), t._keras_history[0].name) for t in outputs]
+    if len(ends) > 1 or ends[0] != named[-1]:
         out["outputs"] = ends
     out["model"] = "sequential" if isinstance(model, keras.Sequential) else "functional"
     if data_format != "channels_last":
         out["data_format"] = data_format
     auto, previous = catalog.AutoNames(), refer[input_layers[0].name]
-    for entry, op in zip(entries, layers):
+    for entry, own in zip(entries, named):
         [(kind, args)] = entry.items()
         if args.get("inputs") == [previous] and kind not in catalog.MERGES | catalog.OPS:
             del args["inputs"]  # the layer before: a spec's default
-        previous = op.name
-        if args.get("name") == auto.next(kind):  # the name Keras gives in a fresh session
+        previous = own
+        if "name" in args and auto.implied(kind, args["name"]):  # the name a fresh session gives
             del args["name"]
     out["layers"] = entries
+    return out
+
+
+def _calls_in_order(model: Any, layers: list[Any], produced: Mapping[int, str]) -> list[tuple[Any, Any, int]]:
+    """(layer, node, which call) for every call of every layer in the model's graph, in an order where
+    each call's inputs come before it: the layers in Keras's order, a layer's later calls as soon as
+    their inputs are there."""
+    graph = [n for level in model._nodes_by_depth.values() for n in level]
+    ids = {id(n) for n in graph}
+    waiting = []
+    for op in layers:
+        nodes = [n for n in op._inbound_nodes if id(n) in ids]
+        waiting += [(op, n, k) for k, n in enumerate(nodes, start=1)]
+    have = set(produced)
+    out: list[tuple[Any, Any, int]] = []
+    while waiting:
+        ready = next(
+            (
+                i
+                for i, (op, node, k) in enumerate(waiting)
+                if all(id(t) in have for t in node.input_tensors)
+                and (k == 1 or any(o is op for o, _, _ in out))
+            ),
+            None,
+        )
+        if ready is None:
+            raise SpecError(f"model {model.name!r}: its graph has calls whose inputs no layer makes")
+        op, node, k = waiting.pop(ready)
+        out.append((op, node, k))
+        have.update(id(t) for t in node.output_tensors)
     return out
 
 
@@ -189,13 +235,13 @@ def _entry(
     classes: Mapping[Any, str],
     model: Any,
     op: Any,
-    refer: Mapping[str, str],
+    taken: list[str] | None,
     data_format: str,
     opaque: bool = False,
+    node: Any = None,
 ) -> dict[str, Any]:
-    """One layer of the spec: ``{Kind: {arguments}}``."""
+    """One layer of the spec: ``{Kind: {arguments}}``; ``taken``: what its (first) call takes."""
     where = f"layer {op.name!r} of model {model.name!r}"
-    taken = _taken(model, op, refer)
     if isinstance(op, keras.Sequential):
         inner = [_inner(keras, classes, layer, where, data_format) for layer in op.layers]
         entry: dict[str, Any] = {"Sequential": {"name": op.name, "layers": inner}}
@@ -206,27 +252,18 @@ def _entry(
     else:
         entry = {_kind(classes, op, where): _arguments(keras, op, _kind(classes, op, where), data_format)}
         entry[next(iter(entry))]["name"] = op.name
+        if next(iter(entry)) in catalog.OPS and node is not None:  # x + 3.0: the number is the operand
+            numbers = [
+                a for a in node.arguments.args if isinstance(a, (int, float)) and not isinstance(a, bool)
+            ]
+            if numbers:
+                entry[next(iter(entry))]["operand"] = numbers[0]
     [(kind, args)] = entry.items()
     if not getattr(op, "trainable", True):
         args["trainable"] = False
-    calls = {
-        tuple(t._keras_history[0].name for t in n.input_tensors) for n in getattr(op, "_inbound_nodes", ())
-    }
-    if len(calls) > 1:  # (a Sequential's layers are called again each time it grows: the same inputs)
-        raise SpecError(f"{where} is called on {len(calls)} inputs; zoo specs call each layer once today")
     if taken is not None:
         args["inputs"] = taken
     return entry
-
-
-def _taken(model: Any, op: Any, refer: Mapping[str, str]) -> list[str] | None:
-    """The layers ``op`` takes, by name (``input``: the model's input); None for a Sequential."""
-    if not getattr(model, "_nodes_by_depth", None) or type(model).__name__ == "Sequential":
-        return None
-    nodes = [n for n in op._inbound_nodes if any(n in ns for ns in model._nodes_by_depth.values())]
-    node = (nodes or op._inbound_nodes)[-1]
-    names = [t._keras_history[0].name for t in node.input_tensors]
-    return [refer.get(n, n) for n in names]
 
 
 def _is_keras_layer(keras: Any, op: Any) -> bool:

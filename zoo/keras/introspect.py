@@ -14,13 +14,17 @@ from typing import Any
 from zoo.arith.summary import Row, Summary
 
 
-def _connected_to(layer: Any) -> tuple[str, ...]:
-    """The names of the layers whose outputs ``layer`` took, from its latest call in the graph."""
+def _connected_to(layer: Any, model: Any = None) -> tuple[str, ...]:
+    """The names of the layers whose outputs ``layer`` took: from its latest call in the graph, and
+    where ``model`` calls it several times (a shared layer), from each of those calls in turn."""
     nodes = getattr(layer, "_inbound_nodes", None) or []
     if not nodes:
         return ()
-    tensors = nodes[-1].input_tensors
-    return tuple(t._keras_history[0].name for t in tensors)
+    graph = getattr(model, "_nodes_by_depth", None)
+    ours = [n for n in nodes if graph and any(n in level for level in graph.values())]
+    calls = ours if len(ours) > 1 else nodes[-1:]
+    taken = dict.fromkeys(tuple(t._keras_history[0].name for t in n.input_tensors) for n in calls)
+    return tuple(name for call in taken for name in call)
 
 
 def summary_of(model: Any, order: Iterable[str] | None = None) -> Summary:
@@ -49,7 +53,7 @@ def summary_of(model: Any, order: Iterable[str] | None = None) -> Summary:
                 params=layer.count_params() if hasattr(layer, "count_params") else 0,
                 trainable=bool(getattr(layer, "trainable", True)),
                 trainable_params=_count(getattr(layer, "trainable_weights", ())),
-                connected_to=_connected_to(layer),
+                connected_to=_connected_to(layer, model),
             )
         )
     trainable = _count(model.trainable_weights)

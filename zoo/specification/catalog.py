@@ -752,6 +752,10 @@ _add(
     params=Arg(int_at_least(0), 0),
     non_trainable_params=Arg(int_at_least(0), 0),
 )
+# One layer's weights used at a second place of the graph (a Siamese network's shared encoder):
+# `- Call: {layer: encoder, inputs: [right], name: encoder_right}`. Not a Keras layer: Keras calls
+# the layer again, and lists it once; its summary row holds every call.
+_add("Call", "call", 0, layer=Arg(layer_name))
 _add("Activation", "identity", 0, activation=Arg(name_in(ACTIVATIONS, "activation")))
 # ReLU as a layer: min(max(x, threshold), max_value), with negative_slope below threshold (MobileNet's ReLU6)
 _add(
@@ -1118,6 +1122,7 @@ for _alias, _of in ALIASES.items():
 
 MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in ("elementwise", "concatenate", "dot"))
 OPAQUE = "Opaque"  # takes one input or several
+CALL = "Call"  # a layer called again, on other inputs, with the same weights
 
 
 def resolve(kind: LayerKind, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -1157,10 +1162,24 @@ class AutoNames:
         self.counts: dict[str, int] = {}
 
     def next(self, kind: str) -> str:
+        name = self.peek(kind)
+        base = default_name(kind)
+        self.counts[base] = self.counts.get(base, 0) + 1
+        return name
+
+    def peek(self, kind: str) -> str:
+        """The name the next unnamed layer of ``kind`` would get (nothing is counted)."""
         base = default_name(kind)
         n = self.counts.get(base, 0)
-        self.counts[base] = n + 1
         return base if n == 0 else f"{base}_{n}"
+
+    def implied(self, kind: str, name: str) -> bool:
+        """Whether a layer named ``name`` may leave its name out: it is the one it would be given.
+        Counts it when so, as validation counts the unnamed layers (and only those)."""
+        if name != self.peek(kind):
+            return False
+        self.next(kind)
+        return True
 
 
 def snake_case(class_name: str) -> str:

@@ -399,7 +399,7 @@ class Spec:
         previous = self.inputs[0][0]
         layers = []
         for layer in self.layers:
-            layers.append(_layer_data(layer, auto.next(layer.kind), previous))
+            layers.append(_layer_data(layer, auto.implied(layer.kind, layer.name), previous))
             previous = layer.name
         out["layers"] = layers
         if self.outputs:
@@ -418,11 +418,11 @@ class Spec:
         return dump_spec(self.to_data())
 
 
-def _layer_data(layer: Layer, auto_name: str, previous: str) -> dict[str, Any]:
+def _layer_data(layer: Layer, implied_name: bool, previous: str) -> dict[str, Any]:
     """One layer as a spec file writes it: ``{Kind: {arguments}}``, without the name Keras would
     give it anyway, nor ``inputs:`` where it takes the layer before."""
     args: dict[str, Any] = {}
-    if layer.name != auto_name:
+    if not implied_name:
         args["name"] = layer.name
     for key, value in layer.args.items():
         if key in ("name", "inputs"):
@@ -486,7 +486,8 @@ def dump_spec(data: Mapping[str, Any]) -> str:
 def _is_chain(layers: tuple[Layer, ...]) -> bool:
     previous = catalog.MODEL_INPUT
     for layer in layers:
-        if layer.inputs != (previous,) or layer.kind in catalog.OPS:  # keras.Sequential holds layers only
+        if layer.inputs != (previous,) or layer.kind in catalog.OPS or layer.kind == catalog.CALL:
+            # keras.Sequential holds layers only, each called once
             return False
         previous = layer.name
     return True
@@ -591,9 +592,9 @@ def _validate_plain(data: Any, source: Source) -> Spec:
     if model == "sequential" and not chain:
         raise source.error(
             ("model",),
-            "a sequential model is a plain chain of layers from one input to one output, but this "
-            "spec is a graph (a layer takes an input other than the layer before it, or the model "
-            "has several inputs or outputs)",
+            "a sequential model is a plain chain of layers, but this spec is a graph (a layer takes "
+            "an input other than the layer before it, a layer is called twice, or the model has "
+            "several inputs or outputs)",
             received={"model": model},
             valid="functional, or leave model: out",
         )
@@ -742,7 +743,22 @@ def _connect(
                 )
         if is_merge and len(given) < 2:
             raise source.error(path, f"{layer.kind} needs at least 2 inputs", received={"inputs": given})
-        if not is_merge and len(given) != 1 and not (layer.kind == catalog.OPAQUE and given):
+        if layer.kind == catalog.CALL:
+            called = index.get(layer.args["layer"])
+            where = (*layer.path, "layer")
+            if called is None or called.index > i:
+                near = did_you_mean(layer.args["layer"], [n for n in index if index[n].index < i])
+                raise source.error(
+                    where, f"calls no earlier layer{near}", received={"layer": layer.args["layer"]}
+                )
+            if called.kind == catalog.CALL or called.kind in catalog.OPS:
+                raise source.error(
+                    where,
+                    f"{called.name} is a {called.kind}: a Call calls a layer (or a nested model) again",
+                    received={"layer": called.name},
+                )
+            is_merge = called.kind in catalog.MERGES
+        if not is_merge and len(given) != 1 and not (layer.kind in (catalog.OPAQUE, catalog.CALL) and given):
             raise source.error(path, f"{layer.kind} takes exactly 1 input", received={"inputs": given})
         out.append(dataclasses.replace(layer, inputs=tuple(given)))
     used = {ref for layer in out for ref in layer.inputs}
