@@ -130,10 +130,15 @@ def test_keras_applications_models_import_as_flat_specs_that_rebuild_them(constr
     assert zoo.summary(spec, engine="formula").total_params == model.count_params()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "name",
-    ["conv1d", "conv2d", "conv3d", "unet_small", "residual_block", "vgg16_transfer", "mobilenet_block"],
+    [
+        pytest.param(
+            n,
+            marks=[pytest.mark.slow, pytest.mark.applications] if zoo.spec(n).family else [pytest.mark.slow],
+        )
+        for n in zoo.names()
+    ],
 )
 def test_zoo_s_own_specs_import_back_to_themselves(name):
     model = zoo.build(name, weights=None, compile=False)

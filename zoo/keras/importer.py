@@ -424,6 +424,17 @@ def _application(model: Any, where: str, data_format: str) -> dict[str, Any]:
     args: dict[str, Any] = {"name": model.name, "weights": None}
     if pooling is not None:
         args["pooling"] = pooling
+    trains = {layer.name for layer in model.layers[1:] if layer.trainable}
+    if model.trainable and trains and len(trains) < len(model.layers) - 1:  # fine-tuned: part trains
+        shape = tuple(None if d is None else int(d) for d in model.inputs[0].shape[1:])
+        base = base_spec(kind, shape, pooling, None, data_format)
+        start = next((x.name for x in base.layers if x.name in trains), None)
+        if start is None or base.fine_tuned(start) != trains:
+            raise SpecError(
+                f"{where}: some of its layers train and some do not, but not as zoo's fine-tuning "
+                "(trainable_from: a layer, every later one but BatchNormalization trains) would make them"
+            )
+        args["trainable_from"] = start
     return {kind: args}
 
 
@@ -431,23 +442,30 @@ def recognise_application(model: Any, data_format: str = "channels_last") -> tup
     """(the catalogue's application kind, its pooling) of a model that is a keras.applications
     architecture without its top, judged by its layers' classes, names and shapes against zoo's
     family file at the model's input shape; None when none matches."""
+    import collections
+
     shape = tuple(None if d is None else int(d) for d in model.inputs[0].shape[1:])
     classes = [type(layer).__name__ for layer in model.layers[1:]]
     last = classes[-1] if classes else ""
     pooling = {"GlobalAveragePooling2D": "avg", "GlobalMaxPooling2D": "max"}.get(last)
+
+    def named(pairs: list[tuple[str, str]]) -> tuple[collections.Counter[str], dict[str, str]]:
+        """The classes, and the layers whose names Keras did not generate (InceptionV3's conv2d_7
+        depends on what the session built before): Keras lists a graph's layers in an order of
+        its own, so they are compared as sets."""
+        kept = {n: c for n, c in pairs if not re.fullmatch(re.escape(catalog.snake_case(c)) + r"(_\d+)?", n)}
+        return collections.Counter(c for _, c in pairs), kept
+
+    theirs = named([(layer.name, type(layer).__name__) for layer in model.layers[1:]])
     for kind in catalog.APPLICATIONS:
         try:
             spec = base_spec(kind, shape, pooling, None, data_format)
         except SpecError:
             continue
-        if [layer.catalog.class_name for layer in spec.layers] != classes:
-            continue
-
-        def same_name(ours: Any, theirs: str) -> bool:  # Keras's counters aside (InceptionV3's conv2d_7)
-            auto = re.escape(catalog.default_name(ours.kind)) + r"(_\d+)?"
-            return ours.name == theirs or bool(re.fullmatch(auto, ours.name) and re.fullmatch(auto, theirs))
-
-        if all(same_name(a, b.name) for a, b in zip(spec.layers, model.layers[1:])):
+        if (
+            len(spec.layers) == len(classes)
+            and named([(x.name, x.class_name) for x in spec.layers]) == theirs
+        ):
             return kind, pooling
     return None
 
