@@ -21,13 +21,20 @@ def regen():
     return module
 
 
+def without_frameworks(text: str) -> str:
+    """A golden's text without its made_with line: the frameworks it was made with (the shipped ones
+    on the newest supported release; the suite also runs on the oldest)."""
+    return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("made_with:"))
+
+
 def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
     from zoo.golden import fingerprints
 
     written, refused = regen.regenerate(["conv1d", "worked_example"], tmp_path)
     assert refused == {}
     for name in ("conv1d", "worked_example"):
-        assert (tmp_path / f"{name}.yml").read_text() == (GOLDENS / f"{name}.yml").read_text()
+        ours, shipped = ((d / f"{name}.yml").read_text() for d in (tmp_path, GOLDENS))
+        assert without_frameworks(ours) == without_frameworks(shipped)
         ours, shipped = (
             fingerprints.loads(fingerprints.KIND.path(d, name).read_text()) for d in (tmp_path, GOLDENS)
         )
@@ -106,8 +113,8 @@ def test_an_interrupted_regeneration_leaves_every_golden_old_or_new(regen, tmp_p
     with pytest.raises(KeyboardInterrupt):
         regen.regenerate(names, tmp_path)
     states = {n: (tmp_path / f"{n}.yml").read_text() for n in names}
-    assert states["conv1d"] == (GOLDENS / "conv1d.yml").read_text()
-    assert states["conv2d"] == (GOLDENS / "conv2d.yml").read_text()
+    assert without_frameworks(states["conv1d"]) == without_frameworks((GOLDENS / "conv1d.yml").read_text())
+    assert without_frameworks(states["conv2d"]) == without_frameworks((GOLDENS / "conv2d.yml").read_text())
     assert states["conv2d_same"] == "old\n"
     assert states["worked_example"] == "old\n"
     done = ["conv1d.fingerprint.yml", "conv2d.fingerprint.yml"]
