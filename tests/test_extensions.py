@@ -96,6 +96,7 @@ def test_a_broken_extension_is_left_out_with_a_warning_naming_it(monkeypatch):
     assert catalog.LAYERS["Conv2D"].source == "zoo"
 
 
+@pytest.mark.slow  # a fresh process
 def test_an_installed_package_s_entry_point_is_found(tmp_path):
     """The whole path, as pip installs a package: its dist-info's entry_points.txt on sys.path."""
     dist = tmp_path / "zoo_channel_scale-1.0.dist-info"
