@@ -104,6 +104,7 @@ def test_a_small_vgg16_base_is_the_same_model():
     assert differences("vgg16", include_top=False, input_shape=(32, 32, 3), pooling="max") == []
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_the_comparison_sees_a_changed_argument():
     """The witness can fail: a ResNet whose BatchNormalization epsilon differs is not Keras's model."""
     path = zoo.default_registry().path("resnet50")
@@ -164,6 +165,7 @@ def _same_predictions(name, path, theirs, **overrides):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_a_keras_applications_weights_file_loads_by_path(tmp_path):
     import keras
 
@@ -189,6 +191,7 @@ def test_every_weights_file_loads_with_identical_predictions(name, tmp_path):
     _same_predictions(name, str(path), theirs, include_top=False, input_shape=(80, 80, 3))
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_imagenet_resolves_keras_s_file_name_and_refuses_a_wrong_hash(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setenv("ZOO_OFFLINE", "1")
@@ -257,6 +260,7 @@ def test_imagenet_resolves_the_file_keras_applications_asks_for(name, include_to
     assert (wf.filename, wf.origin, wf.file_hash) == _keras_weights_request(name, monkeypatch, **overrides)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_imagenet_loads_a_file_in_keras_s_cache_that_passes_its_hash(tmp_path, monkeypatch):
     import keras
 

@@ -39,6 +39,7 @@ def test_list_filters(capsys):
     ]
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_summary_all_prints_every_table(capsys):
     """The formula engine, so that it takes a second; every Keras summary is in test_goldens."""
     assert main(["summary", "--all", "--engine", "formula"]) == 0
@@ -163,6 +164,7 @@ class _Terminal(io.StringIO):
         return True
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_check_shows_a_progress_bar_on_a_terminal_and_lines_otherwise(monkeypatch, capsys):
     from zoo.cli import main
 

@@ -466,6 +466,7 @@ def test_cli_takes_the_module_s_formats_and_details(capsys):
     assert "invalid choice: 'everything'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_cli_takes_the_overrides(capsys):
     assert main(["diagram", "resnet50", "--set", "include_top=false", "--input-shape", "64,64,3"]) == 0
     parsed = parse_dot(capsys.readouterr().out)

@@ -214,6 +214,7 @@ def _docs_tool():
     return module
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_the_generated_pages_are_up_to_date():
     """docs/generated/ is what `python tools/docs.py` writes today (pages compared byte for byte,
     pictures present): a change to the parser, the catalogue or a model makes it stale."""

@@ -105,6 +105,7 @@ def test_seeded_build_sets_every_weight_and_ignores_what_was_built_before():
     )
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_unnamed_weights_are_seeded_by_position_not_by_keras_s_session_counter():
     """ConvNeXt's LayerScale gamma has no name: Keras calls it variable, variable_1, ... per process."""
     import keras
@@ -309,6 +310,7 @@ def _copy_goldens(tmp_path, name):
     return fingerprints.KIND.path(tmp_path, name)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_zoo_check_names_the_layer_whose_numbers_drifted(tmp_path, capsys):
     from zoo.cli import main
 
@@ -326,6 +328,7 @@ def test_zoo_check_names_the_layer_whose_numbers_drifted(tmp_path, capsys):
     assert "off by 0.01 of the layer's scale" in out
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_regen_writes_fingerprints_and_refuses_non_finite_ones(tmp_path, monkeypatch, capsys):
     from zoo.cli import main
 
@@ -350,6 +353,7 @@ def test_regen_writes_fingerprints_and_refuses_non_finite_ones(tmp_path, monkeyp
     assert list(empty.iterdir()) == []  # nothing written, the summary golden included
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_run_starts_from_the_seeded_weights_whatever_its_seed():
     """epochs=0: the model zoo.run returns holds the weights it started from."""
     kwargs = dict(samples=8, epochs=0, verbose=0)

@@ -31,6 +31,7 @@ def test_the_formula_engine_equals_every_golden(name):
 
 # keras.applications itself judges the configuration golden; not backend-sensitive (it ran 30 s on
 # JAX), but release-sensitive (Keras 3.11): CI runs it on the oldest pair too
+@pytest.mark.slow  # seconds: the inner loop's budget
 @pytest.mark.releases
 def test_the_imagenet_configuration_is_what_keras_applications_builds(monkeypatch):
     """keras.applications.EfficientNetB0(weights="imagenet") itself, its file request and loading

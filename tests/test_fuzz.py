@@ -138,6 +138,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setattr(weights, "download", no_network)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 @settings(max_examples=150)
 @given(mutants())
 def test_mutated_specs_load_and_build_or_raise_spec_error(text):

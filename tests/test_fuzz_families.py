@@ -234,6 +234,7 @@ def expand_or_refuse(text: str) -> None:
         zoo.summary(zoo.Spec.from_yaml(text, "fuzz.yaml"), engine="formula")
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 @settings(max_examples=200)
 @given(mutants())
 def test_mutated_family_files_expand_or_raise_spec_error(text):

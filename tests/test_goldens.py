@@ -76,6 +76,7 @@ def test_vgg16_transfer_pins_the_published_counts(keras_summary):
     assert (base.name, base.type, base.trainable) == ("vgg16", "Functional", False)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_every_family_whose_imagenet_architecture_differs_has_a_configuration_golden():
     """Derived by the formula engine: a family variant whose layers with weights='imagenet' are not
     its default's (EfficientNet's rescaling_1) needs a golden of that configuration too."""

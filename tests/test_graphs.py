@@ -187,6 +187,7 @@ def test_graph_summaries_render_connections():
     assert "Connected to" not in render(zoo.summary("conv2d", engine="formula"))
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_segmentation_runs_with_a_label_per_pixel():
     result = zoo.run("unet_small", samples=4, epochs=1, verbose=0)
     assert result.predictions.shape == (4, 32, 32, 3)

@@ -91,6 +91,7 @@ def test_arguments_keras_would_use_anyway_are_left_out():
         assert default not in text
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_a_keras_applications_base_becomes_a_base_layer_recognised_by_its_layers():
     model = transfer_on_mobilenet_v2()
     model.layers[0].name = "my_backbone"  # not the name keras.applications gives it
@@ -262,6 +263,7 @@ def test_an_unknown_layer_s_error_names_the_two_ways_forward():
     assert "zoo import --opaque" in str(err.value) and "catalogue entry" in str(err.value)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_opaque_import_keeps_keras_s_numbers_and_every_face_marks_them_unchecked(tmp_path, capsys):
     from zoo import diagram
     from zoo.arith.summary import render

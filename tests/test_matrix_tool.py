@@ -194,6 +194,7 @@ def test_links_to_keras():
     assert "(https://github.com/keras-team/keras/commit/d94e91f831)" in matrix.link("commit d94e91f831 'Fix'")
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_run_measures_the_peak_and_names_the_spec_running_then(tmp_path):
     script = (

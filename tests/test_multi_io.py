@@ -74,6 +74,7 @@ def test_the_file_reads_back_as_itself():
     assert spec().to_yaml().endswith("outputs: [category, price]\n")
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_goldens_and_fingerprints_of_a_model_with_two_inputs(tmp_path, monkeypatch, capsys):
     from zoo.keras import builder, fingerprint
 

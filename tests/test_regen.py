@@ -27,6 +27,7 @@ def without_frameworks(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("made_with:"))
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
     from zoo.golden import fingerprints
 
@@ -43,6 +44,7 @@ def test_regeneration_reproduces_the_shipped_goldens(regen, tmp_path):
     assert regen.regenerate(["conv1d"], tmp_path) == ([], {})  # unchanged: nothing rewritten
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_a_summary_that_contradicts_expect_is_refused_and_nothing_is_written(regen, tmp_path, monkeypatch):
     (tmp_path / "conv1d.yml").write_text("old\n")
     wrong = zoo.spec("conv1d")
@@ -96,6 +98,7 @@ def test_the_command_line_refuses_unknown_names(capsys):
     assert "did you mean 'conv2d'?" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_an_interrupted_regeneration_leaves_every_golden_old_or_new(regen, tmp_path, monkeypatch):
     names = ["conv1d", "conv2d", "conv2d_same", "worked_example"]
     for name in names:
@@ -121,6 +124,7 @@ def test_an_interrupted_regeneration_leaves_every_golden_old_or_new(regen, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*done, *(f"{n}.yml" for n in names)])
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_regeneration_refuses_when_the_formula_engine_disagrees(regen, tmp_path, monkeypatch):
     from zoo import arith
 

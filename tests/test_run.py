@@ -82,6 +82,7 @@ def test_a_spec_without_training_sections_cannot_run():
 # ---------------------------------------------------------------- running
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_run_fits_and_predicts_per_the_spec():
     result = zoo.run("conv1d", samples=12, epochs=2, verbose=0)
     assert result.predictions.shape == (12, 1)
@@ -113,6 +114,7 @@ def test_fast_path_trains_the_same_head_as_plain_fitting():
     np.testing.assert_allclose(fast.model.predict(x, verbose=0), fast.predictions, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_run_falls_back_and_says_why():
     spec = variant(SMALL_VGG, "  - VGG16:", "  - Dropout: {rate: 0.1}\n  - VGG16:")
     result = zoo.run(spec, weights=None, samples=8, epochs=1, verbose=0)
@@ -198,6 +200,7 @@ def test_run_data_parallel_over_two_logical_cpus():
     assert len(out["loss"]) == 1 and np.isfinite(out["loss"][0])
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_cli_run_prints_summary_progress_and_predictions(capsys):
     from zoo.cli import main
 
@@ -262,6 +265,7 @@ def test_labels_the_loss_cannot_take_are_a_spec_error_before_fitting(old, new, m
         zoo.run(zoo.Spec.from_yaml(text.replace(old, new)), samples=4, epochs=1, verbose=0)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_categorical_crossentropy_gets_one_hot_labels():
     text = (ROOT / "specs" / "conv2d_stride2.yaml").read_text()
     spec = zoo.Spec.from_yaml(text.replace("sparse_categorical_crossentropy", "categorical_crossentropy"))

@@ -33,6 +33,7 @@ def test_the_tour_holds_the_tutorial_s_own_examples_in_its_order():
     assert orders == sorted(orders)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_the_tour_shows_the_three_witnesses_then_the_rest(monkeypatch, capsys):
     monkeypatch.setattr(tour, "TUTORIAL", ("conv1d", "conv2d_stride2"))
     assert main(["tour", "--goldens", str(GOLDENS)]) == 0
@@ -48,6 +49,7 @@ def test_the_tour_shows_the_three_witnesses_then_the_rest(monkeypatch, capsys):
     assert re.search(r"2 tutorial examples checked by three witnesses, \d+ models computed", out)
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_a_disagreeing_golden_fails_the_tour_and_says_where(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(tour, "TUTORIAL", ("conv1d",))
     shutil.copy(GOLDENS / "conv1d.yml", tmp_path / "conv1d.yml")

@@ -61,6 +61,7 @@ def test_the_transfer_specs_take_the_frozen_base_fast_path(name):
     assert plan.fast and [layer.name for layer in plan.prefix][-1] == "global_average_pooling2d"
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_a_base_with_dropout_inside_is_fitted_plainly():
     """EfficientNet's stochastic-depth Dropout stays random in training even when the base is frozen
     (Keras's trainable=False does not stop it), so its outputs cannot be computed once."""
@@ -89,6 +90,7 @@ def test_a_base_that_keras_would_refuse_is_refused_with_its_rule():
         zoo.summary(zoo.Spec.from_yaml(text), engine="formula")
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
 def test_fine_tuning_trains_the_last_stage_and_no_batch_normalization():
     spec = zoo.spec("resnet50_finetune")
     # conv5 by hand: block 1 has the projection (1024*2048 + 2048) and 1x1, 3x3, 1x1 convolutions
