@@ -553,7 +553,7 @@ MODELS: dict[str, Callable[[], Any]] = {
     )
 }
 
-# Seconds to import (a forward pass of a big model, or hundreds of layers): the slow tier
+# Seconds to import (a forward pass of a big model, or hundreds of layers): the large tier
 SLOW = {"transfer_on_mobilenet_v2", "efficientnet_fine_tuning", "dcgan_generator", "oxford_pets_unet"}
 
 # Total parameters as the page prints them in the model's summary

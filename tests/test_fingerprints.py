@@ -162,8 +162,10 @@ def test_the_layer_by_layer_fingerprint_never_makes_the_model_s_weights():
     [
         "unet_small",  # a functional graph with skip connections
         "vgg16_transfer",  # a nested base: its layers' weights by their path inside it
-        pytest.param("efficientnet_b0", marks=pytest.mark.slow),  # Normalization's finalize_state
-        pytest.param("convnext_tiny", marks=pytest.mark.slow),  # unnamed weights, operations (x + y)
+        # Normalization's finalize_state; unnamed weights and operations (x + y): models Keras builds
+        # slowly on JAX, so in the large tier
+        pytest.param("efficientnet_b0", marks=[pytest.mark.slow, pytest.mark.large]),
+        pytest.param("convnext_tiny", marks=[pytest.mark.slow, pytest.mark.large]),
     ],
 )
 def test_the_layer_by_layer_fingerprint_is_the_seeded_model_s_bit_for_bit(name):

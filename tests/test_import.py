@@ -19,6 +19,7 @@ import pytest
 import zoo
 from zoo.cli import main
 from zoo.keras import compare, importer
+from zoo.specification import catalog
 
 EXAMPLES = keras_io_models.MODELS
 mnist_convnet = keras_io_models.mnist_convnet
@@ -42,7 +43,8 @@ def rebuilds(spec: zoo.Spec, model) -> None:
 def examples() -> list:
     """The models as params; those that take seconds in the slow tier (the keras.applications base
     is covered in the inner loop by test_a_keras_applications_base_becomes_a_base_layer...)."""
-    return [pytest.param(e, marks=[pytest.mark.slow] if e in keras_io_models.SLOW else []) for e in EXAMPLES]
+    big = [pytest.mark.slow, pytest.mark.large]
+    return [pytest.param(e, marks=big if e in keras_io_models.SLOW else []) for e in EXAMPLES]
 
 
 @pytest.mark.parametrize("example", examples())
@@ -107,10 +109,10 @@ def test_a_keras_applications_base_becomes_a_base_layer_recognised_by_its_layers
 
 
 def _constructors() -> list:
-    """Every keras.applications constructor: three in the slow tier, all with -m applications."""
+    """Every keras.applications constructor: ResNet50 in the slow tier, all with -m applications."""
     from zoo.specification import catalog
 
-    slow = {"ResNet50", "MobileNetV2", "DenseNet121"}
+    slow = {"ResNet50"}
     return [
         pytest.param(
             c, marks=[pytest.mark.slow] if c in slow else [pytest.mark.slow, pytest.mark.applications]
@@ -136,7 +138,11 @@ def test_keras_applications_models_import_as_flat_specs_that_rebuild_them(constr
     [
         pytest.param(
             n,
-            marks=[pytest.mark.slow, pytest.mark.applications] if zoo.spec(n).family else [pytest.mark.slow],
+            marks=[pytest.mark.slow, pytest.mark.applications]
+            if zoo.spec(n).family
+            else [pytest.mark.slow, pytest.mark.large]
+            if any(layer.kind in catalog.APPLICATIONS for layer in zoo.spec(n).layers)
+            else [pytest.mark.slow],
         )
         for n in zoo.names()
     ],
@@ -152,7 +158,12 @@ def test_zoo_s_own_specs_import_back_to_themselves(name):
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(n, marks=[pytest.mark.slow] if zoo.spec(n).family and n != "resnet50" else [])
+        pytest.param(
+            n,
+            marks=[pytest.mark.slow, pytest.mark.applications]
+            if zoo.spec(n).family and n != "resnet50"
+            else [],
+        )
         for n in zoo.names()
     ],
 )
