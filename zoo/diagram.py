@@ -33,6 +33,7 @@ from typing import Any
 
 import zoo
 from zoo import arith
+from zoo.arith.step import shown
 from zoo.arith.summary import Row, Shape, format_shape
 from zoo.specification import catalog
 from zoo.specification.errors import SpecError, show
@@ -229,7 +230,7 @@ def _drawn_rows(computed: list[tuple[Layer, Any, Any]], summary: Any) -> list[Ro
                     of,
                     name=layer.name,
                     type=f"{of.type}, {of.name}'s weights",
-                    output_shape=tuple(None if not isinstance(d, int) else d for d in (None, *step.shape)),
+                    output_shape=shown(step.shape),
                     params=0,
                     trainable_params=0,
                     connected_to=layer.inputs,

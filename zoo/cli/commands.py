@@ -17,13 +17,12 @@ import zoo
 from zoo.arith.summary import render
 from zoo.cli import quiet
 from zoo.specification.errors import SpecError
-from zoo.specification.files import write_atomic
+from zoo.specification.files import MODEL_FILES, write_atomic
 
 # success; a check found a disagreement; bad input; zoo itself failed (a bug: please report it)
 EXIT_OK, EXIT_DISAGREE, EXIT_USAGE, EXIT_CRASH = 0, 1, 2, 3
 
 
-MODEL_FILES = (".keras", ".h5", ".hdf5", ".json")  # zoo.keras.importer.FILE_TYPES, without importing it
 SPEC_FILES = (".yaml", ".yml")
 
 

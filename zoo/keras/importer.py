@@ -15,6 +15,7 @@ in Keras's safe mode: a ``Lambda`` layer (arbitrary code) is refused.
 
 from __future__ import annotations
 
+import collections
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,11 +26,12 @@ import numpy as np
 from zoo.keras import builder, compare
 from zoo.specification import catalog
 from zoo.specification.errors import Source, SpecError, did_you_mean
+from zoo.specification.files import MODEL_FILES
 from zoo.specification.model import Spec, base_spec
 
 # Keys of get_config() that are not arguments a spec writes (set apart, or the same for every layer)
 _NOT_ARGUMENTS = {"name", "trainable", "dtype", "inputs"}
-FILE_TYPES = (".keras", ".h5", ".hdf5", ".json")
+FILE_TYPES = MODEL_FILES
 
 
 def load(path: str | Path) -> Any:
@@ -250,7 +252,8 @@ def _entry(
     elif opaque and type(op) not in classes and _is_keras_layer(keras, op):
         entry = {catalog.OPAQUE: _opaque(keras, op)}
     else:
-        entry = {_kind(classes, op, where): _arguments(keras, op, _kind(classes, op, where), data_format)}
+        kind = _kind(classes, op, where)
+        entry = {kind: _arguments(keras, op, kind, data_format)}
         entry[next(iter(entry))]["name"] = op.name
         if next(iter(entry)) in catalog.OPS and node is not None:  # x + 3.0: the number is the operand
             numbers = [
@@ -277,20 +280,8 @@ def _opaque(keras: Any, op: Any) -> dict[str, Any]:
 
     config = json.loads(json.dumps(keras.saving.serialize_keras_object(op)["config"]))
     config.pop("name", None)
-    cls = type(op)
-
-    def made(given: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            out = cls.from_config({**given, "name": "probe"}).get_config()
-        except (TypeError, ValueError, KeyError):
-            return None
-        return {k: v for k, v in out.items() if k != "name"}
-
-    whole = made(config)
-    for key in list(config):  # what Keras would use anyway is left out, as for catalogued layers
-        fewer = {k: v for k, v in config.items() if k != key}
-        if whole is not None and made(fewer) == whole:
-            config = fewer
+    # what Keras would use anyway is left out, as for catalogued layers
+    config = _fewest(config, list(config), lambda given: type(op).from_config({**given, "name": "probe"}))
     non_trainable = sum(int(np.prod(w.shape)) for w in op.non_trainable_weights)
     shape = [None if d is None else int(d) for d in op.output.shape[1:]]
     out: dict[str, Any] = {"name": op.name, "class_name": type(op).__name__}
@@ -365,18 +356,25 @@ def _without_keras_defaults(keras: Any, kind: catalog.LayerKind, args: dict[str,
     """Leave out an argument whose value is what Keras uses without it (``activation: linear``,
     where the catalogue's default is None): the layer's config is the same either way."""
     cls = builder.layer_class(keras, kind)
+    optional = [k for k in args if kind.args[k].default is not catalog.REQUIRED]
+    return _fewest(args, optional, lambda given: cls(name="probe", **_keras_values(given)))
+
+
+def _fewest(args: dict[str, Any], keys: list[str], make: Any) -> dict[str, Any]:
+    """``args`` without each of ``keys`` whose absence leaves the layer ``make(args)`` gives with the
+    same configuration (its name aside): what a spec need not say."""
 
     def config(given: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            made = cls(name="probe", **_keras_values(given))
-        except (TypeError, ValueError):
+            made = make(given)
+        except (TypeError, ValueError, KeyError):
             return None
         return {k: v for k, v in made.get_config().items() if k != "name"}
 
     whole = config(args)
     if whole is None:
         return args
-    for key in [k for k in args if kind.args[k].default is not catalog.REQUIRED]:
+    for key in keys:
         fewer = {k: v for k, v in args.items() if k != key}
         if config(fewer) == whole:
             args = fewer
@@ -393,8 +391,6 @@ def _spec_value(keras: Any, value: Any) -> Any:
         return _initializer(keras, value)
     if isinstance(value, (list, tuple)):
         return [_spec_value(keras, v) for v in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return value
     return value
 
 
@@ -442,8 +438,6 @@ def recognise_application(model: Any, data_format: str = "channels_last") -> tup
     """(the catalogue's application kind, its pooling) of a model that is a keras.applications
     architecture without its top, judged by its layers' classes, names and shapes against zoo's
     family file at the model's input shape; None when none matches."""
-    import collections
-
     shape = tuple(None if d is None else int(d) for d in model.inputs[0].shape[1:])
     classes = [type(layer).__name__ for layer in model.layers[1:]]
     last = classes[-1] if classes else ""

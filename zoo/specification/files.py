@@ -68,6 +68,11 @@ def _replace(path: Path, fill: Callable[[IO[bytes]], None]) -> None:
         raise
 
 
+# The Keras model files zoo imports (zoo.keras.importer.load): the CLI tells them from spec names
+# without importing Keras.
+MODEL_FILES = (".keras", ".h5", ".hdf5", ".json")
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write ``data`` (text as UTF-8) to ``path``: the old file or the new, never half."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
