@@ -222,6 +222,42 @@ def test_every_face_works_on_a_model_file(model_files, tmp_path, capsys):
     assert main(["diagram", str(files["json"]), "-o", str(tmp_path / "m.dot")]) == 0
 
 
+@pytest.mark.slow  # seconds: the inner loop's budget
+def test_zoo_check_compares_the_formula_engine_with_keras_on_a_model_file(model_files, tmp_path, capsys):
+    import keras
+
+    model, files = model_files
+    assert main(["check", str(files["keras"])]) == 0
+    assert capsys.readouterr().out.startswith(f"ok     {files['keras']}")
+    goldens = tmp_path / "goldens"
+    assert main(["golden", "regen", str(files["keras"]), "--goldens", str(goldens)]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in goldens.iterdir()) == [f"{model.name}.fingerprint.yml", f"{model.name}.yml"]
+    # keras.io's published rows are in the golden written from the file
+    assert "18496" in (goldens / f"{model.name}.yml").read_text(encoding="utf-8")
+    assert main(["golden", "check", str(files["keras"]), "--goldens", str(goldens)]) == 0
+    capsys.readouterr()
+    # the same model with one more filter in its second convolution, under the same names
+    keras.utils.clear_session()
+    changed = keras.models.clone_model(
+        model,
+        clone_function=lambda layer: (
+            keras.layers.Conv2D.from_config({**layer.get_config(), "filters": 65})
+            if layer.name == "conv2d_1"
+            else layer.__class__.from_config(layer.get_config())
+        ),
+    )
+    changed.save(tmp_path / "changed.keras")
+    assert main(["golden", "check", str(tmp_path / "changed.keras"), "--goldens", str(goldens)]) == 1
+    out = capsys.readouterr().out
+    assert "DIFFER" in out and "conv2d_1" in out, out
+    # a model file zoo cannot import is an error for that file, with its reason
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip")
+    assert main(["check", str(broken)]) == 2
+    assert "Keras could not load this model" in capsys.readouterr().out
+
+
 def test_bad_model_files_exit_2_and_write_nothing(tmp_path, capsys):
     import keras
 
@@ -362,3 +398,23 @@ def test_json_of_imported_spec_names_the_input_the_model_gave():
     assert spec.input_name == "image"
     config = json.loads(zoo.build(spec, compile=False).to_json())
     assert config["config"]["layers"][0]["config"]["name"] == "image"
+
+
+def test_the_layer_by_layer_check_finds_what_the_rows_cannot_show():
+    """``check="layers"`` (what `zoo summary FILE` runs; no model is built) compares each layer's
+    Keras configuration, then the rows: an activation changes no row, and is still found."""
+    model = mnist_convnet()
+    spec = zoo.from_keras(model, check="layers")
+    assert importer.same_layers(spec, model) == []
+    data = importer.spec_data(model)
+    data["layers"][0]["Conv2D"]["activation"] = "tanh"
+    changed = zoo.Spec.from_dict(data)
+    [problem] = importer.same_layers(changed, model)
+    assert "activation: zoo 'tanh', keras 'relu'" in problem, problem
+    data = importer.spec_data(model)
+    data["layers"][2]["Conv2D"]["filters"] = 65
+    rows = importer.same_layers(zoo.Spec.from_dict(data), model)
+    assert any("filters: zoo 65, keras 64" in p for p in rows), rows
+    assert any("row 2" in p and "params" in p for p in rows), rows
+    with pytest.raises(zoo.SpecError, match="check: 'quick' is not one of 'full', 'layers'"):
+        zoo.from_keras(model, check="quick")

@@ -43,10 +43,32 @@ def test_models_are_fresh(zoo_model):
     assert float(abs(keras.ops.convert_to_numpy(second.get_layer("conv2d").kernel)).sum()) > 0
 
 
-def my_model(units):
+def my_model(units, activation=None):
     inputs = keras.Input((8,), name="x")
-    hidden = keras.layers.Dense(units, name="hidden")(inputs)
+    hidden = keras.layers.Dense(units, activation=activation, name="hidden")(inputs)
     return keras.Model(inputs, keras.layers.Dense(2, name="out")(hidden), name="mine")
+
+
+def constant(model, value):
+    for w in model.weights:
+        w.assign(keras.ops.full(w.shape, value))
+    return model
+
+
+def test_fingerprint_pinned(zoo_golden):
+    zoo_golden(my_model(4, "relu"), basename="fp", fingerprint=True)
+
+
+def test_fingerprint_activation_changed(zoo_golden):
+    zoo_golden(my_model(4, "tanh"), basename="fp", fingerprint=True)  # the same summary
+
+
+def test_own_weights_pinned(zoo_golden):
+    zoo_golden(constant(my_model(4), 0.1), basename="own", fingerprint=True, weights="own")
+
+
+def test_own_weights_changed(zoo_golden):
+    zoo_golden(constant(my_model(4), 0.2), basename="own", fingerprint=True, weights="own")
 
 
 def test_pinned(zoo_golden):
@@ -75,23 +97,39 @@ def keras_first():
 def test_downstream_suite_uses_every_fixture(keras_first, pytester):
     keras = keras_first
 
-    from zoo.testing import golden_text
+    from zoo.testing import fingerprint_of, fingerprint_text, golden_text
 
     pytester.makepyfile(test_a_first=FIRST, test_downstream=DOWNSTREAM)
     data = pytester.path / "test_downstream"
     data.mkdir()
 
-    def model(units):
+    def model(units, activation=None):
         inputs = keras.Input((8,), name="x")
-        hidden = keras.layers.Dense(units, name="hidden")(inputs)
+        hidden = keras.layers.Dense(units, activation=activation, name="hidden")(inputs)
         return keras.Model(inputs, keras.layers.Dense(2, name="out")(hidden), name="mine")
 
     (data / "test_pinned.yml").write_text(golden_text(model(4)))
     (data / "test_pinned_wrong.yml").write_text(golden_text(model(4)))  # the test builds 5 units
+    (data / "fp.yml").write_text(golden_text(model(4, "relu")))
+    (data / "fp.fingerprint.yml").write_text(fingerprint_text(fingerprint_of(model(4, "relu"))))
+    own = model(4)
+    for w in own.weights:
+        w.assign(keras.ops.full(w.shape, 0.1))
+    (data / "own.yml").write_text(golden_text(own))
+    (data / "own.fingerprint.yml").write_text(fingerprint_text(fingerprint_of(own, weights="own"), "own"))
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
-    result.assert_outcomes(passed=5, failed=2)
+    result.assert_outcomes(passed=7, failed=4)
     out = result.stdout.str()
+    # the summary is the same; what the hidden layer computes is not: the fingerprint names it
+    assert "FAILED test_downstream.py::test_fingerprint_activation_changed" in out
+    assert "first divergence at layer 0 'hidden'" in out
+    assert "FAILED test_downstream.py::test_own_weights_changed" in out
+    # with seeded weights the fingerprint does not depend on what the model holds
+    seeded = model(4, "relu")
+    for w in seeded.weights:
+        w.assign(keras.ops.full(w.shape, 0.5))
+    assert fingerprint_of(seeded).layers == fingerprint_of(model(4, "relu")).layers
     assert "FAILED test_downstream.py::test_pinned_wrong" in out
     # a unified diff that names the row that changed, in zoo's table format
     assert "-  - [hidden, Dense, [null, 4], 36, 36, true]" in out

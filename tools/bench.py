@@ -37,6 +37,14 @@ from the formula engine), cold, against ``zoo summary --all`` (every model built
 previous main job), alternating, each a fresh process from the repository root. Target (issue
 27): the tour under 30 s on the project's 2-core machine.
 
+``import``: a model of NASNetLarge's size (about 1,000 layers; ``--application`` picks another)
+saved as a ``.keras`` file, then, in one process, alternating after a warm-up: Keras's own
+``keras.saving.load_model`` of the file, against the same load followed by ``zoo.from_keras`` and
+the formula summary of the spec, as ``zoo summary FILE`` does; the import's parts are timed too
+(reading the graph, validating the spec, the layer-by-layer check; ``--full``: the rebuild check
+``zoo import`` adds before it writes a file). Target (issue 23): at most one second beyond Keras's
+loading.
+
 ``everything``: a cold Python process computing the formula summary of every model in
 the zoo (all the keras.applications families: about 15,000 rows), start-up included,
 against ``python -c pass``. Target: under 2 s.
@@ -178,6 +186,48 @@ def bench_build(name: str, repeat: int) -> tuple[float, float]:
     return statistics.median(times["zoo"]), statistics.median(times["keras"])
 
 
+def bench_import(application: str, repeat: int, full: bool) -> dict[str, float]:
+    """Median seconds of Keras's load_model of a saved ``application`` and of zoo's import after it."""
+    import tempfile
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    from zoo.arith import summarize
+    from zoo.keras import importer
+    from zoo.specification.model import Spec
+
+    keys = ("load", "read", "validate", "layers check", "summary", "full check")
+    times: dict[str, list[float]] = {k: [] for k in keys}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{application}.keras"
+        getattr(keras.applications, application)(weights=None).save(path)
+        keras.utils.clear_session()
+        for i in range(repeat + 1):
+            keras.utils.clear_session()
+            start = time.perf_counter()
+            model = keras.saving.load_model(path)
+            loaded = time.perf_counter()
+            data = importer.spec_data(model)
+            read = time.perf_counter()
+            spec = Spec.from_dict(data, label=str(path))
+            valid = time.perf_counter()
+            problems = importer.same_layers(spec, model)
+            checked = time.perf_counter()
+            summarize(spec)
+            done = time.perf_counter()
+            problems += importer.same_model(spec, model) if full else []
+            rebuilt = time.perf_counter()
+            if problems:
+                raise SystemExit(f"{application}: the import is not the same model: {problems}")
+            if i:  # the first round warms up imports and caches
+                took = (loaded - start, read - loaded, valid - read, checked - valid, done - checked)
+                for key, seconds in zip(keys, (*took, rebuilt - done)):
+                    times[key].append(seconds)
+            del model
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="bench", required=True)
@@ -197,7 +247,23 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="zoo.build of a family spec vs keras.applications, same process")
     b.add_argument("--spec", default="resnet50")
     b.add_argument("--repeat", type=int, default=5)
+    m = sub.add_parser("import", help="Keras's load_model of a saved NASNetLarge vs zoo's import after it")
+    m.add_argument("--application", default="NASNetLarge", help="a keras.applications constructor")
+    m.add_argument("--repeat", type=int, default=3)
+    m.add_argument("--full", action="store_true", help="time the full rebuild check too (zoo import's)")
     args = p.parse_args(argv)
+
+    if args.bench == "import":
+        t = bench_import(args.application, args.repeat, args.full)
+        beyond = sum(v for k, v in t.items() if k not in ("load", "full check"))
+        print(f"import {args.application} from a .keras file, median of {args.repeat} runs in one process:")
+        for key, took in t.items():
+            print(f"  {key:<14}: {took:8.3f} s")
+        print(
+            f"  zoo summary FILE beyond Keras's load: {beyond:.2f} s, {beyond / t['load']:.2f}x the load "
+            "(target <= 1 s); `zoo import` adds the full check"
+        )
+        return 0
 
     if args.bench == "everything":
         code = "import zoo; [zoo.summary(n, engine='formula') for n in zoo.names()]"

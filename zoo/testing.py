@@ -46,3 +46,51 @@ def golden_text(model_or_summary: Any) -> str:
         "Regenerate deliberately: pytest --force-regen"
     )
     return summaries.dumps(summary, header=header)
+
+
+WEIGHTS = ("seeded", "own")
+
+
+def fingerprint_of(model: Any, weights: str = "seeded", input_shape: Any = None) -> Any:
+    """The numeric fingerprint of a Keras model (:class:`zoo.keras.fingerprint.Fingerprint`): every
+    layer's output on zoo's fixed input (drawn from the model's name), summarised. ``weights``:
+    ``"seeded"``, zoo's seeded weights, the same on every machine whatever the model holds (they pin
+    what the architecture computes); ``"own"``, the weights the model holds (they pin a trained
+    model). ``input_shape`` without the batch: the model's own where it leaves none open."""
+    from zoo.keras import fingerprint
+
+    if weights not in WEIGHTS:
+        raise SpecError(f"weights: {weights!r} is not one of {', '.join(map(repr, WEIGHTS))}")
+    if input_shape is None:
+        shape = tuple(model.inputs[0].shape[1:])
+        if None in shape or len(model.inputs) > 1:
+            raise SpecError(
+                f"model {model.name!r} has input shape {list(shape)} (or several inputs): "
+                "give input_shape=(...) with every size, for the fingerprint's fixed input"
+            )
+        input_shape = shape
+    shape = tuple(int(d) for d in input_shape)
+    if weights == "own":
+        return fingerprint.of_model(model, model.name, shape)
+    return fingerprint.streamed(model, model.name, shape)
+
+
+def fingerprint_text(fp: Any, weights: str = "seeded") -> str:
+    """The golden file text of a fingerprint taken by :func:`fingerprint_of`."""
+    from zoo.golden import fingerprints
+
+    header = (
+        f"Golden fingerprint of Keras model {fp.spec!r} ({weights} weights), pinned with zoo's "
+        "zoo_golden fixture:\nevery layer's output on a fixed input, [name, shape, scale = max|x|, "
+        "mean, std, sampled flat\nindices, their values], compared within "
+        f"{fingerprints.TOLERANCE:g} of each layer's scale. Regenerate deliberately: pytest --force-regen"
+    )
+    return str(fingerprints.dumps(fp, header=header))
+
+
+def fingerprint_problem(golden_text: str, fp: Any, label: str) -> str | None:
+    """Why a fingerprint does not match its golden's text (None: it matches, within the tolerance)."""
+    from zoo.golden import fingerprints
+
+    drift = fingerprints.compare(fingerprints.loads(golden_text, label), fp)
+    return None if drift is None else f"{label}: {drift}"

@@ -7,6 +7,7 @@ name, a bad spec, a bad option), with the message on stderr and no traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -34,15 +35,20 @@ def is_file_target(target: str) -> bool:
 def resolve(target: str) -> str | zoo.Spec:
     """A NAME as the API takes it: a spec's name, or the spec of a file (a Keras model file is
     imported, and checked to rebuild the same model, as `zoo import` does)."""
-    if not is_file_target(target):
-        return target
+    return file_spec(target) if is_file_target(target) else target
+
+
+def file_spec(target: str) -> zoo.Spec:
+    """The spec of a spec file, or of a Keras model file (imported and checked, as `zoo import` does)."""
     if target.lower().endswith(SPEC_FILES):
         return zoo.Spec.from_file(target)
     quiet.import_framework()
     from zoo.keras import importer
 
-    # a layer the catalogue lacks is kept as Keras gives it: every face marks its row unchecked
-    return importer.from_keras(importer.load(target), opaque=True)
+    # a layer the catalogue lacks is kept as Keras gives it: every face marks its row unchecked.
+    # Layer by layer: a summary of the file costs little beyond Keras's loading (`zoo import`, which
+    # writes a spec, rebuilds the model and compares it whole)
+    return importer.from_keras(importer.load(target), opaque=True, check="layers")
 
 
 def _targets(args: argparse.Namespace, configurations: bool = False) -> list[str]:
@@ -317,7 +323,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         for name in names:
             progress.start(name)
-            verdict = check.verdict(name, folder)
+            if is_file_target(name):
+                # a user's model file has no golden in zoo's own folder: its goldens are compared
+                # where --goldens names them (`zoo golden regen FILE --goldens DIR` writes them)
+                own = folder if args.goldens is not None else None
+                verdict = check.verdict(functools.partial(file_spec, name), own, label=name)
+            else:
+                verdict = check.verdict(name, folder)
             found.append(verdict)
             if not args.json:
                 progress.say(
@@ -364,7 +376,11 @@ def cmd_golden_regen(args: argparse.Namespace) -> int:
         progress.start(name)
 
     try:
-        written, refused = check.regenerate(names, folder, progress=step)
+        written, refused = check.regenerate(
+            [functools.partial(file_spec, n) if is_file_target(n) else n for n in names],
+            folder,
+            progress=step,
+        )
         progress.done()
     finally:
         progress.close()

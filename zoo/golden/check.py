@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,13 +110,21 @@ def witnesses(spec: Spec, fingerprinted: bool = True) -> Witnesses:
     return Witnesses(formula, keras_s, summaries.expect_problems(spec, keras_s), fp)
 
 
-def verdict(name: str, folder: Path | None, registry: Registry = DEFAULT) -> Verdict:
+def verdict(
+    target: str | Spec | Callable[[], Spec],
+    folder: Path | None,
+    registry: Registry = DEFAULT,
+    label: str | None = None,
+) -> Verdict:
     """Formula vs Keras vs expect vs the goldens in ``folder`` (summary and fingerprint), as a verdict.
+    ``target`` is a spec's name, a spec, or what makes one (an imported model file, whose import is
+    part of the check); its goldens are those of the spec's name, the verdict says ``label``.
     A spec that cannot be made is an ``error``; anything else that fails is a ``crash`` with its
     cause; either way the other specs go on."""
-    out = Verdict(name)
+    out = Verdict(label or (target.name if isinstance(target, Spec) else str(target)))
     try:
-        seen = witnesses(registry.spec(name), fingerprinted=not is_configuration(name))
+        spec, name = _spec_of(target, registry)
+        seen = witnesses(spec, fingerprinted=not is_configuration(name))
         out.lines += summary_lines(name, folder, seen.formula, seen.keras, seen.expect_problems)
         if folder is not None and seen.fingerprint is not None:
             out.lines += fingerprints.KIND.check(folder, name, seen.fingerprint)
@@ -133,6 +141,14 @@ def verdict(name: str, folder: Path | None, registry: Registry = DEFAULT) -> Ver
     finally:
         builder.release()
     return out
+
+
+def _spec_of(target: str | Spec | Callable[[], Spec], registry: Registry) -> tuple[Spec, str]:
+    """The spec of a name, a spec or what makes one, and the name its goldens have."""
+    if isinstance(target, str):
+        return registry.spec(target), target
+    spec = target if isinstance(target, Spec) else target()
+    return spec, spec.name
 
 
 def verify(name: str, folder: Path | None, registry: Registry = DEFAULT) -> list[str]:
@@ -185,7 +201,7 @@ def _unpinnable(fp: Fingerprint | None) -> list[str]:
 
 
 def regenerate(
-    names: list[str],
+    names: Sequence[str | Spec | Callable[[], Spec]],
     folder: Path,
     progress: Callable[[str], None] | None = None,
     registry: Registry = DEFAULT,
@@ -199,16 +215,15 @@ def regenerate(
     """
     texts: dict[Path, str] = {}
     refused = {}
-    for name in names:
+    for target in names:
+        spec, name = _spec_of(target, registry)
         if progress is not None:
             progress(name)
         try:
-            seen = witnesses(registry.spec(name), fingerprinted=not is_configuration(name))
+            seen = witnesses(spec, fingerprinted=not is_configuration(name))
         finally:
             builder.release()
-        found = summaries.problems(registry.spec(name), seen.keras, seen.formula) + _unpinnable(
-            seen.fingerprint
-        )
+        found = summaries.problems(spec, seen.keras, seen.formula) + _unpinnable(seen.fingerprint)
         if found:
             refused[name] = found
             continue

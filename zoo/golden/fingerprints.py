@@ -106,13 +106,17 @@ def _num(x: float) -> str:
     return f"{x:.8g}"
 
 
-def dumps(fp: Fingerprint) -> str:
-    """Reviewable YAML: one line per layer."""
+def dumps(fp: Fingerprint, header: str | None = None) -> str:
+    """Reviewable YAML: one line per layer, after ``header`` (by default, what a zoo spec's says)."""
+    if header is None:
+        header = (
+            f"Fingerprint of zoo spec {fp.spec!r}: every layer's output on a fixed input with seeded\n"
+            "weights (zoo/keras/seeding.py), summarised as [name, shape, scale = max|x|, mean, std,\n"
+            "sampled flat indices, their values]. Checked by tests/test_fingerprints.py within\n"
+            f"{TOLERANCE:g} of each layer's scale. Regenerate: zoo golden regen {fp.spec}"
+        )
     lines = [
-        f"# Fingerprint of zoo spec {fp.spec!r}: every layer's output on a fixed input with seeded",
-        "# weights (zoo/keras/seeding.py), summarised as [name, shape, scale = max|x|, mean, std,",
-        "# sampled flat indices, their values]. Checked by tests/test_fingerprints.py within",
-        f"# {TOLERANCE:g} of each layer's scale. Regenerate: zoo golden regen {fp.spec}",
+        *(f"# {line}" for line in header.splitlines()),
         f"spec: {fp.spec}",
         f"scheme: {SCHEME}",
         f"input: [{', '.join(str(d) for d in fp.input_shape)}]",

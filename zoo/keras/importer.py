@@ -16,6 +16,8 @@ in Keras's safe mode: a ``Lambda`` layer (arbitrary code) is refused.
 from __future__ import annotations
 
 import collections
+import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -102,19 +104,34 @@ def _spec_name(name: str) -> str:
     return cleaned if cleaned and cleaned[0].isalpha() else f"model_{cleaned}".rstrip("_")
 
 
+CHECKS = ("full", "layers")
+
+
 def from_keras(
-    model: Any, *, name: str | None = None, description: str | None = None, opaque: bool = False
+    model: Any,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    opaque: bool = False,
+    check: str = "full",
 ) -> Spec:
-    """The spec that builds ``model``: checked by building it again (:func:`same_model`).
+    """The spec that builds ``model``, checked before it is returned.
     ``opaque``: a keras.layers class the catalogue does not know becomes an ``Opaque`` layer (its
     configuration, and the output shape and parameters Keras gives it here, unchecked by the formula
-    engine) instead of an error."""
+    engine) instead of an error.
+    ``check``: ``"full"`` builds the spec's model and compares it with ``model`` (:func:`same_model`:
+    layers, ``to_json``, weights by order, outputs on one input; as long again as Keras's loading);
+    ``"layers"`` compares, without building a model, every layer's Keras configuration and the
+    formula engine's rows with ``model``'s own (:func:`same_layers`: classes, names, what each takes,
+    shapes, parameters), which is what a summary of the file needs."""
     keras = builder.import_keras()
     if not isinstance(model, keras.Model):
         raise SpecError(f"zoo.from_keras takes a keras.Model. Received: {type(model).__name__}")
+    if check not in CHECKS:
+        raise SpecError(f"check: {check!r} is not one of {', '.join(map(repr, CHECKS))}")
     data = spec_data(model, name=name, description=description, opaque=opaque)
     spec = Spec.from_dict(data, label=f"<import of {model.name}>")
-    problems = same_model(spec, model)
+    problems = same_model(spec, model) if check == "full" else same_layers(spec, model)
     if problems:
         raise SpecError(
             f"the spec imported from {model.name!r} does not rebuild the same model:\n  "
@@ -355,9 +372,16 @@ def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict
 def _without_keras_defaults(keras: Any, kind: catalog.LayerKind, args: dict[str, Any]) -> dict[str, Any]:
     """Leave out an argument whose value is what Keras uses without it (``activation: linear``,
     where the catalogue's default is None): the layer's config is the same either way."""
-    cls = builder.layer_class(keras, kind)
-    optional = [k for k in args if kind.args[k].default is not catalog.REQUIRED]
-    return _fewest(args, optional, lambda given: cls(name="probe", **_keras_values(given)))
+    key = (kind.name, json.dumps(args, sort_keys=True, default=repr))
+    if key not in _FEWEST:  # a model repeats its configurations: NASNetLarge's 1,040 layers have 89
+        cls = builder.layer_class(keras, kind)
+        optional = [k for k in args if kind.args[k].default is not catalog.REQUIRED]
+        _FEWEST[key] = list(_fewest(args, optional, lambda given: cls(name="probe", **_keras_values(given))))
+    return {k: v for k, v in args.items() if k in _FEWEST[key]}
+
+
+# (kind, arguments) -> the argument names a spec must say; the same for every model of one Keras
+_FEWEST: dict[tuple[str, str], list[str]] = {}
 
 
 def _fewest(args: dict[str, Any], keys: list[str], make: Any) -> dict[str, Any]:
@@ -462,6 +486,74 @@ def recognise_application(model: Any, data_format: str = "channels_last") -> tup
         ):
             return kind, pooling
     return None
+
+
+def same_layers(spec: Spec, model: Any) -> list[str]:
+    """Where the spec's layers differ from ``model``'s, without building a model: each top-level
+    layer's Keras configuration (the layer the builder makes from the spec, unbuilt: one per distinct
+    configuration, names aside) against the model's, then the formula engine's rows against Keras's
+    (name, class, output shape, parameters trainable and not, the layers each takes). A nested base or
+    group is compared by its row. Empty: the same layers, in the same graph."""
+    from zoo import arith
+    from zoo.arith.summary import differences
+    from zoo.keras import introspect
+
+    keras = builder.import_keras()
+    theirs = {op.name: op for op in _operations(model)}
+    out = []
+    for layer in spec.layers:
+        if layer.kind == catalog.CALL or layer.catalog.rule in ("application", "group"):
+            continue
+        op = theirs.get(layer.name)
+        if op is None:
+            out.append(f"{layer.name}: the model has no such layer")
+            continue
+        ours = _config_of(keras, layer)
+        if ours != _without_name(op):
+            out.append(f"{layer.name}: configuration {compare.config_difference(ours, _without_name(op))}")
+        if len(out) > 5:
+            return out
+    keras_s = introspect.summary_of(model, order=[layer.name for layer in spec.layers])
+    if not spec.named_inputs:  # the input Keras named `input_layer` is the spec's input_name
+        given = model.inputs[0]._keras_history[0].name
+        keras_s = dataclasses.replace(
+            keras_s,
+            rows=tuple(
+                dataclasses.replace(
+                    row, connected_to=tuple(spec.input_name if n == given else n for n in row.connected_to)
+                )
+                for row in keras_s.rows
+            ),
+        )
+    return out + differences({"formula": arith.summarize(spec), "keras": keras_s})
+
+
+def _without_name(layer: Any) -> dict[str, Any]:
+    config = layer.get_config() if hasattr(layer, "get_config") else {}
+    return {k: v for k, v in json.loads(json.dumps(config, default=repr)).items() if k != "name"}
+
+
+def _config_of(keras: Any, layer: Any) -> dict[str, Any]:
+    """The Keras configuration (its name aside) of the layer the builder makes from a spec layer."""
+    key = (
+        layer.kind,
+        json.dumps(
+            {
+                **layer.keras_args,
+                "trainable": layer.args.get("trainable", True),
+                "data_format": layer.data_format,
+            },
+            sort_keys=True,
+            default=repr,
+        ),
+    )
+    if key not in _CONFIGS:
+        _CONFIGS[key] = _without_name(builder.make_layer(keras, layer, ()))
+    return _CONFIGS[key]
+
+
+# (kind, spec arguments) -> the configuration the builder's layer has, its name aside
+_CONFIGS: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def same_model(spec: Spec, model: Any) -> list[str]:
