@@ -525,6 +525,55 @@ def guide_autoencoder() -> Any:
     return keras.Model(encoder_input, decoder_output, name="autoencoder")
 
 
+def guide_nested_autoencoder() -> Any:
+    """The Keras guide "The Functional API", "All models are callable, just like layers": the
+    encoder and the decoder are models of their own, called as layers by the autoencoder."""
+    keras, layers = _keras()
+    encoder_input = keras.Input(shape=(28, 28, 1), name="original_img")
+    x = layers.Conv2D(16, 3, activation="relu")(encoder_input)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(3)(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    encoder_output = layers.GlobalMaxPooling2D()(x)
+    encoder = keras.Model(encoder_input, encoder_output, name="encoder")
+
+    decoder_input = keras.Input(shape=(16,), name="encoded_img")
+    x = layers.Reshape((4, 4, 1))(decoder_input)
+    x = layers.Conv2DTranspose(16, 3, activation="relu")(x)
+    x = layers.Conv2DTranspose(32, 3, activation="relu")(x)
+    x = layers.UpSampling2D(3)(x)
+    x = layers.Conv2DTranspose(16, 3, activation="relu")(x)
+    decoder_output = layers.Conv2DTranspose(1, 3, activation="relu")(x)
+    decoder = keras.Model(decoder_input, decoder_output, name="decoder")
+
+    autoencoder_input = keras.Input(shape=(28, 28, 1), name="img")
+    encoded_img = encoder(autoencoder_input)
+    decoded_img = decoder(encoded_img)
+    return keras.Model(autoencoder_input, decoded_img, name="autoencoder")
+
+
+def guide_ensemble() -> Any:
+    """The Keras guide "The Functional API": three models called on one input, averaged."""
+    keras, layers = _keras()
+
+    def get_model() -> Any:
+        inputs = keras.Input(shape=(128,))
+        outputs = layers.Dense(1)(inputs)
+        return keras.Model(inputs, outputs)
+
+    model1 = get_model()
+    model2 = get_model()
+    model3 = get_model()
+
+    inputs = keras.Input(shape=(128,))
+    y1 = model1(inputs)
+    y2 = model2(inputs)
+    y3 = model3(inputs)
+    outputs = layers.average([y1, y2, y3])
+    return keras.Model(inputs=inputs, outputs=outputs)
+
+
 MODELS: dict[str, Callable[[], Any]] = {
     f.__name__: f
     for f in (
@@ -550,6 +599,8 @@ MODELS: dict[str, Callable[[], Any]] = {
         guide_toy_resnet,
         guide_encoder,
         guide_autoencoder,
+        guide_nested_autoencoder,
+        guide_ensemble,
     )
 }
 
@@ -562,4 +613,5 @@ PUBLISHED = {
     "guide_toy_resnet": 223_242,  # keras.io/guides/functional_api
     "guide_encoder": 18_672,
     "guide_autoencoder": 28_241,
+    "guide_nested_autoencoder": 28_241,
 }

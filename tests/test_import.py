@@ -418,3 +418,63 @@ def test_the_layer_by_layer_check_finds_what_the_rows_cannot_show():
     assert any("row 2" in p and "params" in p for p in rows), rows
     with pytest.raises(zoo.SpecError, match="check: 'quick' is not one of 'full', 'layers'"):
         zoo.from_keras(model, check="quick")
+
+
+@pytest.mark.slow  # seconds: the inner loop's budget
+def test_a_nested_functional_model_is_a_group_every_face_shows(tmp_path, capsys):
+    import keras
+
+    keras.utils.clear_session()
+    model = keras_io_models.guide_nested_autoencoder()
+    path = tmp_path / "autoencoder.keras"
+    model.save(path)
+    out = tmp_path / "autoencoder.yaml"
+    assert main(["import", str(path), "-o", str(out)]) == 0
+    capsys.readouterr()
+    spec = zoo.Spec.from_file(out)
+    assert [(layer.kind, layer.name) for layer in spec.layers] == [
+        ("Functional", "encoder"),
+        ("Functional", "decoder"),
+    ]
+    assert spec.layers[0].args["input_name"] == "original_img"  # the guide's name for it, kept
+    rebuilds(spec, importer.load(path))
+    # the guide prints the encoder's row (None, 16) with 18,672 parameters, the decoder's 9,569
+    assert main(["summary", str(path), "--engine", "formula"]) == 0
+    printed = capsys.readouterr().out
+    assert any("encoder" in r and "(None, 16)" in r and "18,672" in r for r in printed.splitlines()), printed
+    assert any("decoder" in r and "(None, 28, 28, 1)" in r and "9,569" in r for r in printed.splitlines())
+    assert main(["explain", str(path)]) == 0
+    assert "params = 18,672 (the sum of its layers)" in capsys.readouterr().out
+    assert main(["check", str(path)]) == 0
+    assert main(["diagram", str(path), "-o", str(tmp_path / "a.dot")]) == 0
+    assert "encoder" in (tmp_path / "a.dot").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("layers", "words"),
+    [
+        ([{"Conv2D": {"filters": 2, "kernel_size": 1}}], "name every layer of a nested functional model"),
+        ([{"Dense": {"name": "a", "units": 2, "inputs": ["b"]}}], "takes a layer not defined before it"),
+        ([{"Sequential": {"name": "s", "layers": [{"Dense": {"name": "d", "units": 1}}]}}], "not Sequential"),
+        ([{"Dense": {"name": "a", "units": 2}}, {"Dense": {"name": "a", "units": 2}}], "have this name"),
+    ],
+)
+def test_a_nested_functional_model_s_mistakes_are_named(layers, words):
+    data = {"name": "n", "description": "d", "input": [4], "model": "functional"}
+    with pytest.raises(zoo.SpecError, match=words):
+        zoo.Spec.from_dict({**data, "layers": [{"Functional": {"name": "f", "layers": layers}}]})
+    with pytest.raises(zoo.SpecError, match="names no layer of this nested model"):
+        zoo.Spec.from_dict(
+            {
+                **data,
+                "layers": [
+                    {
+                        "Functional": {
+                            "name": "f",
+                            "output": "x",
+                            "layers": [{"Dense": {"name": "a", "units": 2}}],
+                        }
+                    }
+                ],
+            }
+        )

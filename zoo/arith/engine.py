@@ -21,7 +21,7 @@ from zoo.arith.rules import MERGE_RULES, RULES, Rule
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
 from zoo.arith.summary import Row, Summary
 from zoo.specification import keras_versions
-from zoo.specification.catalog import CALL, OPAQUE
+from zoo.specification.catalog import CALL, MODEL_INPUT, OPAQUE
 from zoo.specification.errors import SpecError
 from zoo.specification.keras_versions import Version
 from zoo.specification.model import Layer, Spec
@@ -43,7 +43,7 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
     if kind.rule == "application":
         return application(layer, shapes[0], keras)
     if kind.rule == "group":
-        return group(shapes[0], a, keras)
+        return graph_group(shapes[0], a, keras) if layer.kind == "Functional" else group(shapes[0], a, keras)
     shape = shapes[0]
     first = a.get("data_format") == "channels_first"
     try:
@@ -162,6 +162,35 @@ def group(shape: Shape, a: dict[str, Any], keras: Version) -> Step:
         sequence=True,
         work=[
             f"out = {shown(current)} after {len(inner)} layers",
+            f"params = {params:,} (the sum of its layers)",
+        ],
+    )
+
+
+def graph_group(shape: Shape, a: dict[str, Any], keras: Version) -> Step:
+    """A nested functional model: its layers over its one input, each on the shapes of the layers it
+    takes; one row with their totals, ending at its ``output`` (default: its last layer)."""
+    shapes: dict[str, Shape] = {MODEL_INPUT: shape}
+    inner: list[tuple[str, Step]] = []
+    for layer in a["layers"]:
+        try:
+            step = compute(layer, [shapes[name] for name in layer.inputs], keras)
+        except GeometryError as exc:
+            raise GeometryError(f"{layer.name}: {exc.what}", **exc.received) from None
+        inner.append((layer.name, step))
+        shapes[layer.name] = step.shape
+    output = a.get("output") or inner[-1][0]
+    params = sum(s.params for _, s in inner)
+    return Step(
+        shape=shapes[output],
+        params=params,
+        macs=sum((s.macs for _, s in inner), start=0),
+        non_trainable=sum(s.non_trainable for _, s in inner),
+        inner=inner,
+        graph={layer.name: layer.inputs for layer in a["layers"]},
+        output=output,
+        work=[
+            f"out = {shown(shapes[output])} at {output}, after {len(inner)} layers",
             f"params = {params:,} (the sum of its layers)",
         ],
     )
@@ -297,7 +326,8 @@ def explain(spec: Spec, keras: str | Sequence[int] | None = None) -> str:
                 "receptive-field library, that branch does not widen the receptive field)"
             )
         for name, inner in step.inner:
-            lines.append(f"    {name}: {'; '.join(inner.work)}")
+            took = f" [from {', '.join(step.graph[name])}]" if step.graph is not None else ""
+            lines.append(f"    {name}{took}: {'; '.join(inner.work)}")
         extra = f"output {(None, *step.shape)}"
         if step.macs:
             extra += f", MACs {step.macs:,}"

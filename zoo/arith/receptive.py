@@ -30,6 +30,11 @@ class Field:
             for _, inner in step.inner:
                 out = out.after(inner)
             return out
+        if step.graph is not None:  # a nested functional model: its graph, branches merged
+            fields = {"input": self}
+            for name, inner in step.inner:
+                fields[name] = Field.merge([fields[i] for i in step.graph[name]]).after(inner)
+            return fields[step.output or step.inner[-1][0]]
         if self.rf is None or self.jump is None or step.window == "flat":
             return Field(None, None)
         if step.window is None or isinstance(step.window, str):

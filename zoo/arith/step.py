@@ -8,7 +8,7 @@ Shapes here have no batch axis (rows add ``None`` in front); a size Keras leaves
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -39,6 +39,10 @@ class Step:
     work: list[str] = field(default_factory=list)  # "out = ...", "params = ..."
     inner: list[tuple[str, Step]] = field(default_factory=list)  # a nested base's or Sequential's layers
     sequence: bool = False  # its inner layers apply one after another (the receptive field follows them)
+    # a nested functional model's wiring: each inner layer's inputs (MODEL_INPUT: the group's), and
+    # the inner layer it ends at; the receptive field follows the graph
+    graph: Mapping[str, tuple[str, ...]] | None = None
+    output: str | None = None
     changes: tuple[str, ...] = ()  # Keras's changes between releases this layer depends on (their ids)
 
 

@@ -17,7 +17,7 @@ import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from zoo import arith
@@ -220,6 +220,25 @@ def layer_class(keras: Any, kind: catalog.LayerKind) -> Any:
     return getattr(importlib.import_module(kind.module), kind.class_name)
 
 
+def functional_group(keras: Any, layer: Layer, input_shape: Sequence[Any], args: Mapping[str, Any]) -> Any:
+    """A nested functional model: ``keras.Input`` of the shape it is given (batch left out), its layers
+    called on the tensors they take, ``keras.Model`` from the input to its ``output``."""
+    start = keras.Input(
+        shape=tuple(input_shape), **({"name": args["input_name"]} if args.get("input_name") else {})
+    )
+    tensors = {catalog.MODEL_INPUT: start}
+    for inner in args["layers"]:
+        made = make_layer(keras, inner, ())
+        taken = [tensors[name] for name in inner.inputs]
+        if inner.kind in catalog.OPS:
+            operand = inner.args.get("operand")
+            tensors[inner.name] = made(*taken) if operand is None else made(taken[0], operand)
+        else:
+            several = inner.kind in catalog.MERGES or len(taken) > 1
+            tensors[inner.name] = made(taken if several else taken[0])
+    return keras.Model(start, tensors[args.get("output") or args["layers"][-1].name], name=layer.name)
+
+
 @contextlib.contextmanager
 def image_data_format(keras: Any, data_format: str) -> Iterator[None]:
     """Keras's global image data format set to ``data_format`` for the duration (keras.applications'
@@ -260,6 +279,8 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
         return made
     elif layer.kind == "Sequential":  # built from its own layers; Keras builds it on its first call
         made = keras.Sequential([make_layer(keras, inner, ()) for inner in args["layers"]], name=layer.name)
+    elif layer.kind == "Functional":  # keras.Model over its own input, as a user's encoder is built
+        made = functional_group(keras, layer, input_shape, args)
     elif layer.kind in catalog.OPS:  # an operation, not a layer: nothing to train
         return layer_class(keras, layer.catalog)(name=layer.name)
     elif layer.kind == catalog.OPAQUE:  # a keras.layers class zoo does not know, from its config

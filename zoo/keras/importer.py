@@ -141,7 +141,12 @@ def from_keras(
 
 
 def spec_data(
-    model: Any, *, name: str | None = None, description: str | None = None, opaque: bool = False
+    model: Any,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    opaque: bool = False,
+    every_name: bool = False,
 ) -> dict[str, Any]:
     """The plain data of the spec that builds ``model`` (not yet checked by building it)."""
     keras = builder.import_keras()
@@ -196,7 +201,7 @@ def spec_data(
         if args.get("inputs") == [previous] and kind not in catalog.MERGES | catalog.OPS:
             del args["inputs"]  # the layer before: a spec's default
         previous = own
-        if "name" in args and auto.implied(kind, args["name"]):  # the name a fresh session gives
+        if "name" in args and not every_name and auto.implied(kind, args["name"]):  # a fresh session's
             del args["name"]
     out["layers"] = entries
     return out
@@ -265,7 +270,7 @@ def _entry(
         inner = [_inner(keras, classes, layer, where, data_format) for layer in op.layers]
         entry: dict[str, Any] = {"Sequential": {"name": op.name, "layers": inner}}
     elif isinstance(op, keras.Model):
-        entry = _application(op, where, data_format)
+        entry = _nested_model(op, where, data_format, opaque)
     elif opaque and type(op) not in classes and _is_keras_layer(keras, op):
         entry = {catalog.OPAQUE: _opaque(keras, op)}
     else:
@@ -431,14 +436,36 @@ def _initializer(keras: Any, value: Mapping[str, Any]) -> Any:
     return {"class_name": class_name, "config": config}
 
 
-def _application(model: Any, where: str, data_format: str) -> dict[str, Any]:
-    """A keras.applications model used as a layer: its base layer, recognised by its layers."""
+def _nested_model(model: Any, where: str, data_format: str, opaque: bool) -> dict[str, Any]:
+    """A functional model used as a layer: a keras.applications base where its layers are one's
+    (:func:`recognise_application`), else a ``Functional`` group of its own layers, each named."""
     found = recognise_application(model, data_format)
-    if found is None:
+    if found is not None:
+        return _application(model, where, data_format, found)
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise SpecError(
-            f"{where} is a nested functional model that is not a keras.applications architecture; "
-            "zoo imports nested Sequential models and keras.applications bases today"
+            f"{where} is a nested functional model with {len(model.inputs)} inputs and "
+            f"{len(model.outputs)} outputs; zoo nests models of one input and one output"
         )
+    inner = spec_data(model, opaque=opaque, every_name=True)
+    args: dict[str, Any] = {"name": model.name}
+    if "input_name" in inner:
+        args["input_name"] = inner["input_name"]
+    args["layers"] = inner["layers"]
+    if "outputs" in inner:
+        args["output"] = inner["outputs"][0]
+    for entry in inner["layers"]:
+        [(kind, _)] = entry.items()
+        if kind in (catalog.CALL, catalog.OPAQUE, *catalog.GROUPS, *catalog.APPLICATIONS):
+            raise SpecError(
+                f"{where}: a nested functional model holds plain layers and merges in zoo; "
+                f"it has a {kind} inside"
+            )
+    return {"Functional": args}
+
+
+def _application(model: Any, where: str, data_format: str, found: tuple[str, str | None]) -> dict[str, Any]:
+    """A keras.applications model used as a layer: its base layer, recognised by its layers."""
     kind, pooling = found
     # its weights are the imported model's own (zoo import writes them beside the spec), not ImageNet's
     args: dict[str, Any] = {"name": model.name, "weights": None}

@@ -701,6 +701,20 @@ _add(
     layers=Arg(described({"type": "array", "minItems": 1, "items": {"type": "object"}})(lambda v, ctx: v)),
 )
 _kept_in("keras", "Sequential")
+# A nested functional model (a user's encoder built with keras.Model(inputs, outputs), used as a
+# layer): one row in the summary, as Keras shows it. Its `layers` form a graph over its one input
+# (`input` in their `inputs:` lists), each named; `output` names the layer it ends at (default: its
+# last); `input_name` its input layer's name, where Keras did not generate it.
+_add(
+    "Functional",
+    "group",
+    0,
+    layers=Arg(described({"type": "array", "minItems": 1, "items": {"type": "object"}})(lambda v, ctx: v)),
+    output=Arg(optional(layer_name), None),
+    input_name=Arg(optional(layer_name), None),
+)
+_kept_in("keras.src.models.functional", "Functional")
+GROUPS = frozenset(k for k, v in LAYERS.items() if v.rule == "group")
 
 
 # A layer the catalogue does not know, imported with `zoo import --opaque`: Keras's own class (from

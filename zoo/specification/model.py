@@ -429,6 +429,9 @@ def _layer_data(layer: Layer, implied_name: bool, previous: str) -> dict[str, An
             continue
         if key == "layers" and layer.kind == "Sequential":
             value = [{inner.kind: _plain_data({"name": inner.name, **inner.keras_args})} for inner in value]
+        elif key == "layers" and layer.kind == "Functional":  # a graph of named layers over `input`
+            before = [catalog.MODEL_INPUT, *(inner.name for inner in value)]
+            value = [_layer_data(inner, False, before[i]) for i, inner in enumerate(value)]
         args[key] = _written(layer, key, _plain_data(value))
     is_merge = layer.kind in catalog.MERGES or (
         layer.kind in catalog.OPS and layer.args.get("operand") is None
@@ -471,11 +474,27 @@ def dump_spec(data: Mapping[str, Any]) -> str:
         text = yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False)
         return text.strip().removesuffix("...").strip()
 
+    def layer_lines(entries: Any, indent: str) -> list[str]:
+        out = []
+        for entry in entries:
+            for kind, args in entry.items():
+                if not isinstance(args.get("layers"), list):
+                    out.append(f"{indent}- {kind}: {flow(args)}")
+                    continue
+                # a nested group: its arguments, then its layers one per line
+                out.append(f"{indent}- {kind}:")
+                for key, value in args.items():
+                    if key != "layers":
+                        out.append(f"{indent}    {key}: {flow(value)}")
+                out.append(f"{indent}    layers:")
+                out += layer_lines(args["layers"], indent + "      ")
+        return out
+
     lines = ["# yaml-language-server: $schema=spec.schema.json"]
     for key, value in data.items():
         if key == "layers":
             lines.append("layers:")
-            lines += [f"  - {kind}: {flow(args)}" for entry in value for kind, args in entry.items()]
+            lines += layer_lines(value, "  ")
         elif isinstance(value, Mapping):
             lines.append(f"{key}: {flow(dict(value))}")
         else:
@@ -645,6 +664,8 @@ def _layer(
     )
     if kind == "Sequential":
         given["layers"] = _group(given["layers"], (*path, kind, "layers"), source, data_format)
+    elif kind == "Functional":
+        given["layers"] = _graph_group(given, (*path, kind), source, data_format)
     return Layer(kind=kind, args=given, name=given.get("name") or "", index=index, data_format=data_format)
 
 
@@ -663,6 +684,55 @@ def _group(entries: Any, path: KeyPath, source: Source, data_format: str) -> tup
         if "inputs" in layer.args:
             raise source.error((*where, "inputs"), "layers of a nested Sequential take the one before them")
         inner.append(layer)
+    return tuple(inner)
+
+
+def _graph_group(args: dict[str, Any], path: KeyPath, source: Source, data_format: str) -> tuple[Layer, ...]:
+    """The layers of a nested functional model: a non-empty graph of named layers over its one input
+    (``input``), each taking the layer before it unless its ``inputs:`` say otherwise."""
+    entries = args["layers"]
+    if not isinstance(entries, list) or not entries:
+        raise source.error(
+            (*path, "layers"), "must be a non-empty list of layers", received={"layers": entries}
+        )
+    inner: list[Layer] = []
+    seen = {catalog.MODEL_INPUT}
+    previous = catalog.MODEL_INPUT
+    for j, entry in enumerate(entries):
+        layer = _layer(entry, j, source, at=(*path, "layers", j), data_format=data_format)
+        where = (*path, "layers", j, layer.kind)
+        if layer.kind in (catalog.CALL, catalog.OPAQUE, *catalog.GROUPS, *catalog.APPLICATIONS):
+            raise source.error(
+                where, f"a nested functional model holds plain layers and merges here, not {layer.kind}"
+            )
+        if not layer.name:
+            raise source.error(where, "name every layer of a nested functional model (name: ...)")
+        if layer.name in seen:
+            raise source.error(
+                (*where, "name"),
+                "two layers of this nested model have this name",
+                received={"name": layer.name},
+            )
+        taken = tuple(layer.args.get("inputs") or (previous,))
+        for name in taken:
+            if name not in seen:
+                raise source.error(
+                    (*where, "inputs"),
+                    "takes a layer not defined before it in this nested model"
+                    + did_you_mean(name, sorted(seen)),
+                    received={"inputs": list(taken)},
+                    valid=", ".join(sorted(seen)),
+                )
+        inner.append(dataclasses.replace(layer, inputs=taken))
+        seen.add(layer.name)
+        previous = layer.name
+    output = args.get("output")
+    if output is not None and output not in seen - {catalog.MODEL_INPUT}:
+        raise source.error(
+            (*path, "output"),
+            "names no layer of this nested model" + did_you_mean(output, sorted(seen)),
+            received={"output": output},
+        )
     return tuple(inner)
 
 
