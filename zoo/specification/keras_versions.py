@@ -373,6 +373,9 @@ CHANGES: tuple[KerasChange, ...] = (
                 "keras-team/keras#21820",
             ),
             ("clahe", ("ContrastLimitedAdaptiveHistogramEqualization",), "3.14.0", "keras-team/keras#21953"),
+            # upstreamed from keras_hub (keras-hub#2486: "ReversibleEmbedding Layer is supported in
+            # Keras 3.12")
+            ("reversible-embedding", ("ReversibleEmbedding",), "3.12.0", "keras-team/keras#21753"),
         )
     ),
     KerasChange(
