@@ -253,9 +253,11 @@ _TIME_DISTRIBUTED = st.one_of(
 def test_time_distributed(inner, shape):
     [(kind, _)] = inner.items()
     rank = catalog.LAYERS[kind].rank
-    if rank and len(shape) != rank + 2:
+    needs = 3 if kind == "LSTM" else rank + 2 if rank else None  # time, then the held layer's input
+    if needs is not None and len(shape) != needs:
         # Deliberately stricter than Keras, whose TimeDistributed gives MaxPooling2D on steps of rank 2
-        # the shape (None, 1, 1, 1, 1): zoo's held layer takes what it takes alone, at every step.
+        # the shape (None, 1, 1, 1, 1), and an LSTM on steps of rank 4 (None, 1, 1): zoo's held layer
+        # takes what it takes alone, at every step.
         assert formula_answer("TimeDistributed", {"layer": inner}, [shape]) is None
         return
     check("TimeDistributed", {"layer": inner}, shape)
