@@ -67,6 +67,14 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any], tuple[int, ...], Any, Any]] = {
     ),
     # layers newer than the oldest supported release: one scale per feature, 4
     "layer-rms-normalization": ("RMSNormalization", {}, (3, 4), REFUSED, ((None, 3, 4), 4, 4)),
+    # one row of output_dim numbers per id: 10 * 4 (tie_weights: the reverse call uses their transpose)
+    "layer-reversible-embedding": (
+        "ReversibleEmbedding",
+        {"input_dim": 10, "output_dim": 4},
+        (5,),
+        REFUSED,
+        ((None, 5, 4), 40, 40),
+    ),
     "layer-adaptive-pooling": (
         "AdaptiveAveragePooling2D",
         {"output_size": 2},

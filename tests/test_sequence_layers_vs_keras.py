@@ -570,3 +570,56 @@ def test_spectrograms(samples, channels, data):
         stft["data_format"] = "channels_first"
         shape = (channels, samples)
     check("STFTSpectrogram", stft, shape)
+
+
+# ---------------------------------------------------------------- seeded weights and inputs
+
+
+def test_seeding_tells_a_bidirectional_s_directions_and_attention_s_projections_apart():
+    import keras
+    import numpy as np
+
+    from zoo.keras import builder, seeding
+
+    spec = zoo.Spec.from_dict(
+        {
+            "name": "seeds",
+            "description": "seeds",
+            "input": [5, 4],
+            "model": "functional",
+            "layers": [
+                {"Bidirectional": {"layer": {"LSTM": {"units": 4, "return_sequences": True}}}},
+                {
+                    "MultiHeadAttention": {
+                        "num_heads": 2,
+                        "key_dim": 4,
+                        "inputs": ["bidirectional", "bidirectional"],
+                    }
+                },
+            ],
+        }
+    )
+    model = builder.build(spec, compile=False, seeded=True)
+    both = model.get_layer("bidirectional")
+    forward, backward = (
+        keras.ops.convert_to_numpy(x.cell.kernel) for x in (both.forward_layer, both.backward_layer)
+    )
+    assert forward.shape == backward.shape and not np.allclose(forward, backward)
+    attention = model.get_layer("multi_head_attention")
+    kernels = [keras.ops.convert_to_numpy(w) for w in attention.weights if w.path.endswith("kernel")]
+    assert len(kernels) == 4 and not np.allclose(kernels[0], kernels[1])
+    # a weight right under its layer keeps its bare name, so no existing fingerprint changes
+    names = [seeding._weight_name(w, "multi_head_attention") for w in attention.weights]
+    assert names[:2] == ["query/kernel", "query/bias"]
+
+
+def test_an_embedding_s_fingerprint_input_is_token_ids():
+    import numpy as np
+
+    from zoo.keras import builder, fingerprint
+
+    model = builder.architecture(zoo.spec("text_cnn"))
+    x = fingerprint.inputs_for(model, "text_cnn", (40,))
+    assert x.shape == (2, 40) and x.min() >= 0 and x.max() < 500 and np.array_equal(x, np.round(x))
+    plain = builder.architecture(zoo.spec("conv1d_lstm"))
+    assert fingerprint.inputs_for(plain, "conv1d_lstm", (64, 3)).min() < 0  # standard normal, as ever
