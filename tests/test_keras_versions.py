@@ -126,7 +126,10 @@ def before(version: str) -> str:
 
 def test_every_change_with_an_engine_effect_has_an_example():
     engine = {c.id for c in keras_versions.CHANGES if c.effect_old or c.effect_new}
-    assert engine - {"conv-transpose-output-padding-ge-strides"} == set(EXAMPLES)
+    # Keras builds these before the change and fails when it runs them: zoo refuses on both sides (their
+    # tests: tests/test_formula_vs_keras.py's check and tests/test_sequence_layers_vs_keras.py's)
+    built_but_failing = {"conv-transpose-output-padding-ge-strides", "conv-lstm-strides-dilation"}
+    assert engine - built_but_failing == set(EXAMPLES)
 
 
 @pytest.mark.parametrize("cid", sorted(EXAMPLES))

@@ -91,12 +91,38 @@ def formula_answer(kind: str, args: dict[str, Any], shapes: list[tuple[Any, ...]
 def check(kind: str, args: dict[str, Any], *shapes: tuple[Any, ...]) -> None:
     want = keras_answer(kind, args, list(shapes))
     got = formula_answer(kind, args, list(shapes))
+    strided = keras_versions.change("conv-lstm-strides-dilation")
+    if (
+        want is not None
+        and got is None
+        and kind in strided.layers
+        and not strided.is_new(running_keras())
+        and max(_axes(args.get("strides", 1))) > 1
+        and max(_axes(args.get("dilation_rate", 1))) > 1
+    ):
+        # Keras before 3.14 builds it from keras.Input, and the layer fails when called: zoo refuses it
+        assert fails_when_called(kind, args, shapes[0]), f"{kind}({args}) on {shapes}: Keras runs it"
+        return
     if want is not None and 0 in want[0]:
         # Deliberately stricter than Keras before 3.15 (the convolutions' empty outputs, as in
         # tests/test_formula_vs_keras.py): zoo refuses every output size below 1.
         assert got is None, f"{kind}({args}) on {shapes}: Keras gives an empty axis {want[0]}, zoo {got}"
         return
     assert got == want, f"{kind}({args}) on {shapes}: formula {got} != keras {want}"
+
+
+def _axes(v: Any) -> list[int]:
+    return list(v) if isinstance(v, list) else [v]
+
+
+def fails_when_called(kind: str, args: dict[str, Any], shape: tuple[int, ...]) -> bool:
+    import numpy as np
+
+    try:
+        keras_object(kind, args)(np.zeros((1, *shape), "float32"))
+    except Exception:  # noqa: BLE001 - any failure counts
+        return True
+    return False
 
 
 # ---------------------------------------------------------------- strategies
@@ -207,6 +233,30 @@ def test_conv_lstm(rank, data):
         args["data_format"] = "channels_first"
         grid = (grid[0], grid[-1], *grid[1:-1])
     check(kind, args, grid)
+
+
+def test_conv_lstm_with_strides_and_dilation_is_refused_on_every_release():
+    data = {
+        "name": "t",
+        "description": "t",
+        "input": [1, 4, 1],
+        "layers": [{"ConvLSTM1D": {"filters": 1, "kernel_size": 1, "strides": 2, "dilation_rate": 2}}],
+    }
+    for release, words in (
+        (
+            "3.8.0",
+            "Keras < 3.14 builds ConvLSTM1D with strides and dilation_rate both above 1, but the layer "
+            "fails when called; zoo refuses it on every release, as Keras >= 3.14 does "
+            "(keras-team/keras#22477)",
+        ),
+        ("3.13.2", "(keras-team/keras#22477)"),
+        ("3.14.0", "strides > 1 together with dilation_rate > 1 is not supported by Keras"),
+        ("3.15.1", "strides > 1 together with dilation_rate > 1 is not supported by Keras"),
+    ):
+        with pytest.raises(zoo.SpecError) as error:
+            arith.summarize(zoo.Spec.from_dict(data), keras=release)
+        assert words in str(error.value), release
+    assert fails_when_called("ConvLSTM1D", data["layers"][0]["ConvLSTM1D"], (1, 4, 1))
 
 
 @in_models
