@@ -625,6 +625,7 @@ def test_spectrograms(samples, channels, data):
 # ---------------------------------------------------------------- seeded weights and inputs
 
 
+@pytest.mark.backend
 def test_seeding_tells_a_bidirectional_s_directions_and_attention_s_projections_apart():
     import keras
     import numpy as np
@@ -663,6 +664,7 @@ def test_seeding_tells_a_bidirectional_s_directions_and_attention_s_projections_
     assert names[:2] == ["query/kernel", "query/bias"]
 
 
+@pytest.mark.backend
 def test_an_embedding_s_fingerprint_input_is_token_ids():
     import numpy as np
 
