@@ -541,17 +541,25 @@ def test_category_encoding(num_tokens, output_mode, shape):
 @in_models
 @given(st.data(), st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple))
 def test_lookups(data, shape):
-    kind, args = data.draw(
-        st.sampled_from(
-            [
-                ("Discretization", {"bin_boundaries": [0.0, 1.0, 2.5]}),
-                ("Hashing", {"num_bins": 7}),
-                ("Hashing", {"num_bins": 3, "salt": 11}),
-                ("IntegerLookup", {"vocabulary": [12, 36, 1138, 42]}),
-                ("IntegerLookup", {"vocabulary": [3, 1], "num_oov_indices": 0, "invert": True}),
-            ]
-        )
-    )
+    kind = data.draw(st.sampled_from(["Discretization", "Hashing", "IntegerLookup"]))
+    if kind == "Discretization":
+        args: dict[str, Any] = {
+            "bin_boundaries": sorted(
+                data.draw(st.lists(st.floats(-5, 5), min_size=1, max_size=6, unique=True))
+            )
+        }
+    elif kind == "Hashing":
+        args = {"num_bins": data.draw(st.integers(1, 20))}
+        if data.draw(st.booleans()):
+            args["salt"] = data.draw(st.integers(0, 1000))
+        if data.draw(st.booleans()):
+            args["mask_value"] = data.draw(st.integers(-3, 3))
+    else:
+        args = {"vocabulary": data.draw(st.lists(st.integers(0, 2000), min_size=1, max_size=8, unique=True))}
+        if data.draw(st.booleans()):
+            args["num_oov_indices"] = data.draw(st.integers(0, 3))
+        if data.draw(st.booleans()):
+            args["invert"] = data.draw(st.booleans())
     check(kind, args, shape)
 
 
