@@ -683,3 +683,15 @@ def test_an_embedding_s_fingerprint_input_is_token_ids():
     assert x.shape == (2, 40) and x.min() >= 0 and x.max() < 500 and np.array_equal(x, np.round(x))
     plain = builder.architecture(zoo.spec("conv1d_lstm"))
     assert fingerprint.inputs_for(plain, "conv1d_lstm", (64, 3)).min() < 0  # standard normal, as ever
+
+
+def test_mel_spectrogram_follows_keras_s_shape_rule_which_its_run_does_not_always():
+    """Keras's compute_output_shape gives (n + s + 1) // s frames, its run 1 + n // s: 11 and 10 for 99
+    samples every 10. zoo follows the model's (and summary's) shape; a Keras that fixes its rule fails
+    here, and the difference becomes a KerasChange."""
+    import numpy as np
+
+    args = {"fft_length": 64, "sequence_stride": 10, "num_mel_bins": 8}
+    assert formula_answer("MelSpectrogram", args, [(99,)])[0] == (None, 8, 11)
+    assert keras_answer("MelSpectrogram", args, [(99,)])[0] == (None, 8, 11)
+    assert keras_object("MelSpectrogram", args)(np.zeros((1, 99), "float32")).shape == (1, 8, 10)

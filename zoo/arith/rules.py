@@ -1116,7 +1116,9 @@ def hashed_crossing(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> St
 
 def mel_spectrogram(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """MelSpectrogram: a waveform of n samples to num_mel_bins bins by frames (Keras's own shape rule:
-    frames = (n + sequence_stride + 1) // sequence_stride); params = 0. Input (samples,) per sample."""
+    frames = (n + sequence_stride + 1) // sequence_stride); params = 0. Input (samples,) per sample.
+    Keras's run gives 1 + n // sequence_stride frames, one fewer where sequence_stride divides n + 1
+    (Keras 3.8 to 3.15); zoo follows the shape Keras's model and summary show."""
     if len(shape) != 1:
         raise GeometryError(
             f"needs input of rank 2 (batch, samples), but the layer before gives rank {len(shape) + 1}",
