@@ -281,6 +281,16 @@ def test_bad_model_files_exit_2_and_write_nothing(tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.fixture
+def uncatalogued_lstm(monkeypatch):
+    """LSTM taken out of the catalogue for one test: the class a future Keras release adds, which zoo
+    does not know yet (every class of today's keras.layers is catalogued or refused)."""
+    from zoo.specification import catalog
+
+    monkeypatch.delitem(catalog.LAYERS, "LSTM")
+
+
+@pytest.mark.usefixtures("uncatalogued_lstm")
 def test_a_layer_zoo_does_not_know_is_named_with_where_it_is():
     import keras
 
@@ -304,6 +314,7 @@ def lstm_after_a_conv():
     return keras.Model(inputs, keras.layers.Dense(2)(x), name="mixed")
 
 
+@pytest.mark.usefixtures("uncatalogued_lstm")
 def test_an_unknown_layer_s_error_names_the_two_ways_forward():
     with pytest.raises(zoo.SpecError) as err:
         zoo.from_keras(lstm_after_a_conv())
@@ -311,6 +322,7 @@ def test_an_unknown_layer_s_error_names_the_two_ways_forward():
 
 
 @pytest.mark.slow  # seconds: the inner loop's budget
+@pytest.mark.usefixtures("uncatalogued_lstm")
 def test_opaque_import_keeps_keras_s_numbers_and_every_face_marks_them_unchecked(tmp_path, capsys):
     from zoo import diagram
     from zoo.arith.summary import render
@@ -343,7 +355,7 @@ def test_opaque_import_keeps_keras_s_numbers_and_every_face_marks_them_unchecked
 @pytest.mark.parametrize(
     "args, words",
     [
-        ("{class_name: Lambda, output_shape: [4]}", "Lambda is refused"),
+        ("{class_name: Lambda, output_shape: [4]}", "zoo refuses Lambda: it runs arbitrary Python code"),
         ("{class_name: os, output_shape: [4]}", "must name a class of keras.layers"),
         ("{class_name: LSTM, output_shape: [4], config: {units: !!python/name:os.system ''}}", "tag"),
     ],

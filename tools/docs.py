@@ -187,6 +187,10 @@ def _rule_function(rule: str) -> Any:
         return rules.RULES[rule]
     if rule in rules.MERGE_RULES:
         return rules.MERGE_RULES[rule]
+    if callable(
+        getattr(rules, rule, None)
+    ):  # a wrapper's rule, which the engine calls with the held layer's step
+        return getattr(rules, rule)
     return {"application": engine.application, "group": engine.group, "call": engine.call_step}[rule]
 
 

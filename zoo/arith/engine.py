@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from zoo.arith import rules
 from zoo.arith.receptive import Field
 from zoo.arith.rules import MERGE_RULES, RULES, Rule
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
@@ -44,8 +45,11 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
         return application(layer, shapes[0], keras)
     if kind.rule == "group":
         return graph_group(shapes[0], a, keras) if layer.kind == "Functional" else group(shapes[0], a, keras)
+    if kind.rule in WRAPPERS:
+        return wrapper(layer, shapes[0], keras)
     shape = shapes[0]
-    first = a.get("data_format") == "channels_first"
+    # ConvLSTM's time axis stays first in either format: its rule reads the format itself
+    first = a.get("data_format") == "channels_first" and kind.rule != "conv_lstm"
     try:
         rule = kind.compute if kind.rule == "extension" and kind.compute is not None else RULES[kind.rule]
         step = released(
@@ -194,6 +198,46 @@ def graph_group(shape: Shape, a: dict[str, Any], keras: Version) -> Step:
             f"params = {params:,} (the sum of its layers)",
         ],
     )
+
+
+WRAPPERS = ("rnn", "bidirectional", "time_distributed", "spectral_norm")
+
+
+def wrapper(layer: Layer, shape: Shape, keras: Version) -> Step:
+    """A layer that holds another (Bidirectional, TimeDistributed, SpectralNormalization) or a cell
+    (RNN): the held layer computed by its own rule, on what the wrapper gives it."""
+    a, rule = layer.resolved(), layer.catalog.rule
+    if rule == "rnn":
+        held = a["cell"]
+        cells = held.args["cells"] if held.kind == "StackedRNNCells" else (held,)
+        return rules.rnn(shape, a, 0, [(rules.CELL_RULES[c.kind], c.resolved()) for c in cells])
+    inner: Layer = a["layer"]
+    try:
+        if rule == "time_distributed":
+            if len(shape) < 2:
+                raise GeometryError(
+                    f"needs input of rank >= 3 (batch, time, ...), but the layer before gives rank "
+                    f"{len(shape) + 1}",
+                    input_shape=shown(shape),
+                )
+            return rules.time_distributed(shape, compute(inner, [shape[1:]], keras))
+        step = compute(inner, [shape], keras)
+    except GeometryError as exc:
+        raise GeometryError(f"{inner.kind} in {layer.kind}: {exc.what}", **exc.received) from None
+    if rule == "bidirectional":
+        if inner.resolved()["go_backwards"]:
+            raise GeometryError(
+                "the layer Bidirectional holds must run forward (go_backwards: false): Bidirectional "
+                "makes the backward copy itself",
+                go_backwards=True,
+            )
+        return rules.bidirectional(step, a)
+    held_args = inner.resolved()
+    if inner.catalog.rule == "conv_transpose":  # its kernel is (*k, filters, c_in)
+        kernel_out = shape[0] if held_args["data_format"] == "channels_first" else shape[-1]
+    else:
+        kernel_out = held_args.get("units") or held_args.get("filters") or held_args["output_dim"]
+    return rules.spectral_norm(step, kernel_out)
 
 
 def release(keras: str | Sequence[int] | None) -> Version:

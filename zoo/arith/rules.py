@@ -28,6 +28,7 @@ from zoo.arith.step import (
     needs_rank,
     prod,
     shown,
+    size_or_none,
 )
 from zoo.arith.window import (
     conv_geometry,
@@ -618,6 +619,563 @@ def op(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
     return Step(shape=shapes[0], work=[f"out = in (with the number {a['operand']!r})", "params = 0"])
 
 
+# ---------------------------------------------------------------- sequences
+#
+# A recurrent layer sees the whole sequence before it (its last output depends on every step), so
+# the receptive field ends there, as after Flatten ("flat"); so do attention (every position sees
+# every other), embeddings (their input has no spatial axes) and the layers that encode or hash.
+# MACs per sample count the weights' multiply-accumulates: each step's input and recurrent kernels,
+# each attention projection and the two products of attention (scores and weighted sum).
+
+_GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}
+_FORMULA = {
+    "simple_rnn": "(input + units) * units + units",
+    "lstm": "4 * ((input + units) * units + units)",
+    "gru": "3 * ((input + units) * units + units)",
+    "gru_reset_after": "3 * ((input + units) * units + 2 * units)",
+}
+
+
+def cell_arithmetic(cell: str, n_in: int, a: dict[str, Any]) -> tuple[int, int, str]:
+    """One recurrent cell (``simple_rnn``, ``lstm`` or ``gru``) on ``n_in`` features: (params, MACs
+    per step, the worked params). A cell has ``gates`` kernels (input -> units), recurrent kernels
+    (units -> units) and biases; GRU with reset_after (Keras's default) has two biases per gate."""
+    gates, units = _GATES[cell], a["units"]
+    biases = (2 if cell == "gru" and a["reset_after"] else 1) if a["use_bias"] else 0
+    params = gates * ((n_in + units) * units + biases * units)
+    key = "gru_reset_after" if cell == "gru" and a["reset_after"] else cell
+    formula = _FORMULA[key]
+    if not a["use_bias"]:
+        formula = f"{gates} * (input + units) * units" if gates > 1 else "(input + units) * units"
+    numbers = formula.replace("input", str(n_in)).replace("units", str(units))
+    return params, gates * (n_in + units) * units, f"params = {formula} = {numbers} = {params:,}"
+
+
+def _sequence_input(shape: Shape, what: str = "features") -> tuple[Any, int]:
+    if len(shape) != 2:
+        raise GeometryError(
+            f"needs input of rank 3 (batch, time, {what}), but the layer before gives rank {len(shape) + 1}",
+            input_shape=shown(shape),
+        )
+    return shape[0], channels(shape, "feature")
+
+
+def sequence_output(time: Any, units: int, a: dict[str, Any]) -> tuple[Shape, str]:
+    if a["return_sequences"]:
+        return (time, units), f"out = (time, units) = ({size_or_none(time)}, {units}) (return_sequences)"
+    return (units,), f"out = units = {units} (the last step)"
+
+
+def _recurrent(cell: str) -> Rule:
+    def rule(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+        time, n_in = _sequence_input(shape)
+        params, per_step, work = cell_arithmetic(cell, n_in, a)
+        out, out_text = sequence_output(time, a["units"], a)
+        return Step(shape=out, params=params, macs=time * per_step, window="flat", work=[out_text, work])
+
+    return rule
+
+
+simple_rnn = _recurrent("simple_rnn")
+simple_rnn.__doc__ = """SimpleRNN: h = activation(x W + h U + b) at each step.
+    params = (input + units) * units + units; MACs = time * (input + units) * units.
+    out = (time, units) with return_sequences, else (units,); return_state is refused (several outputs)."""
+lstm = _recurrent("lstm")
+lstm.__doc__ = """LSTM: four gates (input, forget, cell, output), each a SimpleRNN's weights.
+    params = 4 * ((input + units) * units + units); MACs = time * 4 * (input + units) * units."""
+gru = _recurrent("gru")
+gru.__doc__ = """GRU: three gates (update, reset, candidate). reset_after (Keras's default) keeps a second
+    bias per gate for the recurrent kernel: params = 3 * ((input + units) * units + 2 * units); without
+    it 3 * ((input + units) * units + units). MACs = time * 3 * (input + units) * units."""
+
+
+# the rule of each cell class: the recurrent layer whose weights it has
+CELL_RULES = {"SimpleRNNCell": "simple_rnn", "LSTMCell": "lstm", "GRUCell": "gru"}
+
+
+def cell(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells: one step of a recurrent layer. A cell takes
+    the states along with its input, so it runs inside RNN ({RNN: {cell: {LSTMCell: {units: 8}}}}),
+    whose rule counts it; a cell alone is refused."""
+    raise GeometryError(
+        "a cell runs one step with its states: write it as RNN's cell, "
+        "e.g. {RNN: {cell: {LSTMCell: {units: 8}}}}"
+    )
+
+
+def rnn(shape: Shape, a: dict[str, Any], rank: int, cells: Sequence[tuple[str, dict[str, Any]]]) -> Step:
+    """RNN over a cell (or StackedRNNCells, cells one after another at each step): each cell's weights
+    as the layer of the same kind has them (LSTMCell: 4 * ((input + units) * units + units)), the next
+    cell's input the units of the one before; out = the last cell's units, per step with
+    return_sequences. The engine gives the cells, each as (its rule: simple_rnn, lstm or gru; args)."""
+    time, n_in = _sequence_input(shape)
+    params, per_step, work = 0, 0, []
+    for kind, args in cells:
+        p, m, w = cell_arithmetic(kind, n_in, args)
+        params, per_step, n_in = params + p, per_step + m, args["units"]
+        work.append(w)
+    out, out_text = sequence_output(time, n_in, a)
+    total = (
+        f"params = {' + '.join(w.rsplit('= ', 1)[-1] for w in work)} = {params:,}" if len(work) > 1 else ""
+    )
+    return Step(
+        shape=out,
+        params=params,
+        macs=time * per_step,
+        window="flat",
+        work=[out_text, *work, *([total] if total else [])],
+    )
+
+
+def conv_lstm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """ConvLSTM1D/2D/3D: an LSTM whose four gates are convolutions, on (time, *spatial, channels).
+
+    out per step = the convolution's grid (the tutorial's formula on the input kernel; the recurrent
+    kernel is 'same' with stride 1, so the grid stays); out = (time, *grid, filters) with
+    return_sequences, else (*grid, filters).
+    params = 4 * (k*...*(c_in + filters) * filters + filters): the input kernel k*...*c_in*filters,
+    the recurrent one k*...*filters*filters and a bias, per gate. MACs = time * grid * 4 * k*...*(c_in
+    + filters) * filters. A channels_first layer takes (time, channels, *spatial)."""
+    if len(shape) != rank + 2:
+        raise GeometryError(
+            f"needs input of rank {rank + 3} (batch, time, {rank} spatial axes, channels), "
+            f"but the layer before gives rank {len(shape) + 1}",
+            input_shape=shown(shape),
+        )
+    first = a["data_format"] == "channels_first"
+    frame = (*shape[2:], shape[1]) if first else shape[1:]
+    spatial, out_text, _ = conv_geometry(frame, a, rank)
+    cin, filters, k = channels(frame), a["filters"], prod(a["kernel_size"])
+    bias = 1 if a["use_bias"] else 0
+    params = 4 * (k * (cin + filters) * filters + bias * filters)
+    grid = (*spatial, filters) if not first else (filters, *spatial)
+    out = (shape[0], *grid) if a["return_sequences"] else grid
+    return Step(
+        shape=out,
+        params=params,
+        macs=shape[0] * prod(spatial) * 4 * k * (cin + filters) * filters,
+        window="flat",
+        work=[
+            f"{out_text}; out = {shown(out)}",
+            f"params = 4 * ({kernel_product(a['kernel_size'])}*({cin} + {filters}) * {filters}"
+            f"{f' + {filters}' if bias else ''}) = {params:,}",
+        ],
+    )
+
+
+def bidirectional(inner: Step, a: dict[str, Any]) -> Step:
+    """Bidirectional: the layer twice, forward and backward (params = 2 * the layer's); merge_mode
+    concat doubles the last axis, sum, mul and ave keep it. (merge_mode None, two outputs, is refused.)"""
+    out = inner.shape
+    if a["merge_mode"] == "concat":
+        out = (*out[:-1], out[-1] * 2)
+    return Step(
+        shape=out,
+        params=2 * inner.params,
+        non_trainable=2 * inner.non_trainable,
+        macs=2 * inner.macs,
+        window=inner.window,
+        work=[
+            f"out = {shown(out)} ({a['merge_mode']} of forward and backward {shown(inner.shape)})",
+            f"params = 2 * {inner.params:,} = {2 * inner.params:,} ({inner.work[-1]}, each direction)",
+        ],
+    )
+
+
+def time_distributed(shape: Shape, inner: Step) -> Step:
+    """TimeDistributed: the layer on every step of the time axis (axis 1), with the same weights:
+    out = (time, *the layer's output); params = the layer's; MACs = time * the layer's."""
+    time = shape[0]
+    window: Any = inner.window
+    if isinstance(window, list):
+        window = [(1, 1), *window]  # the time axis: each step on its own
+    return Step(
+        shape=(time, *inner.shape),
+        params=inner.params,
+        non_trainable=inner.non_trainable,
+        macs=time * inner.macs,
+        window=window,
+        upsample=inner.upsample,
+        work=[f"out = (time, *{shown(inner.shape)[1:]}) = {shown((time, *inner.shape))}", *inner.work[1:]],
+    )
+
+
+def spectral_norm(inner: Step, kernel_out: int) -> Step:
+    """SpectralNormalization: the layer's kernel divided by its largest singular value, estimated by
+    power iteration with a non-trainable vector u of the kernel's last axis: params = the layer's +
+    its kernel's last size (Dense units, Conv filters, Embedding output_dim)."""
+    return Step(
+        shape=inner.shape,
+        params=inner.params + kernel_out,
+        non_trainable=inner.non_trainable + kernel_out,
+        macs=inner.macs,
+        window=inner.window,
+        upsample=inner.upsample,
+        work=[
+            inner.work[0],
+            f"params = {inner.params:,} + u of {kernel_out} = {inner.params + kernel_out:,} "
+            f"({kernel_out} non-trainable)",
+        ],
+    )
+
+
+def embedding(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Embedding, ReversibleEmbedding: one row of output_dim numbers per token id:
+    out = (*in, output_dim); params = input_dim * output_dim (ReversibleEmbedding with tie_weights
+    false keeps a second, output_dim * input_dim matrix for its reverse call); MACs = 0 (a lookup)."""
+    v, d = a["input_dim"], a["output_dim"]
+    copies = 1 if a.get("tie_weights", True) else 2
+    params = copies * v * d
+    return Step(
+        shape=(*shape, d),
+        params=params,
+        window="flat",
+        work=[
+            f"out = (*in, output_dim) = {shown((*shape, d))}",
+            f"params = {'2 * ' if copies == 2 else ''}{v} * {d} = {params:,}",
+        ],
+    )
+
+
+def einsum_dense(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """EinsumDense: a kernel contracted with the input by ``equation``, in Keras's three forms
+    (``ab,bc->ac``, ``...b,bc->...c``, ``ab...,bc->ac...``; the input's first letter is the batch).
+
+    Each kernel letter takes its size from the output_shape (given without the batch; null leaves the
+    output's size open, as Keras's shape does, where the input's letter fixes it) or else from the
+    input; bias_axes name output letters, the bias spanning from the first
+    of them to the end (1 on the others). params = the kernel's sizes multiplied + the bias's;
+    MACs = the product of the sizes of every letter but the batch (and of the elided axes).
+    """
+    equation, bias_axes = a["equation"], a["bias_axes"]
+    full_in = (None, *shape)
+    left = equation.startswith("...")
+    plain = equation.replace("...", "")
+    in_spec, rest = plain.split(",")
+    w_spec, out_spec = rest.split("->")
+    elided = len(full_in) - len(in_spec)
+    given = list(a["output_shape"])
+    if "..." not in equation and elided != 0 or elided < 0:
+        raise GeometryError(
+            f"the equation's input {in_spec!r} has {len(in_spec)} axes, the input {len(full_in)}",
+            equation=equation,
+            input_shape=shown(shape),
+        )
+    out = [None, *given]
+    if elided > 0 and left:
+        for i in range(1, elided):
+            out.insert(1, full_in[i])
+    elif elided > 0:
+        out.extend(full_in[len(full_in) - elided :])
+    if len(out) != len(out_spec) + elided:
+        raise GeometryError(
+            f"output_shape gives {len(given)} sizes, which do not fit the equation's output {out_spec!r}",
+            equation=equation,
+            output_shape=given,
+        )
+    in_at = {d: (i + elided) - len(full_in) if left else i for i, d in enumerate(in_spec)}
+    out_at = {d: (i + elided) if left else i for i, d in enumerate(out_spec)}
+    for d in in_spec:
+        if d in out_at and out[out_at[d]] is not None and out[out_at[d]] != full_in[in_at[d]]:
+            raise GeometryError(
+                f"input and output differ at the shared letter {d!r}: "
+                f"{full_in[in_at[d]]} and {out[out_at[d]]}",
+                equation=equation,
+                output_shape=given,
+            )
+    for d in out_spec:
+        if d not in in_spec and d not in w_spec:
+            raise GeometryError(
+                f"output letter {d!r} is in neither the input nor the kernel", equation=equation
+            )
+    kernel = []
+    for d in w_spec:
+        if d in out_at:
+            kernel.append(out[out_at[d]])
+        elif d in in_at:
+            kernel.append(full_in[in_at[d]])
+        else:
+            raise GeometryError(
+                f"kernel letter {d!r} is in neither the input nor the output", equation=equation
+            )
+    if any(k is None or isinstance(k, Unknown) for k in kernel):
+        raise GeometryError("every kernel size must be known", equation=equation, input_shape=shown(shape))
+    bias: list[Any] = []
+    if bias_axes is not None:
+        for ch in bias_axes:
+            if ch not in out_spec:
+                raise GeometryError(
+                    f"bias letter {ch!r} is not in the output {out_spec!r}", bias_axes=bias_axes
+                )
+        start = min(out_spec.find(ch) for ch in bias_axes)
+        skip = elided if left else 0
+        bias = [out[i + skip] if ch in bias_axes else 1 for i, ch in enumerate(out_spec) if i >= start]
+        if any(b is None for b in bias):
+            raise GeometryError(
+                "every bias axis needs a size in output_shape", bias_axes=bias_axes, output_shape=given
+            )
+    params = prod(kernel) + (prod(bias) if bias else 0)
+    sizes = {d: full_in[in_at[d]] for d in in_spec}
+    sizes.update({d: kernel[i] for i, d in enumerate(w_spec)})
+    batch_letter = None if left else in_spec[0]
+    macs = prod([v for d, v in sizes.items() if d != batch_letter])
+    if elided > 0:
+        macs = macs * prod(list(full_in[1:elided] if left else full_in[len(full_in) - elided :]))
+    result = tuple(UNKNOWN if x is None else x for x in out[1:])
+    return Step(
+        shape=result,
+        params=params,
+        macs=macs,
+        window="flat",
+        work=[
+            f"out = {shown(result)} ({equation})",
+            f"params = kernel {tuple(kernel)}"
+            + (f" + bias {tuple(bias)}" if bias else "")
+            + f" = {params:,}",
+        ],
+    )
+
+
+# ---------------------------------------------------------------- attention (several inputs)
+
+
+def _qkv(shapes: Sequence[Shape], kind: str) -> tuple[Shape, Shape, Shape]:
+    given = [shown(x) for x in shapes]
+    if len(shapes) not in (2, 3):
+        raise GeometryError(
+            f"{kind} takes 2 or 3 inputs: query, value and (optional) key", input_shapes=given
+        )
+    query, value = shapes[0], shapes[1]
+    key = shapes[2] if len(shapes) == 3 else value
+    if tuple(value[:-1]) != tuple(key[:-1]):
+        raise GeometryError(
+            "value and key must have the same shape but for the last axis", input_shapes=given
+        )
+    return query, value, key
+
+
+def _positions(shape: Shape) -> Any:
+    return prod(list(shape[:-1]))
+
+
+def multi_head_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """MultiHeadAttention(query, value[, key]): num_heads heads, each projecting the query and key to
+    key_dim and the value to value_dim (default key_dim), then one output projection:
+
+        params = H*kd*(d_q + 1) + H*kd*(d_k + 1) + H*vd*(d_v + 1) + (H*vd*d_out + d_out)
+
+    (no + 1 without use_bias); out = the query's shape, its last axis output_shape (default d_q).
+    Attention runs over every axis but the batch and the features. MACs = the four projections
+    (T_q*d_q*H*kd, T_k*d_k*H*kd, T_v*d_v*H*vd, T_q*H*vd*d_out) + the scores T_q*T_k*H*kd + the
+    weighted sum T_q*T_k*H*vd, with T the positions of each input."""
+    query, value, key = _qkv(shapes, "MultiHeadAttention")
+    if len(query) != len(value):
+        raise GeometryError(
+            "query and value must have the same rank", input_shapes=[shown(x) for x in shapes]
+        )
+    h, kd = a["num_heads"], a["key_dim"]
+    vd = a["value_dim"] or kd
+    dq, dk, dv = channels(query, "query's last"), channels(key, "key's last"), channels(value, "value's last")
+    out_dims = a["output_shape"] or (dq,)
+    if any(d is None for d in out_dims):
+        raise GeometryError("output_shape needs every size", output_shape=out_dims)
+    d_out = prod(list(out_dims))
+    b = 1 if a["use_bias"] else 0
+    projections = [h * kd * (dq + b), h * kd * (dk + b), h * vd * (dv + b), h * vd * d_out + b * d_out]
+    params = sum(projections)
+    tq, tk = _positions(query), _positions(value)
+    macs = (
+        tq * dq * h * kd + tk * dk * h * kd + tk * dv * h * vd + tq * h * vd * d_out + tq * tk * h * (kd + vd)
+    )
+    out = (*query[:-1], *out_dims)
+    one = " + 1" if b else ""
+    return Step(
+        shape=out,
+        params=params,
+        macs=macs,
+        window="flat",
+        work=[
+            f"out = {shown(out)} (the query's positions, {d_out} features)",
+            f"params = {h}*{kd}*({dq}{one}) + {h}*{kd}*({dk}{one}) + {h}*{vd}*({dv}{one}) + "
+            f"({h}*{vd}*{d_out}{f' + {d_out}' if b else ''}) = {params:,}",
+        ],
+    )
+
+
+def group_query_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """GroupQueryAttention(query, value[, key]) on (time, features) inputs: num_query_heads heads for
+    the query, num_key_value_heads (which must divide them) shared by the key and value, each of
+    head_dim; the value's features must be the query's. out = the query's shape;
+
+        params = Hq*hd*(d_q + 1) + Hkv*hd*(d_k + 1) + Hkv*hd*(d_v + 1) + (Hq*hd*d_q + d_q)
+
+    MACs as MultiHeadAttention's with Hq heads for the scores and the weighted sum."""
+    query, value, key = _qkv(shapes, "GroupQueryAttention")
+    given = [shown(x) for x in shapes]
+    if any(len(x) != 2 for x in (query, value, key)):
+        raise GeometryError("needs inputs of rank 3 (batch, time, features)", input_shapes=given)
+    hq, hkv, hd = a["num_query_heads"], a["num_key_value_heads"], a["head_dim"]
+    if hq % hkv:
+        raise GeometryError(
+            "num_query_heads must be divisible by num_key_value_heads",
+            num_query_heads=hq,
+            num_key_value_heads=hkv,
+        )
+    dq, dk, dv = channels(query), channels(key), channels(value)
+    if dq != dv:
+        raise GeometryError(
+            f"the last axes of query and value must be equal, but are {dq} and {dv}", input_shapes=given
+        )
+    b = 1 if a["use_bias"] else 0
+    params = hq * hd * (dq + b) + hkv * hd * (dk + b) + hkv * hd * (dv + b) + hq * hd * dq + b * dq
+    tq, tk = query[0], value[0]
+    macs = tq * dq * hq * hd + tk * (dk + dv) * hkv * hd + tq * hq * hd * dq + 2 * tq * tk * hq * hd
+    one = " + 1" if b else ""
+    return Step(
+        shape=query,
+        params=params,
+        macs=macs,
+        window="flat",
+        work=[
+            f"out = {shown(query)} (the query's shape)",
+            f"params = {hq}*{hd}*({dq}{one}) + {hkv}*{hd}*({dk}{one}) + {hkv}*{hd}*({dv}{one}) + "
+            f"({hq}*{hd}*{dq}{f' + {dq}' if b else ''}) = {params:,}",
+        ],
+    )
+
+
+def attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """Attention (dot-product, Luong) and AdditiveAttention (Bahdanau) on [query, value(, key)] of
+    shape (time, features): scores between each query and key step, a weighted sum of the values.
+    out = (T_q, d_v); the query's and key's features must agree (a size of 1 broadcasts where the scores
+    add them: AdditiveAttention, score_mode concat). Attention's params: 1 scale with
+    use_scale, 1 more with score_mode concat; AdditiveAttention's: a scale of d per feature with
+    use_scale. MACs = T_q*T_v*d + T_q*T_v*d_v."""
+    query, value, key = _qkv(shapes, "Attention")
+    given = [shown(x) for x in shapes]
+    if any(len(x) != 2 for x in (query, value, key)):
+        raise GeometryError("needs inputs of rank 3 (batch, time, features)", input_shapes=given)
+    d, dk = channels(query), channels(key)
+    additive = "score_mode" not in a
+    # dot scores multiply query and key (the features must be equal); additive and concat scores add
+    # them (tanh(q + k)), where a feature axis of 1 broadcasts
+    summed = additive or a["score_mode"] == "concat"
+    if d != dk and not (summed and 1 in (d, dk)):
+        raise GeometryError(
+            f"the query's and key's features must agree, but are {d} and {dk}", input_shapes=given
+        )
+    if additive:
+        params = d if a["use_scale"] else 0
+        text = f"params = {'d = ' + str(d) if params else '0'} (the scale)"
+    else:
+        params = int(a["use_scale"]) + int(a["score_mode"] == "concat")
+        text = f"params = {params} (use_scale: a scale; score_mode concat: a weight)"
+    out = (query[0], value[-1])
+    return Step(
+        shape=out,
+        params=params,
+        macs=query[0] * value[0] * (max(d, dk) + value[-1]),
+        window="flat",
+        work=[f"out = (T_q, d_v) = {shown(out)}", text],
+    )
+
+
+# ---------------------------------------------------------------- encodings, lookups, audio
+
+
+def category_encoding(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """CategoryEncoding: token ids to a num_tokens-long vector: multi_hot and count take the last axis
+    as one sample's tokens (out = (*in[:-1], num_tokens)); one_hot encodes each id (an axis of 1 is
+    replaced: out = (*in, num_tokens), or (*in[:-1], num_tokens) where the last axis is 1); params = 0."""
+    n = a["num_tokens"]
+    if a["output_mode"] == "one_hot" and shape[-1] != 1:
+        out = (*shape, n)
+    else:
+        out = (*shape[:-1], n)
+    return Step(shape=out, window="flat", work=[f"out = {shown(out)}", "params = 0"])
+
+
+def index_lookup(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """Discretization (bin_boundaries given), Hashing, IntegerLookup (vocabulary given): each value to
+    an index (its bin, its hash modulo num_bins, its place in the vocabulary after the OOV and mask
+    indices): out = in; params = 0 (the vocabulary and boundaries are constants, the spec's data).
+    Their one_hot/multi_hot/count modes are written as a CategoryEncoding after them."""
+    return Step(shape=shape, work=["out = in (an index per value)", "params = 0"])
+
+
+def hashed_crossing(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
+    """HashedCrossing: two features crossed (hashed together) into num_bins bins: out = the first's
+    shape, whose last axis must equal the second's; params = 0."""
+    given = [shown(x) for x in shapes]
+    if len(shapes) != 2:
+        raise GeometryError("HashedCrossing takes exactly 2 inputs", input_shapes=given)
+    if shapes[0][-1:] != shapes[1][-1:]:
+        raise GeometryError("the two inputs must have the same last axis", input_shapes=given)
+    return Step(shape=shapes[0], window="flat", work=["out = the first input's shape", "params = 0"])
+
+
+def mel_spectrogram(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """MelSpectrogram: a waveform of n samples to num_mel_bins bins by frames (Keras's own shape rule:
+    frames = (n + sequence_stride + 1) // sequence_stride); params = 0. Input (samples,) per sample.
+    Keras's run gives 1 + n // sequence_stride frames, one fewer where sequence_stride divides n + 1
+    (Keras 3.8 to 3.15); zoo follows the shape Keras's model and summary show."""
+    if len(shape) != 1:
+        raise GeometryError(
+            f"needs input of rank 2 (batch, samples), but the layer before gives rank {len(shape) + 1}",
+            input_shape=shown(shape),
+        )
+    if a["sequence_length"] is not None and a["fft_length"] < a["sequence_length"]:
+        raise GeometryError(
+            "fft_length must be >= sequence_length",
+            fft_length=a["fft_length"],
+            sequence_length=a["sequence_length"],
+        )
+    n, s = shape[0], a["sequence_stride"]
+    frames = (n + s + 1) // s
+    out = (a["num_mel_bins"], frames)
+    return Step(
+        shape=out,
+        window="flat",
+        work=[
+            f"out = ({a['num_mel_bins']}, ({size_or_none(n)} + {s} + 1) // {s}) = {shown(out)}",
+            "params = 0",
+        ],
+    )
+
+
+def stft_spectrogram(shape: Shape, a: dict[str, Any], rank: int) -> Step:
+    """STFTSpectrogram: frames of frame_length samples every frame_step (default frame_length // 2),
+    each to fft_length // 2 + 1 frequencies (fft_length: default the next power of two >= frame_length;
+    mode stft gives real and imaginary parts, twice as many) per channel: the conv formula on the time
+    axis, out = (frames, freq * channels), or with expand_dims (frames, freq, channels).
+    params = frame_length * (fft_length // 2 + 1) per kernel: a real one (but for mode imag) and an
+    imaginary one (but for mode real), fixed at the STFT's values by Keras and trainable."""
+    needs_rank(shape, 1, "time")
+    length = a["frame_length"]
+    step = a["frame_step"] or length // 2
+    fft = a["fft_length"] or 2 ** math.ceil(math.log2(length))
+    if a["frame_step"] is not None and a["frame_step"] > length:
+        raise GeometryError("frame_step must not be greater than frame_length", frame_step=step)
+    if fft < length:
+        raise GeometryError("fft_length must be >= frame_length", fft_length=fft, frame_length=length)
+    freq = fft // 2 + 1
+    kernels = int(a["mode"] != "imag") + int(a["mode"] != "real")
+    params = kernels * length * freq
+    out_freq = freq * 2 if a["mode"] == "stft" else freq
+    spatial, out_text = sliding(shape, (length,), (step,), a["padding"], (1,), "frame")
+    c = channels(shape)
+    out = (spatial[0], out_freq, c) if a["expand_dims"] else (spatial[0], out_freq * c)
+    if a["expand_dims"] and a["data_format"] == "channels_first":  # the engine moves 2-axis shapes only
+        out = (c, spatial[0], out_freq)
+    return Step(
+        shape=out,
+        params=params,
+        macs=spatial[0] * length * freq * kernels * c,
+        window="flat",
+        work=[f"{out_text}; out = {shown(out)}", f"params = {kernels} * {length} * {freq} = {params:,}"],
+    )
+
+
 Rule = Callable[[Shape, dict[str, Any], int], Step]
 
 RULES: dict[str, Rule] = {
@@ -649,6 +1207,17 @@ RULES: dict[str, Rule] = {
     "adaptive_pool": adaptive_pool,
     "augmentation": augmentation,
     "image_size": image_size,
+    "simple_rnn": simple_rnn,
+    "lstm": lstm,
+    "gru": gru,
+    "cell": cell,
+    "conv_lstm": conv_lstm,
+    "embedding": embedding,
+    "einsum_dense": einsum_dense,
+    "category_encoding": category_encoding,
+    "index_lookup": index_lookup,
+    "mel_spectrogram": mel_spectrogram,
+    "stft_spectrogram": stft_spectrogram,
 }
 
 
@@ -677,4 +1246,8 @@ MERGE_RULES: dict[str, Callable[[Sequence[Shape], dict[str, Any], int], Step]] =
     "dot": dot,
     "op": op,
     "opaque": opaque,
+    "multi_head_attention": multi_head_attention,
+    "group_query_attention": group_query_attention,
+    "attention": attention,
+    "hashed_crossing": hashed_crossing,
 }

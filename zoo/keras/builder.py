@@ -170,7 +170,9 @@ def build(
                 model.add(made)
             else:
                 taken = [outputs[name] for name in layer.inputs]
-                if layer.kind in catalog.OPS:  # ops.add(x, y) or ops.add(x, 3.0)
+                if layer.kind in catalog.POSITIONAL:  # attention(query, value[, key])
+                    outputs[layer.name] = made(*taken)
+                elif layer.kind in catalog.OPS:  # ops.add(x, y) or ops.add(x, 3.0)
                     operand = layer.args.get("operand")
                     outputs[layer.name] = made(*taken) if operand is None else made(taken[0], operand)
                 else:
@@ -257,6 +259,14 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     if "data_format" in layer.catalog.args:  # never Keras's global default: the spec's, always
         args["data_format"] = layer.resolved()["data_format"]
     trainable = layer.args.get("trainable", True)
+    if layer.kind in catalog.WRAPPED:  # the layer (or cells) it holds, made first
+        key = catalog.WRAPPED[layer.kind][0]
+        held = args[key]
+        args[key] = (
+            [make_layer(keras, x, ()) for x in held]
+            if isinstance(held, tuple)
+            else make_layer(keras, held, ())
+        )
     if layer.catalog.rule == "application":  # keras.applications' own model, as the tutorial builds it
         resolved = layer.resolved()
         base = layer.base(input_shape)

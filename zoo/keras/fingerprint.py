@@ -158,10 +158,35 @@ def of_model(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
     return Fingerprint(spec, (BATCH, *tuple(int(d) for d in input_shape)), layers, backend_label())
 
 
+# the layers that read their input as token ids (integers in [0, input_dim)), not as numbers
+TOKEN_LAYERS = ("Embedding", "ReversibleEmbedding")
+
+
+def vocabulary_of(model: Any, tensor: Any) -> int | None:
+    """The smallest input_dim of the embeddings that take ``tensor`` (a model input) directly, or None."""
+    name = tensor._keras_history[0].name
+    sizes = [
+        int(layer.input_dim)
+        for layer in model.layers
+        if type(layer).__name__ in TOKEN_LAYERS and name in introspect.connected_to(layer, model)
+    ]
+    return min(sizes) if sizes else None
+
+
 def inputs_for(model: Any, spec: str, input_shape: Sequence[int]) -> Any:
     """The fixed input of each of the model's inputs: the first drawn as ever (:func:`fixed_input`),
-    any other from its own name as well; one array for one input, a list for several."""
-    first = fixed_input(spec, input_shape)
+    any other from its own name as well; one array for one input, a list for several. An input an
+    Embedding takes holds token ids instead: integers below its input_dim, drawn from the same
+    generator (a standard normal one would hold negative ids, which TensorFlow refuses)."""
+    vocabulary = vocabulary_of(model, model.inputs[0])
+    if vocabulary is not None:
+        first = (
+            generator(spec, "input")
+            .integers(0, vocabulary, size=(BATCH, *(int(d) for d in input_shape)))
+            .astype(np.float32)
+        )
+    else:
+        first = fixed_input(spec, input_shape)
     if len(model.inputs) == 1:
         return first
     others = [

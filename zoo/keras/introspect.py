@@ -27,6 +27,11 @@ def _connected_to(layer: Any, model: Any = None) -> tuple[str, ...]:
     return tuple(name for call in taken for name in call)
 
 
+def connected_to(layer: Any, model: Any = None) -> tuple[str, ...]:
+    """The names of the layers (and inputs) whose outputs ``layer`` took in ``model``."""
+    return _connected_to(layer, model)
+
+
 def summary_of(model: Any, order: Iterable[str] | None = None) -> Summary:
     """Read a built Keras model into a Summary, one row per top-level layer.
 

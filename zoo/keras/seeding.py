@@ -72,6 +72,7 @@ def seeded_values(
     """The seeded float32 values of one weight."""
     rng = generator(spec, layer_path, weight)
     shape = tuple(int(d) for d in shape)
+    weight = weight.rsplit("/", 1)[-1]  # its kind by its own name (query/bias is a bias)
     if weight == "gamma":
         return rng.random(size=shape, dtype=np.float32) * np.float32(0.5) + np.float32(0.25)
     if weight in _VARIANCES:
@@ -88,9 +89,15 @@ def seeded_values(
 _AUTO_NAMED = re.compile(r"variable(_\d+)?")
 
 
-def _weight_name(variable: Any) -> str:
-    path = getattr(variable, "path", None) or variable.name
-    return str(path).rsplit("/", 1)[-1].split(":")[0]
+def _weight_name(variable: Any, layer: str = "") -> str:
+    """The weight's name within its layer: ``kernel``; for a layer that holds others, the path below
+    the layer (``forward_lstm/lstm_cell/kernel``), so a Bidirectional's two directions, or an
+    attention's four projections, are seeded apart."""
+    parts = str(getattr(variable, "path", None) or variable.name).split(":")[0].split("/")
+    if layer in parts[:-1]:  # a Sequential's variables are under its own name: p/lstm/lstm_cell/kernel
+        at = len(parts) - 2 - parts[-2::-1].index(layer)  # the last: a model may share a layer's name
+        return "/".join(parts[at + 1 :])
+    return parts[-1]
 
 
 def own_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -118,8 +125,10 @@ def layer_values(layer: Any, path: str, spec: str) -> list[tuple[Any, np.ndarray
         dtype = str(getattr(variable, "dtype", "float32"))
         if "float" not in dtype:
             continue
-        name = _weight_name(variable)
-        if _AUTO_NAMED.fullmatch(name):  # Keras numbers unnamed weights per session: use the position
+        name = _weight_name(variable, layer.name)
+        if _AUTO_NAMED.fullmatch(
+            name.rsplit("/", 1)[-1]
+        ):  # Keras numbers unnamed weights per session: use the position
             name = f"weight_{index}"
         values = seeded_values(spec, path, type(layer).__name__, name, variable.shape)
         out.append((variable, values.astype(dtype, copy=False)))

@@ -28,7 +28,7 @@ ACTIVATIONS = tuple(
 )
 INITIALIZERS = tuple(
     "glorot_normal glorot_uniform he_normal he_uniform lecun_normal lecun_uniform ones orthogonal "
-    "random_normal random_uniform truncated_normal variance_scaling zeros".split()
+    "random_normal random_uniform truncated_normal uniform variance_scaling zeros".split()
 )
 
 
@@ -723,7 +723,9 @@ GROUPS = frozenset(k for k, v in LAYERS.items() if v.rule == "group")
 # golden and diagram says so.
 @described({"type": "string", "pattern": "^[A-Z][A-Za-z0-9]*$"})
 def keras_layer_class(v: Any, ctx: Ctx) -> str:
-    if isinstance(v, str) and re.fullmatch(r"[A-Z][A-Za-z0-9]*", v) and v != "Lambda":
+    if isinstance(v, str) and v in REFUSED:
+        raise ctx.error(f"zoo refuses {v}: {REFUSED[v]}", v, "a keras.layers class zoo does not refuse")
+    if isinstance(v, str) and re.fullmatch(r"[A-Z][A-Za-z0-9]*", v):
         return v
     raise ctx.error("must name a class of keras.layers (Lambda is refused: it runs code)", v, "e.g. LSTM")
 
@@ -1048,6 +1050,356 @@ _add(
     **_DATA_FORMAT,
 )
 
+# ---------------------------------------------------------------- sequences, attention, lookups
+# Recurrent layers take (time, features) (ConvLSTM: (time, *spatial, channels)); wrappers
+# (Bidirectional, TimeDistributed, SpectralNormalization, RNN's cell) hold another layer, written
+# as a spec layer is ({LSTM: {units: 8}}) and validated as one (zoo.specification.model).
+
+
+@described({"type": "boolean", "const": False})
+def one_output(v: Any, ctx: Ctx) -> bool:
+    """``return_state``: false only. With true a recurrent layer gives several tensors (its output
+    and its states), and a zoo layer has one output."""
+    if v is False:
+        return False
+    raise ctx.error(
+        "return_state: true gives several outputs (the sequence and the states); a zoo layer has one "
+        "output, so it is refused",
+        v,
+        "false (leave it out)",
+    )
+
+
+@described({"enum": ["concat", "sum", "mul", "ave"]})
+def merge_mode(v: Any, ctx: Ctx) -> str:
+    """Bidirectional's merge_mode: concat, sum, mul or ave. (None, which gives the two directions as
+    two outputs, is refused: a zoo layer has one output.)"""
+    if v in ("concat", "sum", "mul", "ave"):
+        return str(v)
+    what = (
+        "merge_mode: null gives two outputs (forward and backward); a zoo layer has one output, so it "
+        "is refused"
+        if v is None
+        else "invalid value" + did_you_mean(v, ["concat", "sum", "mul", "ave"])
+    )
+    raise ctx.error(what, v, "concat, sum, mul, ave")
+
+
+_SPEC_LAYER = {"type": "object", "minProperties": 1, "maxProperties": 1}
+
+
+@described(_SPEC_LAYER)
+def spec_layer(v: Any, ctx: Ctx) -> Any:
+    """A layer held by a wrapper, written as a spec's layer ({LSTM: {units: 8}}); the specification's
+    model validates it (it needs the whole catalogue)."""
+    return v
+
+
+@described({"type": "array", "minItems": 1, "items": _SPEC_LAYER})
+def spec_layers(v: Any, ctx: Ctx) -> Any:
+    """StackedRNNCells' cells: a list of cells written as spec layers."""
+    return v
+
+
+_EINSUM = (  # Keras's three forms: ab,bc->ac; ...b,bc->...c; ab...,bc->ac...
+    r"[a-zA-Z]+,[a-zA-Z]+->[a-zA-Z]+"
+    r"|\.\.\.[a-zA-Z]+,[a-zA-Z]+->\.\.\.[a-zA-Z]+"
+    r"|[a-zA-Z]{2,}\.\.\.,[a-zA-Z]+->[a-zA-Z]+\.\.\."
+)
+
+
+@described({"type": "string", "pattern": f"^({_EINSUM})$"})
+def einsum_equation(v: Any, ctx: Ctx) -> str:
+    """EinsumDense's equation, in one of Keras's three forms: ``ab,bc->ac``, ``...b,bc->...c`` (axes
+    elided on the left) or ``ab...,bc->ac...`` (on the right); the input's first letter (or the
+    ellipsis) holds the batch axis."""
+    if isinstance(v, str) and re.fullmatch(_EINSUM, v):
+        return v
+    raise ctx.error("invalid einsum equation", v, "[X],[Y]->[Z], ...[X],[Y]->...[Z], or [X]...,[Y]->[Z]...")
+
+
+@described(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "array", "minItems": 1, "items": {"oneOf": [_int(1), {"type": "null"}]}},
+        ]
+    }
+)
+def sizes(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
+    """An output shape without the batch axis: one size, or a list (null: taken from the input)."""
+    if _is_int(v) and v >= 1:
+        return (int(v),)
+    if isinstance(v, list) and v and all(x is None or (_is_int(x) and x >= 1) for x in v):
+        return tuple(v)
+    raise ctx.error(
+        "must be a size >= 1 or a list of sizes (null: from the input)", v, "e.g. 64, or [null, 64]"
+    )
+
+
+@described({"type": "string", "pattern": "^[a-zA-Z]+$"})
+def letters(v: Any, ctx: Ctx) -> str:
+    if isinstance(v, str) and re.fullmatch("[a-zA-Z]+", v):
+        return v
+    raise ctx.error("must be letters of the equation's output", v, "e.g. 'c'")
+
+
+@described({"type": "array", "minItems": 1, "items": {"type": "integer"}})
+def int_vocabulary(v: Any, ctx: Ctx) -> tuple[int, ...]:
+    """IntegerLookup's vocabulary as data: distinct integers (the spec's whole vocabulary)."""
+    if isinstance(v, list) and v and all(_is_int(x) for x in v) and len(set(v)) == len(v):
+        return tuple(v)
+    raise ctx.error("must be a list of distinct integers", v, "e.g. [12, 36, 1138, 42]")
+
+
+@described({"type": "array", "minItems": 1, "items": {"type": "number"}})
+def boundaries(v: Any, ctx: Ctx) -> tuple[float, ...]:
+    """Discretization's bin_boundaries: a sorted list of numbers."""
+    if isinstance(v, list) and v and all(_is_number(x) for x in v) and list(v) == sorted(v):
+        return tuple(v)
+    raise ctx.error("must be a sorted list of numbers", v, "e.g. [0.0, 1.0, 2.0]")
+
+
+def _recurrent(*, lstm: bool = False, gru: bool = False, sequence: bool = True) -> dict[str, Arg]:
+    args: dict[str, Arg] = {
+        "activation": Arg(name_in(ACTIVATIONS, "activation", optional=True), "tanh"),
+        **(
+            {"recurrent_activation": Arg(name_in(ACTIVATIONS, "activation", optional=True), "sigmoid")}
+            if lstm or gru
+            else {}
+        ),
+        "use_bias": Arg(boolean, True),
+        **_init("kernel_initializer"),
+        "recurrent_initializer": Arg(initializer, "orthogonal"),
+        "bias_initializer": Arg(initializer, "zeros"),
+        **({"unit_forget_bias": Arg(boolean, True)} if lstm else {}),
+        "dropout": Arg(unit_interval, 0.0),
+        "recurrent_dropout": Arg(unit_interval, 0.0),
+        "seed": Arg(int_at_least(0), None),
+        **({"reset_after": Arg(boolean, True)} if gru else {}),
+    }
+    if sequence:
+        args.update(
+            return_sequences=Arg(boolean, False),
+            return_state=Arg(one_output, False),
+            go_backwards=Arg(boolean, False),
+        )
+    return args
+
+
+_add("SimpleRNN", "simple_rnn", 0, units=Arg(positive_int), **_recurrent())
+_add("LSTM", "lstm", 0, units=Arg(positive_int), **_recurrent(lstm=True))
+_add("GRU", "gru", 0, units=Arg(positive_int), **_recurrent(gru=True))
+# The cells: one step of each, run over a sequence by RNN (a cell alone is refused: it takes states)
+_add("SimpleRNNCell", "cell", 0, units=Arg(positive_int), **_recurrent(sequence=False))
+_add("LSTMCell", "cell", 0, units=Arg(positive_int), **_recurrent(lstm=True, sequence=False))
+_add("GRUCell", "cell", 0, units=Arg(positive_int), **_recurrent(gru=True, sequence=False))
+_add("StackedRNNCells", "cell", 0, cells=Arg(spec_layers))
+CELLS = ("SimpleRNNCell", "LSTMCell", "GRUCell", "StackedRNNCells")
+_add(
+    "RNN",
+    "rnn",
+    0,
+    cell=Arg(spec_layer),
+    return_sequences=Arg(boolean, False),
+    return_state=Arg(one_output, False),
+    go_backwards=Arg(boolean, False),
+)
+for _r in (1, 2, 3):
+    _add(
+        f"ConvLSTM{_r}D",
+        "conv_lstm",
+        _r,
+        filters=Arg(positive_int),
+        kernel_size=Arg(ints(1)),
+        strides=Arg(ints(1), 1),
+        **_padding(),
+        dilation_rate=Arg(ints(1), 1),
+        **_recurrent(lstm=True),
+        **_DATA_FORMAT,
+    )
+RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+_add("Bidirectional", "bidirectional", 0, layer=Arg(spec_layer), merge_mode=Arg(merge_mode, "concat"))
+_add("TimeDistributed", "time_distributed", 0, layer=Arg(spec_layer))
+_add(
+    "SpectralNormalization", "spectral_norm", 0, layer=Arg(spec_layer), power_iterations=Arg(positive_int, 1)
+)
+# the layers another layer holds: the key of each, and the kinds it may hold
+WRAPPED: dict[str, tuple[str, tuple[str, ...] | None]] = {
+    "Bidirectional": ("layer", RECURRENT),
+    "TimeDistributed": ("layer", None),  # any one-input layer but a wrapper, a base or a group
+    "SpectralNormalization": (
+        "layer",
+        ("Dense", "Embedding", *(f"Conv{r}D" for r in (1, 2, 3)), *(f"Conv{r}DTranspose" for r in (1, 2, 3))),
+    ),
+    "RNN": ("cell", CELLS),
+    "StackedRNNCells": ("cells", CELLS[:3]),
+}
+
+_add("Masking", "identity", 0, mask_value=Arg(number, 0.0))
+_EMBEDDING = {
+    "input_dim": Arg(positive_int),
+    "output_dim": Arg(positive_int),
+    "embeddings_initializer": Arg(initializer, "uniform"),
+    "mask_zero": Arg(boolean, False),
+}
+_add("Embedding", "embedding", 0, **_EMBEDDING)
+# Keras >= 3.12 (keras_hub's, moved to keras.layers): the embedding, and its transpose for logits
+_add("ReversibleEmbedding", "embedding", 0, **_EMBEDDING, tie_weights=Arg(boolean, True))
+_add(
+    "EinsumDense",
+    "einsum_dense",
+    0,
+    equation=Arg(einsum_equation),
+    output_shape=Arg(sizes),
+    activation=Arg(name_in(ACTIVATIONS, "activation", optional=True), None),
+    bias_axes=Arg(optional(letters), None),
+    **_init("kernel_initializer"),
+    bias_initializer=Arg(initializer, "zeros"),
+)
+_ATTENTION = {
+    "dropout": Arg(unit_interval, 0.0),
+    "use_bias": Arg(boolean, True),
+    **_init("kernel_initializer"),
+    "bias_initializer": Arg(initializer, "zeros"),
+    "seed": Arg(int_at_least(0), None),
+}
+_add(
+    "MultiHeadAttention",
+    "multi_head_attention",
+    0,
+    num_heads=Arg(positive_int),
+    key_dim=Arg(positive_int),
+    value_dim=Arg(optional(positive_int), None),
+    output_shape=Arg(optional(sizes), None),
+    **_ATTENTION,
+)
+_add(
+    "GroupQueryAttention",
+    "group_query_attention",
+    0,
+    head_dim=Arg(positive_int),
+    num_query_heads=Arg(positive_int),
+    num_key_value_heads=Arg(positive_int),
+    **_ATTENTION,
+)
+_add(
+    "Attention",
+    "attention",
+    0,
+    use_scale=Arg(boolean, False),
+    score_mode=Arg(one_of("dot", "concat"), "dot"),
+    dropout=Arg(unit_interval, 0.0),
+    seed=Arg(int_at_least(0), None),
+)
+_add("AdditiveAttention", "attention", 0, use_scale=Arg(boolean, True), dropout=Arg(unit_interval, 0.0))
+# called as layer(query, value[, key]), not on a list
+POSITIONAL = frozenset({"MultiHeadAttention", "GroupQueryAttention"})
+
+# Preprocessing of numbers and categories. Their vocabularies and boundaries are the spec's data:
+# a layer that would learn them from data (adapt) cannot follow from its configuration, and is refused.
+# Discretization, Hashing, HashedCrossing and IntegerLookup give indices (output_mode int): Keras's
+# shape rule for their one_hot/multi_hot/count modes differs between releases (3.8's IntegerLookup
+# gives (batch, depth) for any input), so zoo writes those as the index layer + CategoryEncoding.
+_ENCODING = ("one_hot", "multi_hot", "count")
+_add(
+    "CategoryEncoding",
+    "category_encoding",
+    0,
+    num_tokens=Arg(positive_int),
+    output_mode=Arg(one_of(*_ENCODING), "multi_hot"),
+)
+_add(
+    "Discretization",
+    "index_lookup",
+    0,
+    bin_boundaries=Arg(boundaries),
+    output_mode=Arg(one_of("int"), "int"),
+)
+_add(
+    "Hashing",
+    "index_lookup",
+    0,
+    num_bins=Arg(positive_int),
+    mask_value=Arg(optional(number), None),
+    salt=Arg(optional(int_at_least(0)), None),
+    output_mode=Arg(one_of("int"), "int"),
+)
+_add(
+    "HashedCrossing", "hashed_crossing", 0, num_bins=Arg(positive_int), output_mode=Arg(one_of("int"), "int")
+)
+_add(
+    "IntegerLookup",
+    "index_lookup",
+    0,
+    vocabulary=Arg(int_vocabulary),
+    num_oov_indices=Arg(int_at_least(0), 1),
+    mask_token=Arg(optional(number), None),
+    oov_token=Arg(number, -1),
+    invert=Arg(boolean, False),
+    output_mode=Arg(one_of("int"), "int"),
+)
+# Audio: waveforms (samples,) or (samples, channels) to spectrograms.
+_add(
+    "MelSpectrogram",
+    "mel_spectrogram",
+    0,
+    fft_length=Arg(positive_int, 2048),
+    sequence_stride=Arg(positive_int, 512),
+    sequence_length=Arg(optional(positive_int), None),
+    window=Arg(one_of("hann", "hamming", None), "hann"),
+    sampling_rate=Arg(positive_int, 16000),
+    num_mel_bins=Arg(positive_int, 128),
+    min_freq=Arg(number_at_least(0), 20.0),
+    max_freq=Arg(number_at_least(0, optional=True), None),
+    power_to_db=Arg(boolean, True),
+    top_db=Arg(number, 80.0),
+    mag_exp=Arg(number, 2.0),
+    min_power=Arg(positive_number, 1e-10),
+    ref_power=Arg(positive_number, 1.0),
+)
+_add(
+    "STFTSpectrogram",
+    "stft_spectrogram",
+    1,
+    mode=Arg(one_of("log", "magnitude", "psd", "real", "imag", "angle", "stft"), "log"),
+    frame_length=Arg(positive_int, 256),
+    frame_step=Arg(optional(positive_int), None),
+    fft_length=Arg(optional(positive_int), None),
+    window=Arg(one_of("hann", "hamming", None), "hann"),
+    periodic=Arg(boolean, False),
+    scaling=Arg(one_of("density", "spectrum", None), "density"),
+    **_padding(),
+    expand_dims=Arg(boolean, False),
+    **_DATA_FORMAT,
+)
+
+# keras.layers' classes that zoo refuses, each with the reason: what they compute does not follow from
+# their configuration (code, a saved graph, a vocabulary learnt from data), or they are not layers a
+# model holds. A spec or an import that names one is told the reason (tests/test_catalogue_complete.py:
+# every keras.layers class is catalogued, an alias, or here).
+REFUSED: dict[str, str] = {
+    "Lambda": "it runs arbitrary Python code, which a spec cannot hold and zoo will not run",
+    "TFSMLayer": "it wraps a TensorFlow SavedModel: its computation is in the saved graph, not its "
+    "configuration",
+    "JaxLayer": "it wraps a JAX function: its computation is code, not configuration",
+    "FlaxLayer": "it wraps a Flax module: its computation is code, not configuration",
+    "TorchModuleWrapper": "it wraps a PyTorch module: its computation is code, not configuration",
+    "StringLookup": "its vocabulary of strings is learnt from data (adapt) or a file; zoo's inputs are "
+    "numbers, so a string vocabulary cannot reach it (IntegerLookup takes its vocabulary as data)",
+    "TextVectorization": "it splits and looks up text with a vocabulary learnt from data (adapt); zoo's "
+    "inputs are numbers (an Embedding over token ids does the model's part)",
+    "Equalization": "no Keras release can build a model that holds it (its compute_output_spec returns its "
+    "input: 'part of a cycle', Keras 3.8 to 3.15)",
+    "MaxNumBoundingBoxes": "it pads bounding-box dictionaries, data that is not a tensor of a model",
+    "Pipeline": "it chains preprocessing outside a model (keras.layers.Pipeline is not traced into a graph); "
+    "write its layers in order instead",
+    "Layer": "the base class of every layer: it computes nothing of its own",
+    "Wrapper": "the abstract base of Bidirectional and TimeDistributed: it computes nothing of its own",
+    "InputLayer": "the model's input, which a spec writes as input: (or inputs:), not as a layer",
+    "InputSpec": "not a layer: the description of a layer's expected input",
+}
+
 # Every keras.applications constructor, as a pretrained base in a spec (the tutorial's
 # `- VGG16: {weights: imagenet, include_top: false, trainable: false}`), and the zoo model that
 # describes it: the formula engine computes the base's row from that family file.
@@ -1134,7 +1486,17 @@ for _alias, _of in ALIASES.items():
     LAYERS[_alias] = dataclasses.replace(LAYERS[_of], name=_alias, keras_class=LAYERS[_of].class_name)
 
 
-MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in ("elementwise", "concatenate", "dot"))
+# the layers that take several inputs (attention: query, value and an optional key)
+MULTI_INPUT_RULES = (
+    "elementwise",
+    "concatenate",
+    "dot",
+    "multi_head_attention",
+    "group_query_attention",
+    "attention",
+    "hashed_crossing",
+)
+MERGES = frozenset(k for k, v in LAYERS.items() if v.rule in MULTI_INPUT_RULES)
 OPAQUE = "Opaque"  # takes one input or several
 CALL = "Call"  # a layer called again, on other inputs, with the same weights
 

@@ -275,6 +275,24 @@ CHANGES: tuple[KerasChange, ...] = (
         "when called; zoo refuses it on every release, as Keras >= 3.14 does",
     ),
     KerasChange(
+        id="conv-lstm-strides-dilation",
+        layers=("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"),
+        condition="strides and dilation_rate both above 1",
+        old="builds it from keras.Input (the convolution's shape), but calling the layer fails "
+        "('`strides > 1` not supported in conjunction with `dilation_rate > 1`')",
+        new="refuses it when the cell is made, as its call always did",
+        since="3.14.0",
+        refs=("keras-team/keras#22477", "keras-team/keras#22474 (the report)"),
+        verified="ConvLSTM1D(1, 1, strides=2, dilation_rate=2) on (1, 1, 1) in a model: a shape on "
+        "3.8.0, refused on 3.15.1; the release from the PR's merge (March 2026) and the maintainers' "
+        "comment on keras-team/keras#22533 that 3.14.0 refuses it",
+        applies=_strided_and_dilated,
+        # zoo refuses on every release: before 3.14 Keras builds a model that cannot run
+        effect_old="refuse",
+        refusal="builds {kind} with strides and dilation_rate both above 1, but the layer fails when "
+        "called; zoo refuses it on every release, as Keras >= 3.14 does",
+    ),
+    KerasChange(
         id="normalization-given-stats-other-axis",
         layers=("Normalization",),
         condition="mean and variance given as more than one value, with axis not the last",
@@ -373,6 +391,9 @@ CHANGES: tuple[KerasChange, ...] = (
                 "keras-team/keras#21820",
             ),
             ("clahe", ("ContrastLimitedAdaptiveHistogramEqualization",), "3.14.0", "keras-team/keras#21953"),
+            # upstreamed from keras_hub (keras-hub#2486: "ReversibleEmbedding Layer is supported in
+            # Keras 3.12")
+            ("reversible-embedding", ("ReversibleEmbedding",), "3.12.0", "keras-team/keras#21753"),
         )
     ),
     KerasChange(

@@ -45,17 +45,18 @@ def _spec_name(v: Any, ctx: Ctx) -> str:
         "type": "array",
         "items": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]},
         "minItems": 1,
-        "maxItems": 4,
+        "maxItems": 5,
     }
 )
 def _input_shape(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
     valid = (
-        "a list of 1 to 4 integers >= 1, without the batch axis, e.g. [64, 64, 3]; "
+        "a list of 1 to 5 integers >= 1, without the batch axis, e.g. [64, 64, 3] (ConvLSTM3D's "
+        "(time, depth, height, width, channels) has 5); "
         "null for a spatial size left open, e.g. [null, null, 3]"
     )
     if (
         isinstance(v, list)
-        and 1 <= len(v) <= 4
+        and 1 <= len(v) <= 5
         and all(x is None or (isinstance(x, int) and not isinstance(x, bool) and x >= 1) for x in v)
     ):
         return tuple(v)
@@ -432,12 +433,26 @@ def _layer_data(layer: Layer, implied_name: bool, previous: str) -> dict[str, An
         elif key == "layers" and layer.kind == "Functional":  # a graph of named layers over `input`
             before = [catalog.MODEL_INPUT, *(inner.name for inner in value)]
             value = [_layer_data(inner, False, before[i]) for i, inner in enumerate(value)]
+        elif layer.kind in catalog.WRAPPED and key == catalog.WRAPPED[layer.kind][0]:
+            value = [_held_data(x) for x in value] if isinstance(value, tuple) else _held_data(value)
         args[key] = _written(layer, key, _plain_data(value))
     is_merge = layer.kind in catalog.MERGES or (
         layer.kind in catalog.OPS and layer.args.get("operand") is None
     )
     if is_merge or layer.inputs != (previous,):
         args["inputs"] = list(layer.inputs)
+    return {layer.kind: args}
+
+
+def _held_data(layer: Layer) -> dict[str, Any]:
+    """A held layer (Bidirectional's, RNN's cell) as a spec writes it, its name left out where it is
+    the one validation gives it."""
+    args: dict[str, Any] = {} if layer.name == catalog.default_name(layer.kind) else {"name": layer.name}
+    for key, value in layer.keras_args.items():
+        if layer.kind in catalog.WRAPPED and key == catalog.WRAPPED[layer.kind][0]:
+            args[key] = [_held_data(x) for x in value] if isinstance(value, tuple) else _held_data(value)
+        else:
+            args[key] = _written(layer, key, _plain_data(value))
     return {layer.kind: args}
 
 
@@ -651,6 +666,13 @@ def _layer(
             received={"layer": entry},
         )
     [(kind, args)] = entry.items()
+    if kind in catalog.REFUSED:
+        raise source.error(
+            (*path, kind),
+            f"zoo refuses {kind}: {catalog.REFUSED[kind]}",
+            received={"layer": kind},
+            valid="a layer of the catalogue (zoo list-layers; README: refused layers)",
+        )
     if kind not in catalog.LAYERS:
         raise source.error(
             (*path, kind),
@@ -666,7 +688,45 @@ def _layer(
         given["layers"] = _group(given["layers"], (*path, kind, "layers"), source, data_format)
     elif kind == "Functional":
         given["layers"] = _graph_group(given, (*path, kind), source, data_format)
+    elif kind in catalog.WRAPPED:
+        key, allowed = catalog.WRAPPED[kind]
+        if kind == "StackedRNNCells":
+            given[key] = tuple(
+                _held(e, (*path, kind, key, j), source, data_format, allowed, kind)
+                for j, e in enumerate(given[key])
+            )
+        else:
+            given[key] = _held(given[key], (*path, kind, key), source, data_format, allowed, kind)
     return Layer(kind=kind, args=given, name=given.get("name") or "", index=index, data_format=data_format)
+
+
+def _held(
+    entry: Any,
+    path: KeyPath,
+    source: Source,
+    data_format: str,
+    allowed: tuple[str, ...] | None,
+    owner: str,
+) -> Layer:
+    """The layer a wrapper holds (Bidirectional's layer, RNN's cell), validated as a spec's layer; named
+    as Keras would name it in a fresh session (lstm), so its weights' paths never depend on the session."""
+    layer = _layer(entry, 0, source, at=path, data_format=data_format)
+    where = (*path, layer.kind)
+    plain = (
+        layer.kind not in ("Sequential", *catalog.APPLICATIONS, catalog.OPAQUE, catalog.CALL, *catalog.CELLS)
+        and layer.kind not in catalog.MERGES | catalog.OPS
+        and layer.kind not in catalog.WRAPPED
+    )
+    if (allowed is not None and layer.kind not in allowed) or (allowed is None and not plain):
+        raise source.error(
+            where,
+            f"{owner} cannot hold {layer.kind}",
+            received={"layer": layer.kind},
+            valid=", ".join(allowed) if allowed else "a one-input layer of the catalogue (not a wrapper)",
+        )
+    if "inputs" in layer.args:
+        raise source.error((*where, "inputs"), f"the layer {owner} holds takes {owner}'s input")
+    return dataclasses.replace(layer, name=layer.name or catalog.default_name(layer.kind))
 
 
 def _group(entries: Any, path: KeyPath, source: Source, data_format: str) -> tuple[Layer, ...]:
