@@ -574,6 +574,36 @@ def guide_ensemble() -> Any:
     return keras.Model(inputs=inputs, outputs=outputs)
 
 
+def bidirectional_lstm_imdb(max_features=20000) -> Any:
+    """keras.io/examples/nlp/bidirectional_lstm_imdb (its model, as published)."""
+    keras, layers = _keras()
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    x = layers.Embedding(max_features, 128)(inputs)
+    x = layers.Bidirectional(layers.LSTM(64, return_sequences=True))(x)
+    x = layers.Bidirectional(layers.LSTM(64))(x)
+    outputs = layers.Dense(1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs)
+
+
+def conv_lstm_next_frame(frame=(16, 16, 1)) -> Any:
+    """keras.io/examples/vision/conv_lstm (next-frame prediction; 64x64 frames made 16x16)."""
+    keras, layers = _keras()
+    inp = layers.Input(shape=(None, *frame))
+    x = layers.ConvLSTM2D(
+        filters=64, kernel_size=(5, 5), padding="same", return_sequences=True, activation="relu"
+    )(inp)
+    x = layers.BatchNormalization()(x)
+    x = layers.ConvLSTM2D(
+        filters=64, kernel_size=(3, 3), padding="same", return_sequences=True, activation="relu"
+    )(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ConvLSTM2D(
+        filters=64, kernel_size=(1, 1), padding="same", return_sequences=True, activation="relu"
+    )(x)
+    x = layers.Conv3D(filters=1, kernel_size=(3, 3, 3), activation="sigmoid", padding="same")(x)
+    return keras.models.Model(inp, x)
+
+
 MODELS: dict[str, Callable[[], Any]] = {
     f.__name__: f
     for f in (
@@ -601,6 +631,8 @@ MODELS: dict[str, Callable[[], Any]] = {
         guide_autoencoder,
         guide_nested_autoencoder,
         guide_ensemble,
+        bidirectional_lstm_imdb,
+        conv_lstm_next_frame,
     )
 }
 
@@ -614,4 +646,5 @@ PUBLISHED = {
     "guide_encoder": 18_672,
     "guide_autoencoder": 28_241,
     "guide_nested_autoencoder": 28_241,
+    "bidirectional_lstm_imdb": 2_757_761,  # keras.io/examples/nlp/bidirectional_lstm_imdb
 }

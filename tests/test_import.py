@@ -490,3 +490,12 @@ def test_a_nested_functional_model_s_mistakes_are_named(layers, words):
                 ],
             }
         )
+
+
+def test_a_refused_class_is_named_with_the_reason():
+    import keras
+
+    lookup = keras.layers.StringLookup(vocabulary=["a", "b"])
+    model = keras.Sequential([keras.Input((3,), dtype="string"), lookup], name="words")
+    with pytest.raises(zoo.SpecError, match="is a StringLookup layer, which zoo refuses: its vocabulary"):
+        zoo.from_keras(model)

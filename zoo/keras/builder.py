@@ -153,7 +153,7 @@ def build(
         if named is not spec:
             spec, computed = named, arith.steps(named, keras_versions.installed())
     else:
-        inputs = keras.Input(shape=spec.input, name=spec.input_name)
+        inputs = keras.Input(shape=spec.input, name=spec.input_name, dtype=spec.input_dtype)
     if spec.model == "sequential":
         model = keras.Sequential([inputs], name=spec.name)
     outputs = {catalog.MODEL_INPUT: inputs}

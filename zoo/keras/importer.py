@@ -189,6 +189,8 @@ def spec_data(
         out["input"] = _shape(inputs[0])
         if not re.fullmatch(r"input_layer(_\d+)?", input_layers[0].name):  # a name Keras did not generate
             out["input_name"] = input_layers[0].name
+        if inputs[0].dtype != "float32":  # token ids
+            out["input_dtype"] = str(inputs[0].dtype)
     ends = [produced.get(id(t), t._keras_history[0].name) for t in outputs]
     if len(ends) > 1 or ends[0] != named[-1]:
         out["outputs"] = ends
@@ -323,6 +325,8 @@ def _kind(classes: Mapping[Any, str], op: Any, where: str) -> str:
     cls = type(op).__name__
     if cls == "Lambda":
         raise SpecError(f"{where} is a Lambda layer (arbitrary Python code); {_LAMBDA}")
+    if cls in catalog.REFUSED:  # a keras.layers class whose results do not follow from its configuration
+        raise SpecError(f"{where} is a {cls} layer, which zoo refuses: {catalog.REFUSED[cls]}")
     raise SpecError(
         f"{where}: zoo's catalogue has no layer class {cls}{did_you_mean(cls, catalog.LAYERS)}. "
         "Two ways forward: `zoo import --opaque` (zoo.from_keras(model, opaque=True)) keeps a keras.layers "
@@ -352,8 +356,11 @@ def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict
     config = layer.get_config()
     defaults = catalog.resolve(kind, {"data_format": data_format} if "data_format" in kind.args else {})
     out: dict[str, Any] = {}
+    held_key = catalog.WRAPPED[kind_name][0] if kind_name in catalog.WRAPPED else None
+    if held_key is not None:  # the layer (or cells) it holds, each as a spec's layer
+        out[held_key] = _held(keras, layer, kind_name, held_key, data_format)
     for key in kind.args:
-        if key in _NOT_ARGUMENTS or key not in config:
+        if key in _NOT_ARGUMENTS or key not in config or key == held_key:
             continue
         value = _spec_value(keras, config[key])
         ctx = catalog.Ctx(Source(), (key,), kind.rank)
@@ -372,6 +379,30 @@ def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict
         if meant != defaults.get(key, catalog.REQUIRED):
             out[key] = value
     return _without_keras_defaults(keras, kind, out)
+
+
+def _held(keras: Any, wrapper: Any, kind_name: str, key: str, data_format: str) -> Any:
+    """What a wrapper holds, as a spec writes it: ``{LSTM: {units: 8}}`` (a list for StackedRNNCells'
+    cells). Keras keeps a Bidirectional's layer as its forward copy, ``forward_`` before its name."""
+    if kind_name == "Bidirectional":
+        held, name = wrapper.forward_layer, wrapper.forward_layer.name.removeprefix("forward_")
+    else:
+        held = getattr(wrapper, key)
+        name = None
+    classes = _classes(keras)
+    where = f"the layer {wrapper.name!r} holds"
+
+    def entry(obj: Any, name: str | None) -> dict[str, Any]:
+        kind = _kind(classes, obj, where)
+        args = _arguments(keras, obj, kind, data_format)
+        name = name or obj.name
+        if name != catalog.default_name(kind):  # the name a spec's held layer gets without one
+            args = {"name": name, **args}
+        return {kind: args}
+
+    if isinstance(held, (list, tuple)):
+        return [entry(x, None) for x in held]
+    return entry(held, name)
 
 
 def _without_keras_defaults(keras: Any, kind: catalog.LayerKind, args: dict[str, Any]) -> dict[str, Any]:

@@ -122,6 +122,7 @@ METRICS = tuple(
 )
 
 MODEL_KINDS = ("sequential", "functional")
+INPUT_DTYPES = ("float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8", "bool")
 PREPROCESS_MODES = (
     "caffe",
     "tf",
@@ -175,6 +176,8 @@ TOP_LEVEL: dict[str, Arg] = {
     # the Keras name of the model's input layer (an imported model keeps its own); in ``inputs:``
     # lists the model's input is always called ``input``
     "input_name": Arg(catalog.layer_name, catalog.MODEL_INPUT),
+    # the dtype of a single input (keras.Input's): int32 or int64 where the model takes token ids
+    "input_dtype": Arg(catalog.one_of(*INPUT_DTYPES), "float32"),
     # which Keras model class a spec builds; default: sequential for a chain, functional for a graph
     "model": Arg(catalog.one_of(*MODEL_KINDS), None),
     # the image data format the model is built under, as keras.config.image_data_format() is in
@@ -253,6 +256,7 @@ class Spec:
     preprocess: str | None = None  # keras.applications' preprocess_input mode, where it has one
     source_inputs: str = "list"  # built on an input_tensor: its source inputs as a list, or the first
     input_name: str = "input"  # the Keras name of its input layer
+    input_dtype: str = "float32"  # its input layer's dtype (keras.Input's)
     # its inputs, (name in ``inputs:`` lists, shape) each; one input is (``input``, ``input``)
     named_inputs: tuple[tuple[str, tuple[int | None, ...]], ...] = ()
     outputs: tuple[str, ...] = ()  # the layers whose outputs are the model's; () for the last
@@ -386,6 +390,8 @@ class Spec:
             out["input"] = list(self.input)
         if self.input_name != catalog.MODEL_INPUT:
             out["input_name"] = self.input_name
+        if self.input_dtype != "float32":
+            out["input_dtype"] = self.input_dtype
         if self.model != (
             "sequential" if self.is_chain and not self.named_inputs and not self.outputs else "functional"
         ):
@@ -607,16 +613,19 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         )
     named: tuple[tuple[str, tuple[int | None, ...]], ...] = top.get("inputs") or ()
     for key, shape in [("input", top["input"])] if top.get("input") is not None else named:
-        if shape[channels] is None:
+        if shape[channels] is None and len(shape) > 1:  # [null]: token ids of any length (an Embedding's)
             raise source.error(
                 ("input",) if key == "input" else ("inputs", key),
                 f"the channel axis (the {'first' if channels == 0 else 'last'}, "
                 f"data_format {data_format}) must be given",
                 received={key: list(shape)},
-                valid="e.g. [null, null, 3] for channels_last, [3, null, null] for channels_first",
+                valid="e.g. [null, null, 3] for channels_last, [3, null, null] for channels_first, "
+                "[null] for token ids of any length",
             )
     if named and top.get("input_name") is not None:
         raise source.error(("input_name",), "with inputs: {...}, each input is named there")
+    if named and top.get("input_dtype") not in (None, "float32"):
+        raise source.error(("input_dtype",), "input_dtype is a single input's; inputs: {...} are float32")
     layers = tuple(_layer(entry, i, source, data_format=data_format) for i, entry in enumerate(rawlayers))
     layers = _name_layers(
         layers, source, tuple(n for n, _ in named) or (catalog.MODEL_INPUT,), top.get("outputs")
@@ -647,6 +656,7 @@ def _validate_plain(data: Any, source: Source) -> Spec:
         preprocess=top.get("preprocess"),
         source_inputs=top.get("source_inputs", "list"),
         input_name=top.get("input_name") or catalog.MODEL_INPUT,
+        input_dtype=top.get("input_dtype") or "float32",
         named_inputs=tuple(named),
         outputs=tuple(top.get("outputs") or ()),
         origin=source,
