@@ -16,7 +16,10 @@ from zoo import arith
 from zoo.arith.summary import differences
 from zoo.golden import check, summaries
 
-pytestmark = pytest.mark.backend
+# Keras's summary of a model (shapes and parameter counts) depends on the Keras release, not on the
+# backend: the oldest supported pair runs these too (`releases`). Under JAX, every layer's output
+# shape is checked by the fingerprints' backend tests (tests/test_fingerprints.py).
+pytestmark = pytest.mark.releases
 
 NAMES = check.pinned()  # the models, and the configurations with goldens of their own
 PARAMS = model_params(NAMES)

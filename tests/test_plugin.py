@@ -7,7 +7,6 @@ import importlib.metadata
 import pytest
 
 pytest_plugins = ["pytester"]
-pytestmark = pytest.mark.backend
 
 FIRST = """
 import sys
