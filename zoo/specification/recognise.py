@@ -124,6 +124,17 @@ def _short(kind: str, key: str, value: Any) -> Any:
         return value
 
 
+def _starts_with_equals(value: Any) -> bool:
+    """A family file reads every such string as an expression, at its top level too."""
+    if isinstance(value, str):
+        return value.startswith("=")
+    if isinstance(value, Mapping):
+        return any(_starts_with_equals(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_starts_with_equals(v) for v in value)
+    return False
+
+
 def _has_expression(value: Any) -> bool:
     if isinstance(value, str):
         return value.startswith("=") or "{" in value or "}" in value
@@ -870,7 +881,12 @@ def recognise(
 ) -> dict[str, Any]:
     """The flat spec data ``data`` (``zoo.keras.importer.spec_data``) with its repeated blocks as
     ``blocks:``; checked by expanding it; the flat data itself where no block reproduces it."""
-    if "inputs" in data or not isinstance(data.get("layers"), list) or _has_expression(data["layers"]):
+    if (
+        "inputs" in data
+        or not isinstance(data.get("layers"), list)
+        or _has_expression(data["layers"])
+        or any(_starts_with_equals(v) for k, v in data.items() if k != "layers")
+    ):
         return dict(data)  # several inputs, or values the block language would read as expressions
     for attempt in (
         (stages, repeats, merge),
