@@ -304,9 +304,11 @@ def test_resnet50_blocks_is_its_stem_four_folded_stages_of_blocks_and_head():
         label = text_of(parsed.label(node.id))
         assert f"{node.title}\nbottleneck block, {len(node.layers)} layers\n" in label
         assert f"params {node.params:,}" in label
-    assert {label for label, _ in parsed.clusters.values()} == {
-        f"conv{i} (stack)" for i in range(2, 6)
-    } | {"bottleneck ×3", "bottleneck ×4", "bottleneck ×6"}
+    assert {label for label, _ in parsed.clusters.values()} == {f"conv{i} (stack)" for i in range(2, 6)} | {
+        "bottleneck ×3",
+        "bottleneck ×4",
+        "bottleneck ×6",
+    }
     # edges follow the layer connections: no self-loops, no duplicates, nothing missing
     owner = {"input": "input"} | {r.name: r.name for r in summary.rows}
     owner |= {layer: n.id for n in collapsed for layer in n.layers}
