@@ -202,7 +202,16 @@ def _prefix_runs(layers: list[_Layer], free: list[bool], depth: int) -> list[_In
 
     def close() -> None:
         nonlocal current, key
+        # unnamed layers at the end belong to the run where they take one of its layers
+        # (ConvNeXt's residual `x + y`), else to what follows
+        inside = {layers[j].name for j in current}
         while current and not layers[current[-1]].named:
+            last = layers[current[-1]]
+            if inside.intersection(last.inputs) and len(current) > 1 and all(
+                layers[j].named for j in current[:-1]
+            ):
+                break
+            inside.discard(last.name)
             current.pop()
         if key is not None and len(current) >= 2:
             runs.append(_Instance(current[0], current[-1] + 1, key, list(current), []))
@@ -953,7 +962,8 @@ def _recognise(data: Mapping[str, Any], *, stages: bool, repeats: bool, merge: b
         it["use"] for b in stage_blocks for it in b.items if "use" in it
     }
     out: dict[str, Any] = {}
-    defaults = _defaults(layers)
+    # per-class defaults reach into nested Sequential models too: none where there are any
+    defaults = {} if any(f.kind in _UNBLOCKED for f in layers) else _defaults(layers)
     for key, value in data.items():
         if key == "layers":
             if defaults:
@@ -1065,6 +1075,8 @@ def _differences(blocked: Mapping[str, Any], flat: Mapping[str, Any]) -> list[st
         problems.append(f"{len(ours)} layers instead of {len(theirs)}")
     for f in theirs:
         got = ours.get(f.name)
+        if f.kind in _UNBLOCKED and got is not None:  # written as it was, at the top level
+            got = (got[0], _canonical(f.kind, f.args, data_format), got[2])
         if got != (f.kind, _canonical(f.kind, f.args, data_format), f.inputs):
             problems.append(f"layer {f.name!r}: {got} instead of {(f.kind, f.args, f.inputs)}")
             if len(problems) > 5:
