@@ -202,13 +202,16 @@ def _prefix_runs(layers: list[_Layer], free: list[bool], depth: int) -> list[_In
 
     def close() -> None:
         nonlocal current, key
-        # unnamed layers at the end belong to the run where they take one of its layers
-        # (ConvNeXt's residual `x + y`), else to what follows
+        # an unnamed merge at the end belongs to the run where it takes one of its layers
+        # (ConvNeXt's residual `x + y`); other unnamed layers there, to what follows
         inside = {layers[j].name for j in current}
         while current and not layers[current[-1]].named:
             last = layers[current[-1]]
-            if inside.intersection(last.inputs) and len(current) > 1 and all(
-                layers[j].named for j in current[:-1]
+            if (
+                last.kind in _ALWAYS_INPUTS
+                and inside.intersection(last.inputs)
+                and len(current) > 1
+                and all(layers[j].named for j in current[:-1])
             ):
                 break
             inside.discard(last.name)
