@@ -268,22 +268,30 @@ def test_plain_specs_have_no_groups():
 # ------------------------------------------------------------------ collapsed blocks
 
 
-def test_resnet50_blocks_is_its_stem_sixteen_blocks_and_head():
+def test_resnet50_blocks_is_its_stem_four_folded_stages_of_blocks_and_head():
     spec = zoo.spec("resnet50")
     summary = zoo.summary("resnet50", engine="formula")
     chains = [prov.chain for prov in spec.origin.provenance]
     innermost: dict[str, list[str]] = {}  # instance -> its layers, from the provenance
+    stage_of: dict[str, str] = {}
     for layer, chain in zip(spec.layers, chains):
         if chain:
             innermost.setdefault(chain[-1].instance, []).append(layer.name)
+            stage_of[chain[-1].instance] = chain[0].instance
     plain = [layer.name for layer, chain in zip(spec.layers, chains) if not chain]
     assert len(innermost) == 16 and plain[:2] == ["conv1_pad", "conv1_conv"] and plain[-1] == "predictions"
+    # consecutive bottleneck instances (a stage's repeat) fold into one node each
+    folded: dict[str, list[str]] = {}
+    for instance, names in innermost.items():
+        folded.setdefault(stage_of[instance], []).extend(names)
 
     built = diagram.build("resnet50", detail="blocks")
     nodes = built.nodes()
-    assert len(nodes) == 1 + len(plain) + len(innermost)
+    assert len(nodes) == 1 + len(plain) + len(folded)
     collapsed = [n for n in nodes if n.collapsed]
-    assert [(n.title, list(n.layers)) for n in collapsed] == list(innermost.items())
+    assert [list(n.layers) for n in collapsed] == list(folded.values())
+    firsts_lasts = [(s + "_block1", [i for i in innermost if stage_of[i] == s][-1]) for s in folded]
+    assert [n.title for n in collapsed] == [f"{a} … {b}" for a, b in firsts_lasts]
     for node in collapsed:
         rows = [summary.row(name) for name in node.layers]
         assert node.params == sum(r.params for r in rows)
@@ -296,7 +304,11 @@ def test_resnet50_blocks_is_its_stem_sixteen_blocks_and_head():
         label = text_of(parsed.label(node.id))
         assert f"{node.title}\nbottleneck block, {len(node.layers)} layers\n" in label
         assert f"params {node.params:,}" in label
-    assert {label for label, _ in parsed.clusters.values()} == {f"conv{i} (stack)" for i in range(2, 6)}
+    assert {label for label, _ in parsed.clusters.values()} == {f"conv{i} (stack)" for i in range(2, 6)} | {
+        "bottleneck ×3",
+        "bottleneck ×4",
+        "bottleneck ×6",
+    }
     # edges follow the layer connections: no self-loops, no duplicates, nothing missing
     owner = {"input": "input"} | {r.name: r.name for r in summary.rows}
     owner |= {layer: n.id for n in collapsed for layer in n.layers}
@@ -314,8 +326,12 @@ def test_stages_collapse_the_outermost_instances():
 
 
 def test_instances_without_a_name_of_their_own_are_named_by_their_arguments():
-    mobilenet = [n.title for n in diagram.build("mobilenet", detail="blocks").nodes() if n.collapsed]
-    assert mobilenet[0] == "separable(filters=64, block_id=1, stride=1)" and len(mobilenet) == 13
+    mobilenet = [n for n in diagram.build("mobilenet", detail="blocks").nodes() if n.collapsed]
+    # its thirteen separable blocks follow one another: one node, "×13", named by the first and last
+    layers = mobilenet[0].layers
+    assert len(mobilenet) == 1 and (layers[0], layers[-1]) == ("conv_dw_1", "conv_pw_13_relu")
+    first, last = mobilenet[0].title.split(" … ")
+    assert first == "separable(filters=64, block_id=1, stride=1)" and "block_id=13" in last
     # InceptionResNetV2's conv2d_bn uses inside block35_1 have no `as:` and inherit its name
     labels = [label for label, _ in clusters(diagram.build("inception_resnet_v2"))]
     assert "block35_1 (inception_resnet_block)" in labels and "block35_1 (conv2d_bn)" not in labels

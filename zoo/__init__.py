@@ -271,6 +271,7 @@ def from_keras(
     description: str | None = None,
     opaque: bool = False,
     check: str = "full",
+    blocks: bool = False,
 ) -> Spec:
     """The spec of a Keras model: ``zoo.build(zoo.from_keras(model))`` is the same model (its layers
     by class, arguments, order and names, its ``to_json()``, the weights of ``model`` loaded by order,
@@ -281,6 +282,9 @@ def from_keras(
     ``check="layers"`` checks without building the model again (each layer's Keras configuration,
     then the formula engine's rows against the model's): a 1,000-layer model in well under a second,
     where the full check costs as long again as Keras's loading. `zoo summary FILE` uses it.
+    ``blocks``: the spec with its repeated blocks recognised (``blocks:``, ``repeat:``, name
+    templates; docs/recognition.md), built and compared with ``model`` the same way; its
+    ``to_yaml()`` is that family file.
 
         >>> import keras
         >>> model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3)], name="tiny")
@@ -293,7 +297,9 @@ def from_keras(
     """
     from zoo.keras import importer
 
-    return importer.from_keras(model, name=name, description=description, opaque=opaque, check=check)
+    return importer.from_keras(
+        model, name=name, description=description, opaque=opaque, check=check, blocks=blocks
+    )
 
 
 def explain(name_or_spec: str | Spec, *, keras_version: str | None = None, **overrides: Any) -> str:

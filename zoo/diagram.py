@@ -10,8 +10,9 @@ Levels of detail:
 
 - ``layers``: every layer, block instances as (nested) clusters;
 - ``blocks``: each innermost block instance collapsed into one node with its
-  totals (ResNet50: its stem, sixteen bottleneck blocks and head), the instances
-  around it still drawn as clusters;
+  totals, the instances around it still drawn as clusters, and consecutive
+  instances of one block (a ``repeat:``) folded into one node in a cluster marked
+  ``×N`` (ResNet50: its stem, four stages of a bottleneck block ×3, ×4, ×6, ×3, and head);
 - ``stages``: each outermost block instance collapsed (ResNet50: conv2 ... conv5).
 
 Edges between collapsed nodes follow the layer connections, without self-loops
@@ -211,9 +212,48 @@ def build(
         container(chain[:d] if _key(chain[:d]) in around_others else chain[: d - 1]).append(node)
         node_of.update((r.name, node.id) for r in rows)
         collapsed += 1
+    if detail == "blocks":
+        _fold_repeats(top, node_of)
     return Diagram(
         spec.name, tuple(top), _edges(tuple(drawn), node_of, dedupe=detail != "layers"), summary.total_params
     )
+
+
+def _fold_repeats(items: list[Node | Cluster], node_of: dict[str, str]) -> None:
+    """Consecutive collapsed instances of one block (a ``repeat:``, a stage's blocks) folded into
+    one node inside a cluster marked ``×N``; its edges are the first's in and the last's out."""
+    k = 0
+    while k < len(items):
+        item = items[k]
+        if isinstance(item, Cluster):
+            _fold_repeats(item.items, node_of)
+            k += 1
+            continue
+        end = k + 1
+        while (
+            item.collapsed
+            and end < len(items)
+            and isinstance(items[end], Node)
+            and items[end].collapsed  # type: ignore[union-attr]
+            and items[end].kind == item.kind  # type: ignore[union-attr]
+        ):
+            end += 1
+        if end - k < 2:
+            k += 1
+            continue
+        run = [x for x in items[k:end] if isinstance(x, Node)]
+        folded = dataclasses.replace(
+            run[0],
+            title=f"{run[0].title} … {run[-1].title}",
+            output_shape=run[-1].output_shape,
+            params=sum(n.params for n in run),
+            trainable_params=sum(n.trainable_params for n in run),
+            layers=tuple(name for n in run for name in n.layers),
+        )
+        for name in folded.layers:
+            node_of[name] = folded.id
+        items[k:end] = [Cluster(f"{item.kind} ×{len(run)}", [folded])]
+        k += 1
 
 
 def _drawn_rows(computed: list[tuple[Layer, Any, Any]], summary: Any) -> list[Row]:

@@ -500,7 +500,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from zoo.keras import importer
 
     model = importer.load(args.file)
-    spec = importer.from_keras(model, name=args.name, opaque=args.opaque)
+    spec = importer.from_keras(model, name=args.name, opaque=args.opaque, blocks=args.blocks)
     text = spec.to_yaml()
     if args.output is None or args.output == STDOUT:
         print(text, end="")
@@ -508,11 +508,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     write_atomic(args.output, text)
     opaque = [layer.name for layer in spec.layers if layer.kind == "Opaque"]
     note = f"; unchecked by the formula engine: {', '.join(opaque)}" if opaque else ""
+    if args.blocks:
+        note += _blocks_note(spec)
     print(
         f"wrote {args.output}: {len(spec.layers)} layers; built again, it is the same model{note}",
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+def _blocks_note(spec: Any) -> str:
+    """What ``--blocks`` found: the blocks and the file's size beside the flat import's."""
+    sizes = getattr(spec, "sizes", None)
+    if sizes is None:
+        return "; no repeated blocks found: written flat"
+    ours, flat = sizes()["blocks"], sizes()["flat"]
+    return f"; {ours[0]} lines with blocks (flat: {flat[0]})"
 
 
 def cmd_diagram(args: argparse.Namespace) -> int:

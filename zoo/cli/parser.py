@@ -52,6 +52,12 @@ def _import(s: argparse.ArgumentParser) -> None:
         help="keep a keras.layers class zoo's catalogue lacks as an Opaque layer: Keras's output shape "
         "and parameters, marked unchecked in every summary, golden and diagram",
     )
+    s.add_argument(
+        "--blocks",
+        action="store_true",
+        help="write the model's repeated blocks as blocks: with parameters, repeat: and name templates "
+        "(a family file); built again and compared as the flat import is",
+    )
 
 
 def _list(s: argparse.ArgumentParser) -> None:

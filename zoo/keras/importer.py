@@ -114,6 +114,7 @@ def from_keras(
     description: str | None = None,
     opaque: bool = False,
     check: str = "full",
+    blocks: bool = False,
 ) -> Spec:
     """The spec that builds ``model``, checked before it is returned.
     ``opaque``: a keras.layers class the catalogue does not know becomes an ``Opaque`` layer (its
@@ -123,7 +124,9 @@ def from_keras(
     layers, ``to_json``, weights by order, outputs on one input; as long again as Keras's loading);
     ``"layers"`` compares, without building a model, every layer's Keras configuration and the
     formula engine's rows with ``model``'s own (:func:`same_layers`: classes, names, what each takes,
-    shapes, parameters), which is what a summary of the file needs."""
+    shapes, parameters), which is what a summary of the file needs.
+    ``blocks``: written with its repeated blocks (:mod:`zoo.keras.recognition`), checked by
+    building it again (:func:`same_model`) whatever ``check`` says."""
     keras = builder.import_keras()
     if not isinstance(model, keras.Model):
         raise SpecError(f"zoo.from_keras takes a keras.Model. Received: {type(model).__name__}")
@@ -137,6 +140,10 @@ def from_keras(
             f"the spec imported from {model.name!r} does not rebuild the same model:\n  "
             + "\n  ".join(problems)
         )
+    if blocks:
+        from zoo.keras import recognition
+
+        return recognition.with_blocks(spec, data, model, same_model)
     return spec
 
 
