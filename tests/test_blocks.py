@@ -166,7 +166,7 @@ def test_geometry_errors_inside_blocks_point_into_the_block():
         ('filters: "=width * 2"', 'filters: "=9 ** 60"', "the result is too large"),
         ('filters: "=width * 2"', "filters: \"='x' * 100000\"", "more than 1000 items or characters"),
         ('filters: "=width * 2"', 'filters: "=[1] * 2000"', "more than 1000 items or characters"),
-        ('filters: "=width * 2"', 'filters: "=[x for x in [1]]"', "ListComp is not allowed"),
+        ('filters: "=width * 2"', 'filters: "={x for x in [1]}"', "SetComp is not allowed"),
         (
             "{name: ._bn}",
             "{name: stem}",

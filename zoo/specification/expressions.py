@@ -29,7 +29,7 @@ import math
 import operator
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from zoo.specification import keras_rules
 
@@ -353,7 +353,7 @@ class _Evaluator:
         if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
             return ev(node.value)[ev(node.slice)]
         if isinstance(node, ast.Subscript):  # a[lower:upper:step]: a copy, charged by its size
-            value, part = ev(node.value), node.slice
+            value, part = ev(node.value), cast(ast.Slice, node.slice)
             bounds = [None if b is None else ev(b) for b in (part.lower, part.upper, part.step)]
             if not isinstance(value, (list, tuple, str)) or not all(
                 b is None or type(b) is int for b in bounds
@@ -406,9 +406,9 @@ class _Evaluator:
             raise ExpressionError(
                 f"a comprehension runs over a list, a tuple or a range, not {type(items).__name__}"
             )
-        inner = _Evaluator(collections.ChainMap({gen.target.id: None}, self.env), self.budget)
-        scope = inner.env.maps[0]  # type: ignore[attr-defined]
-        out = []
+        scope: dict[str, Any] = {}
+        inner = _Evaluator(collections.ChainMap(scope, cast(Any, self.env)), self.budget)  # no copy
+        out: list[Any] = []
         for item in items:
             self.budget.charge(1)
             scope[gen.target.id] = item
@@ -417,7 +417,8 @@ class _Evaluator:
             out.append(inner.eval(node.elt))
             if len(out) > MAX_ITEMS:
                 raise ExpressionError(f"the result has more than {MAX_ITEMS} items or characters")
-        return self.bounded(out)
+        bounded: list[Any] = self.bounded(out)
+        return bounded
 
     def before_binary(self, op: ast.operator, left: Any, right: Any) -> None:
         """Refuse, before it runs, an operation whose result would be too large; charge its walk."""
