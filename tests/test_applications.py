@@ -421,3 +421,42 @@ def test_the_tutorial_s_vgg16_base_is_computed_from_the_vgg_family():
     assert base.params == zoo.summary("vgg16_base", engine="formula").total_params == 14_714_688
     explained = zoo.explain("vgg16_transfer")
     assert "block5_conv3: out = floor((14 - 3 + 2) / 1) + 1 = 14" in explained
+
+
+# ConvNeXtTiny..XLarge fix drop_path_rate at 0.0; ConvNeXt() takes any. With a rate, every block
+# but the first (whose rate in np.linspace(0, rate, sum(depths)) is 0) ends in Keras's own
+# StochasticDepth layer, its rate in the layer's config.
+@pytest.mark.slow
+@pytest.mark.large
+@pytest.mark.parametrize("rate", [0.1, 0.5])
+@pytest.mark.parametrize(
+    ("name", "depths", "dims"),
+    [
+        ("convnext_tiny", [3, 3, 9, 3], [96, 192, 384, 768]),
+        ("convnext_small", [3, 3, 27, 3], [96, 192, 384, 768]),
+    ],
+)
+def test_convnext_with_stochastic_depth_is_keras_s_model(name, depths, dims, rate):
+    import keras
+    from keras.src.applications import convnext
+    from keras_reference import model_differences
+
+    keras.utils.clear_session()
+    theirs = convnext.ConvNeXt(
+        depths=depths,
+        projection_dims=dims,
+        drop_path_rate=rate,
+        name=name,
+        weights=None,
+        input_shape=(32, 32, 3),
+    )
+    ours = zoo.build(name, compile=False, weights=None, drop_path_rate=rate, input_shape=(32, 32, 3))
+    assert model_differences(ours, theirs) == []
+    kept = {
+        layer.name: layer.drop_path_rate
+        for layer in theirs.layers
+        if type(layer).__name__ == "StochasticDepth"
+    }
+    assert len(kept) == sum(depths) - 1 and max(kept.values()) == rate
+    got = {layer.name: layer.get_config()["drop_path_rate"] for layer in ours.layers if layer.name in kept}
+    assert {k: v.hex() for k, v in got.items()} == {k: float(v).hex() for k, v in kept.items()}

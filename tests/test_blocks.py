@@ -166,7 +166,7 @@ def test_geometry_errors_inside_blocks_point_into_the_block():
         ('filters: "=width * 2"', 'filters: "=9 ** 60"', "the result is too large"),
         ('filters: "=width * 2"', "filters: \"='x' * 100000\"", "more than 1000 items or characters"),
         ('filters: "=width * 2"', 'filters: "=[1] * 2000"', "more than 1000 items or characters"),
-        ('filters: "=width * 2"', 'filters: "=[x for x in [1]]"', "ListComp is not allowed"),
+        ('filters: "=width * 2"', 'filters: "={x for x in [1]}"', "SetComp is not allowed"),
         (
             "{name: ._bn}",
             "{name: stem}",
@@ -283,6 +283,81 @@ def test_the_expression_evaluator_computes_what_keras_applications_needs():
     assert expressions.evaluate("letter(2) if d > 2 and not alpha > 1 else 'z'", env) == "b"
     with pytest.raises(expressions.ExpressionError, match="longer than 500"):
         expressions.evaluate("1 + " * 200 + "1", env)
+
+
+def test_expressions_say_keras_applications_loops():
+    """Comprehensions, ranges, sums, products, running sums and slices, as Python computes them."""
+    args = [{"repeats": 1}, {"repeats": 2}, {"repeats": 2}, {"repeats": 3}]
+    env = {"blocks_args": args, "depth_coefficient": 1.4, "depths": [3, 3, 9, 3]}
+    assert expressions.evaluate("[ceil(depth_coefficient * a['repeats']) for a in blocks_args]", env) == [
+        2,
+        3,
+        3,
+        5,
+    ]
+    assert expressions.evaluate("[x * x for x in range(1, 8, 2) if x != 5]", env) == [1, 9, 49]
+    assert expressions.evaluate("sum(depths[:2]), prod([2, 2, 2, 1]), cumsum(depths)", env) == [
+        6,
+        8,
+        [3, 6, 15, 18],
+    ]
+    assert expressions.evaluate("depths[1:3], depths[::-1], 'block'[:3], depths[5:]", env) == [
+        [3, 9],
+        [3, 9, 3, 3],
+        "blo",
+        [],
+    ]
+    # the loop's name is its own: it shadows a param inside, and is no dependency of the expression
+    assert expressions.evaluate("[depths for depths in range(2)] + depths[:1]", env) == [0, 1, 3]
+    assert expressions.names_in("[ceil(d * a) for a in blocks_args]") == {"d", "blocks_args"}
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.1, 0.5, 0.3, 0.999, 1e-310])
+@pytest.mark.parametrize("num", [0, 1, 2, 18, 36])
+def test_linspace_is_numpys_to_the_bit(rate, num):
+    """ConvNeXt's rates are `[float(x) for x in np.linspace(0.0, drop_path_rate, sum(depths))]`."""
+    import numpy as np
+
+    got = expressions.evaluate("linspace(0.0, rate, num)", {"rate": rate, "num": num})
+    assert [x.hex() for x in got] == [float(x).hex() for x in np.linspace(0.0, rate, num)]
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("[x for x in range(3) for y in range(3)]", "one `for`"),
+        ("[x for x in range(3) if x if x]", "at most one|`\\[x for NAME"),
+        ("[x for (x, y) in [[1, 2]]]", "for NAME"),
+        ("[x for x in 5]", "runs over a list"),
+        ("[x for x in 'abc']", "runs over a list"),
+        ("range(10**9)", "more than 1000 items"),
+        ("range(2.5)", "integers"),
+        ("linspace(0, 1, 10**6)", "more than 1000 items"),
+        ("[0 for x in range(1000)] * 2", "more than 1000 items"),
+        ("[[y for y in range(1000)] for x in range(1000)]", "units of work"),
+        ("[1, 2][::0]", "step cannot be zero"),
+        ("[1, 2][0.5:]", "sliced, by integers"),
+        ("5[1:]", "sliced"),
+        ("sum([[1], [2]])", "adds numbers only"),
+        ("prod(['a', 'b'])", "multiplies numbers only"),
+        ("cumsum([[1], [2]])", "adds numbers only"),
+        ("{x: 1 for x in range(3)}", "DictComp is not allowed"),
+        ("(x for x in range(3))", "GeneratorExp is not allowed"),
+        ("{x for x in range(3)}", "SetComp is not allowed"),
+    ],
+)
+def test_loops_stay_bounded_and_whitelisted(text, error):
+    with pytest.raises(expressions.ExpressionError, match=error):
+        expressions.evaluate(text, {})
+
+
+def test_a_loop_is_charged_to_the_budget_per_step():
+    small, large = expressions.Budget(), expressions.Budget()
+    expressions.evaluate("[x for x in range(10)]", {}, small)
+    expressions.evaluate("[x for x in range(1000)]", {}, large)
+    assert large.used > 50 * small.used
+    with pytest.raises(expressions.ExpressionError, match="units of work"):
+        expressions.evaluate("[x for x in range(1000)]", {}, expressions.Budget(1500))
 
 
 def test_zoo_show_expanded_says_where_each_layer_came_from(capsys):

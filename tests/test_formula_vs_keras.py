@@ -404,14 +404,16 @@ def test_every_catalogue_layer_exists_in_keras():
     ("kind", "module"),
     [
         ("LayerScale", "keras.src.applications.convnext"),
+        ("StochasticDepth", "keras.src.applications.convnext"),
         ("CustomScaleLayer", "keras.src.applications.inception_resnet_v2"),
         ("ops.add", "keras.src.ops.numpy"),
         ("ops.multiply", "keras.src.ops.numpy"),
     ],
 )
 def test_the_layer_classes_of_keras_applications_are_where_zoo_takes_them_from(kind, module):
-    """ConvNeXt's LayerScale and InceptionResNetV2's CustomScaleLayer are not in keras.layers: zoo
-    imports them from keras.applications' modules. A Keras release that moves them fails here first."""
+    """ConvNeXt's LayerScale and StochasticDepth and InceptionResNetV2's CustomScaleLayer are not in
+    keras.layers: zoo imports them from keras.applications' modules. A Keras release that moves them
+    fails here first."""
     import importlib
 
     entry = catalog.LAYERS[kind]

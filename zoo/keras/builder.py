@@ -214,7 +214,7 @@ def compile_model(model: Any, spec: Spec) -> None:
 
 def layer_class(keras: Any, kind: catalog.LayerKind) -> Any:
     """Keras's class for a catalogue entry: from keras.layers, or the keras.applications module
-    that defines it (ConvNeXt's LayerScale, InceptionResNetV2's CustomScaleLayer)."""
+    that defines it (ConvNeXt's LayerScale and StochasticDepth, InceptionResNetV2's CustomScaleLayer)."""
     if kind.module == "keras.layers":
         return getattr(keras.layers, kind.class_name)
     import importlib

@@ -665,7 +665,7 @@ _add(
     center=Arg(boolean, True),
     scale=Arg(boolean, True),
 )
-# The two layer classes keras.applications defines for itself.
+# The layer classes keras.applications defines for itself.
 _add(
     "LayerScale",
     "layer_scale",
@@ -674,6 +674,10 @@ _add(
     projection_dim=Arg(positive_int),
 )
 _kept_in("keras.src.applications.convnext", "LayerScale")
+# ConvNeXt's StochasticDepth: drops the residual branch of a whole batch while training, the
+# identity at inference (no weights). Keras documents its rate "within [0, 1]".
+_add("StochasticDepth", "identity", 0, drop_path_rate=Arg(unit_interval))
+_kept_in("keras.src.applications.convnext", "StochasticDepth")
 _add(
     "CustomScaleLayer",
     "elementwise",

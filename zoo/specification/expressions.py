@@ -2,10 +2,12 @@
 
 An expression is a Python expression parsed with :mod:`ast` and evaluated by
 walking the tree: only literals, names, arithmetic, comparisons, ``and/or/not``,
-conditional expressions, indexing, list literals and calls of the fixed pure
+conditional expressions, indexing and slicing, list literals, bounded list
+comprehensions (one ``for`` over a list, a tuple or a ``range``, at most one ``if``:
+``[ceil(d * a['repeats']) for a in blocks_args]``) and calls of the fixed pure
 functions in :data:`FUNCTIONS` are allowed. No attribute access, no imports, no
-lambdas or comprehensions, no user functions, so an expression cannot run
-arbitrary code or loop.
+lambdas, no user functions, so an expression cannot run arbitrary code, and a
+loop runs over a value already bounded in size, each step charged.
 
 Work is bounded twice. Every value an expression makes is bounded in size
 (:data:`MAX_ITEMS` items or characters, nested ones included, :data:`MAX_DEPTH`
@@ -20,13 +22,14 @@ repeated in every block, stays under every size limit; the budget stops it.
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import itertools
 import math
 import operator
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from zoo.specification import keras_rules
 
@@ -142,6 +145,54 @@ def _sum(values: Any, start: float = 0) -> float:
     return sum(values, start)
 
 
+def _prod(values: Any, start: float = 1) -> float:
+    """math.prod of numbers (a product of lists would repeat them)."""
+    values = list(values)
+    if not all(isinstance(v, (int, float)) for v in [*values, start]):
+        raise TypeError("prod multiplies numbers only")
+    return math.prod(values, start=start)
+
+
+def _cumsum(values: Any) -> list[Any]:
+    """The running sums of numbers: ``cumsum([1, 2, 3]) == [1, 3, 6]`` (itertools.accumulate's)."""
+    values = list(values)
+    if not all(isinstance(v, (int, float)) for v in values):
+        raise TypeError("cumsum adds numbers only")
+    return list(itertools.accumulate(values))
+
+
+def _range(*args: int) -> list[int]:
+    """Python's range, as a list, refused before it is made when it has more than MAX_ITEMS items."""
+    if not all(isinstance(a, int) for a in args):
+        raise TypeError("range takes integers")
+    r = range(*args)
+    if len(r) > MAX_ITEMS:
+        raise ValueError(f"range of more than {MAX_ITEMS} items")
+    return list(r)
+
+
+def linspace(start: float, stop: float, num: int) -> list[float]:
+    """numpy.linspace(start, stop, num) as Python floats, computed as numpy computes it (the step
+    ``(stop - start) / (num - 1)`` times each index, plus start, and the last value ``stop``), so
+    every value is numpy's to the bit: ConvNeXt's stochastic-depth rates
+    ``[float(x) for x in np.linspace(0.0, drop_path_rate, sum(depths))]``."""
+    if not isinstance(num, int) or isinstance(num, bool) or num < 0:
+        raise ValueError(f"linspace's num must be a non-negative integer, not {num!r}")
+    if num > MAX_ITEMS:
+        raise ValueError(f"linspace of more than {MAX_ITEMS} items")
+    start, stop = float(start), float(stop)
+    delta, div = stop - start, num - 1
+    if div > 0:
+        step = delta / div
+        y = [k / div * delta if step == 0 else k * step for k in range(num)]
+    else:
+        y = [k * delta for k in range(num)]
+    y = [v + start for v in y]
+    if num > 1:
+        y[-1] = stop
+    return y
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "sqrt": math.sqrt,
@@ -153,6 +204,10 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
     "sum": _sum,
+    "prod": _prod,
+    "cumsum": _cumsum,
+    "range": _range,
+    "linspace": linspace,
     "len": len,
     "str": str,
     "tuple": tuple,  # for messages: Keras prints shapes as tuples, "{tuple(input_shape)}"
@@ -186,7 +241,13 @@ _COMPARE: dict[type, Callable[[Any, Any], Any]] = {
 def names_in(text: str) -> set[str]:
     """The variable names an expression reads (for did-you-mean and dependency checks); an
     ExpressionError where ``text`` is not an expression."""
-    return {n.id for n in ast.walk(_parse(text)) if isinstance(n, ast.Name)} - set(FUNCTIONS)
+    tree = _parse(text)
+    bound = {
+        g.target.id
+        for g in ast.walk(tree)
+        if isinstance(g, ast.comprehension) and isinstance(g.target, ast.Name)
+    }
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - set(FUNCTIONS) - bound
 
 
 def evaluate(text: str, env: Mapping[str, Any], budget: Budget | None = None) -> Any:
@@ -291,6 +352,21 @@ class _Evaluator:
             return ev(node.body) if ev(node.test) else ev(node.orelse)
         if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
             return ev(node.value)[ev(node.slice)]
+        if isinstance(node, ast.Subscript):  # a[lower:upper:step]: a copy, charged by its size
+            value, part = ev(node.value), cast(ast.Slice, node.slice)
+            bounds = [None if b is None else ev(b) for b in (part.lower, part.upper, part.step)]
+            if not isinstance(value, (list, tuple, str)) or not all(
+                b is None or type(b) is int for b in bounds
+            ):
+                raise ExpressionError(
+                    f"only lists, tuples and strings are sliced, by integers: {ast.unparse(node)!r}"
+                )
+            if bounds[2] == 0:
+                raise ExpressionError("slice step cannot be zero")
+            self.budget.touch(value)
+            return self.bounded(value[slice(*bounds)])
+        if isinstance(node, ast.ListComp):
+            return self.comprehension(node)
         if isinstance(node, (ast.List, ast.Tuple)):
             if len(node.elts) > MAX_ITEMS:
                 raise ExpressionError(f"a list of more than {MAX_ITEMS} items")
@@ -314,6 +390,35 @@ class _Evaluator:
                 raise ExpressionError(what) from None
             return self.bounded(result)
         raise ExpressionError(f"{type(node).__name__} is not allowed in an expression: {ast.unparse(node)!r}")
+
+    def comprehension(self, node: ast.ListComp) -> list[Any]:
+        """``[elt for name in items if cond]``: one ``for`` over a list or tuple (already bounded in
+        size), at most one ``if``; each step is charged, and the result is bounded."""
+        if len(node.generators) != 1:
+            raise ExpressionError(f"a comprehension has one `for`: {ast.unparse(node)!r}")
+        gen = node.generators[0]
+        if not isinstance(gen.target, ast.Name) or gen.is_async or len(gen.ifs) > 1:
+            raise ExpressionError(
+                f"a comprehension is `[x for NAME in items if cond]`: {ast.unparse(node)!r}"
+            )
+        items = self.eval(gen.iter)
+        if not isinstance(items, (list, tuple)):
+            raise ExpressionError(
+                f"a comprehension runs over a list, a tuple or a range, not {type(items).__name__}"
+            )
+        scope: dict[str, Any] = {}
+        inner = _Evaluator(collections.ChainMap(scope, cast(Any, self.env)), self.budget)  # no copy
+        out: list[Any] = []
+        for item in items:
+            self.budget.charge(1)
+            scope[gen.target.id] = item
+            if gen.ifs and not inner.eval(gen.ifs[0]):
+                continue
+            out.append(inner.eval(node.elt))
+            if len(out) > MAX_ITEMS:
+                raise ExpressionError(f"the result has more than {MAX_ITEMS} items or characters")
+        bounded: list[Any] = self.bounded(out)
+        return bounded
 
     def before_binary(self, op: ast.operator, left: Any, right: Any) -> None:
         """Refuse, before it runs, an operation whose result would be too large; charge its walk."""
