@@ -44,7 +44,17 @@ def examples() -> list:
     """The models as params; those that take seconds in the slow tier (the keras.applications base
     is covered in the inner loop by test_a_keras_applications_base_becomes_a_base_layer...)."""
     big = [pytest.mark.slow, pytest.mark.large]
-    return [pytest.param(e, marks=big if e in keras_io_models.SLOW else []) for e in EXAMPLES]
+    return [
+        pytest.param(
+            e,
+            marks=big
+            if e in keras_io_models.SLOW
+            else [pytest.mark.slow]
+            if e in keras_io_models.MEDIUM
+            else [],
+        )
+        for e in EXAMPLES
+    ]
 
 
 @pytest.mark.parametrize("example", examples())
