@@ -209,3 +209,20 @@ def test_every_keras_application_rebuilds_with_blocks(constructor):
     spec = zoo.from_keras(model, blocks=True)  # compared with the model before it is returned
     assert "blocks:" in spec.to_yaml()
     rebuilds(zoo.Spec.from_yaml(spec.to_yaml()), model)
+
+
+def test_the_readme_s_size_table_measures_the_family_files_as_they_are():
+    """The hand-written column of the README's table is what recognise.size says of each file today
+    (rewrite a family file, then `python tools/import_sizes.py table --families`)."""
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- import-sizes -->")[1].split("<!-- /import-sizes -->")[0]
+    rows = [r for r in table.splitlines() if r.startswith("| ") and ".yaml:" in r]
+    assert len(rows) == len(catalog.APPLICATIONS)
+    for row in rows:
+        cells = row.split(" | ")
+        file, measured = cells[5].split(": ")
+        lines, nodes = recognise.size((ROOT / "specs" / file).read_text(encoding="utf-8"))
+        assert measured == f"{lines} / {nodes}", row
+        assert cells[6] == f"{int(cells[3].split(' / ')[0]) / lines:.2f} |", row
