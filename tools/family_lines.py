@@ -7,8 +7,9 @@ Both sides are counted the same way: lines that hold code, not blank, not only a
 Keras's Python neither a docstring nor a string of several lines (``BASE_DOCSTRING``): those are
 its documentation, which a family file keeps in its ``description``, ``source`` and comments. A
 family file's count is :func:`zoo.specification.recognise.size`'s (the measure of
-``zoo import --blocks``). The Keras side is the installed release's ``keras/src/applications`` (its version is in the table's heading); a
-family file describes every variant, their argument rules and weights files, as Keras's module does.
+``zoo import --blocks``). The Keras side is the installed release's ``keras/src/applications``
+(its version is in the table's heading); a family file describes every variant, their argument
+rules and weights files, as Keras's module does.
 """
 
 from __future__ import annotations
