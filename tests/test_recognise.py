@@ -226,3 +226,15 @@ def test_the_readme_s_size_table_measures_the_family_files_as_they_are():
         lines, nodes = recognise.size((ROOT / "specs" / file).read_text(encoding="utf-8"))
         assert measured == f"{lines} / {nodes}", row
         assert cells[6] == f"{int(cells[3].split(' / ')[0]) / lines:.2f} |", row
+
+
+@pytest.mark.slow  # seconds: two builds and comparisons
+def test_a_changed_copy_of_a_recognised_spec_does_not_keep_its_file():
+    """Its file (to_yaml) is the model recognised at import; a copy with other weights is another
+    spec, which writes its own data, not that file."""
+    spec = zoo.from_keras(keras_residual_model(), blocks=True)
+    assert "blocks:" in spec.to_yaml()
+    copy = spec.with_weights(None)
+    assert type(copy) is zoo.Spec
+    assert "blocks:" not in copy.to_yaml()
+    assert [layer.name for layer in copy.layers] == [layer.name for layer in spec.layers]

@@ -31,6 +31,14 @@ class RecognisedSpec(Spec):
         spec's model)."""
         return self.blocked_yaml
 
+    def plain(self) -> Spec:
+        """The same spec without its recognised file (what a changed copy of it is)."""
+        return Spec(**{f.name: getattr(self, f.name) for f in dataclasses.fields(Spec)})
+
+    def with_weights(self, weights: Any) -> Spec:
+        """A copy with other weights is another spec: its file is no longer the recognised one."""
+        return self.plain().with_weights(weights)
+
     def sizes(self) -> dict[str, tuple[int, int]]:
         """(lines, YAML nodes) of this file and of the flat import's (:func:`recognise.size`)."""
         return {"blocks": recognise.size(self.blocked_yaml), "flat": recognise.size(self.flat_yaml)}
