@@ -509,3 +509,19 @@ def test_a_refused_class_is_named_with_the_reason():
     model = keras.Sequential([keras.Input((3,), dtype="string"), lookup], name="words")
     with pytest.raises(zoo.SpecError, match="is a StringLookup layer, which zoo refuses: its vocabulary"):
         zoo.from_keras(model)
+
+
+@pytest.mark.slow  # seconds: the inner loop's budget
+def test_every_face_works_on_a_sequence_model_file(tmp_path, capsys):
+    """keras.io's bidirectional LSTM (token ids of any length): summary and check on its file; the
+    check fingerprints it at a fixed length of token ids."""
+    import keras
+
+    keras.utils.clear_session()
+    path = tmp_path / "imdb.keras"
+    keras_io_models.bidirectional_lstm_imdb(max_features=500).save(path)
+    assert main(["summary", str(path), "--engine", "formula"]) == 0
+    out = capsys.readouterr().out
+    # 2 directions * 4 gates * ((128 + 64) * 64 + 64): the page's 98,816 per Bidirectional
+    assert sum("(Bidirectional)" in r and "98,816" in r for r in out.splitlines()) == 2, out
+    assert main(["check", str(path)]) == 0, capsys.readouterr()

@@ -78,6 +78,7 @@ def layer_print(spec: str, name: str, output: np.ndarray) -> LayerPrint:
     )
 
 
+SEQUENCE = 32  # the length a sequence of open length is fingerprinted at (token ids, time steps)
 SIZES = (512, 448, 384, 331, 299, 256, 240, 224, 192, 160, 128, 112, 96, 75, 64, 48, 32)
 
 
@@ -97,6 +98,14 @@ def input_shape_for(spec: Spec) -> tuple[int, ...]:
     known = tuple(d for d in spec.input if d is not None)
     if len(known) == len(spec.input) and (arith.summarize(spec).macs or 0) <= MAX_MACS:
         return known
+    if len(spec.input) in (1, 2) and None not in spec.input[1:]:  # a sequence of open length
+        candidate = (SEQUENCE, *spec.input[1:])
+        try:
+            if (arith.summarize(spec.remade(input_shape=candidate)).macs or 0) <= MAX_MACS:
+                return tuple(int(d or 0) for d in candidate)
+        except SpecError:
+            pass
+        raise SpecError(f"spec {name!r}: no fingerprint size for input {list(spec.input)}")
     if len(spec.input) != 3:
         raise SpecError(f"spec {name!r}: no fingerprint size for input {list(spec.input)}")
     rows, cols, channels = spec.input

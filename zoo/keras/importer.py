@@ -594,8 +594,18 @@ def same_layers(spec: Spec, model: Any) -> list[str]:
 
 
 def _without_name(layer: Any) -> dict[str, Any]:
+    """A layer's configuration, its name aside, and what its being built adds (a held layer's
+    ``build_config``: an unbuilt layer has none)."""
     config = layer.get_config() if hasattr(layer, "get_config") else {}
-    return {k: v for k, v in json.loads(json.dumps(config, default=repr)).items() if k != "name"}
+
+    def unbuilt(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: unbuilt(v) for k, v in value.items() if k != "build_config"}
+        if isinstance(value, list):
+            return [unbuilt(v) for v in value]
+        return value
+
+    return {k: v for k, v in unbuilt(json.loads(json.dumps(config, default=repr))).items() if k != "name"}
 
 
 def _config_of(keras: Any, layer: Any) -> dict[str, Any]:
