@@ -525,3 +525,17 @@ def test_every_face_works_on_a_sequence_model_file(tmp_path, capsys):
     # 2 directions * 4 gates * ((128 + 64) * 64 + 64): the page's 98,816 per Bidirectional
     assert sum("(Bidirectional)" in r and "98,816" in r for r in out.splitlines()) == 2, out
     assert main(["check", str(path)]) == 0, capsys.readouterr()
+
+
+def test_a_nested_functional_model_calls_attention_as_the_top_level_graph_does():
+    """Attention takes (query, value) as positional arguments, inside a nested model as at the top."""
+    import keras
+
+    tokens = keras.Input((6, 8), name="tokens")
+    attended = keras.layers.MultiHeadAttention(2, 4, name="attend")(tokens, tokens)
+    block = keras.Model(tokens, keras.layers.Add(name="residual")([tokens, attended]), name="block")
+    inputs = keras.Input((6, 8))
+    model = keras.Model(inputs, keras.layers.Dense(3, name="out")(block(inputs)), name="encoder")
+    spec = zoo.from_keras(model)
+    assert spec.layers[0].kind == "Functional"
+    rebuilds(spec, model)

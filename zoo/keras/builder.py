@@ -169,15 +169,7 @@ def build(
             if spec.model == "sequential":  # as the tutorial's cells do: one layer after another
                 model.add(made)
             else:
-                taken = [outputs[name] for name in layer.inputs]
-                if layer.kind in catalog.POSITIONAL:  # attention(query, value[, key])
-                    outputs[layer.name] = made(*taken)
-                elif layer.kind in catalog.OPS:  # ops.add(x, y) or ops.add(x, 3.0)
-                    operand = layer.args.get("operand")
-                    outputs[layer.name] = made(*taken) if operand is None else made(taken[0], operand)
-                else:
-                    several = layer.kind in catalog.MERGES or len(taken) > 1
-                    outputs[layer.name] = made(taken if several else taken[0])
+                outputs[layer.name] = call(made, layer, [outputs[name] for name in layer.inputs])
         except SpecError:
             raise
         except (ValueError, TypeError) as exc:  # a gap in the formula engine: never a raw Keras error
@@ -222,6 +214,19 @@ def layer_class(keras: Any, kind: catalog.LayerKind) -> Any:
     return getattr(importlib.import_module(kind.module), kind.class_name)
 
 
+def call(made: Any, layer: Layer, taken: list[Any]) -> Any:
+    """A graph's layer (at the top or in a nested functional model) on the tensors it takes:
+    attention on (query, value[, key]), an operation on them (``ops.add(x, y)``, or ``ops.add(x,
+    3.0)`` with its operand), a merge on their list, any other layer on its one input."""
+    if layer.kind in catalog.POSITIONAL:
+        return made(*taken)
+    if layer.kind in catalog.OPS:
+        operand = layer.args.get("operand")
+        return made(*taken) if operand is None else made(taken[0], operand)
+    several = layer.kind in catalog.MERGES or len(taken) > 1
+    return made(taken if several else taken[0])
+
+
 def functional_group(keras: Any, layer: Layer, input_shape: Sequence[Any], args: Mapping[str, Any]) -> Any:
     """A nested functional model: ``keras.Input`` of the shape it is given (batch left out), its layers
     called on the tensors they take, ``keras.Model`` from the input to its ``output``."""
@@ -230,14 +235,7 @@ def functional_group(keras: Any, layer: Layer, input_shape: Sequence[Any], args:
     )
     tensors = {catalog.MODEL_INPUT: start}
     for inner in args["layers"]:
-        made = make_layer(keras, inner, ())
-        taken = [tensors[name] for name in inner.inputs]
-        if inner.kind in catalog.OPS:
-            operand = inner.args.get("operand")
-            tensors[inner.name] = made(*taken) if operand is None else made(taken[0], operand)
-        else:
-            several = inner.kind in catalog.MERGES or len(taken) > 1
-            tensors[inner.name] = made(taken if several else taken[0])
+        tensors[inner.name] = call(make_layer(keras, inner, ()), inner, [tensors[n] for n in inner.inputs])
     return keras.Model(start, tensors[args.get("output") or args["layers"][-1].name], name=layer.name)
 
 
