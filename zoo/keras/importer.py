@@ -284,7 +284,7 @@ def _entry(
         entry = {catalog.OPAQUE: _opaque(keras, op)}
     else:
         kind = _kind(classes, op, where)
-        entry = {kind: _arguments(keras, op, kind, data_format)}
+        entry = {kind: _arguments(keras, classes, op, kind, data_format)}
         entry[next(iter(entry))]["name"] = op.name
         if next(iter(entry)) in catalog.OPS and node is not None:  # x + 3.0: the number is the operand
             numbers = [
@@ -349,13 +349,15 @@ def _inner(
     if isinstance(layer, keras.Model):
         raise SpecError(f"{where}: a nested Sequential holds plain layers; {layer.name!r} is a model")
     kind = _kind(classes, layer, where)
-    args = {"name": layer.name, **_arguments(keras, layer, kind, data_format)}
+    args = {"name": layer.name, **_arguments(keras, classes, layer, kind, data_format)}
     if not layer.trainable:
         args["trainable"] = False
     return {kind: args}
 
 
-def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict[str, Any]:
+def _arguments(
+    keras: Any, classes: Mapping[Any, str], layer: Any, kind_name: str, data_format: str
+) -> dict[str, Any]:
     """The catalogue arguments of ``layer`` that differ from what Keras would use anyway."""
     kind = catalog.LAYERS[kind_name]
     if kind.rule == "op":
@@ -365,7 +367,7 @@ def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict
     out: dict[str, Any] = {}
     held_key = catalog.WRAPPED[kind_name][0] if kind_name in catalog.WRAPPED else None
     if held_key is not None:  # the layer (or cells) it holds, each as a spec's layer
-        out[held_key] = _held(keras, layer, kind_name, held_key, data_format)
+        out[held_key] = _held(keras, classes, layer, kind_name, held_key, data_format)
     for key in kind.args:
         if key in _NOT_ARGUMENTS or key not in config or key == held_key:
             continue
@@ -388,7 +390,9 @@ def _arguments(keras: Any, layer: Any, kind_name: str, data_format: str) -> dict
     return _without_keras_defaults(keras, kind, out)
 
 
-def _held(keras: Any, wrapper: Any, kind_name: str, key: str, data_format: str) -> Any:
+def _held(
+    keras: Any, classes: Mapping[Any, str], wrapper: Any, kind_name: str, key: str, data_format: str
+) -> Any:
     """What a wrapper holds, as a spec writes it: ``{LSTM: {units: 8}}`` (a list for StackedRNNCells'
     cells). Keras keeps a Bidirectional's layer as its forward copy, ``forward_`` before its name."""
     if kind_name == "Bidirectional":
@@ -396,12 +400,11 @@ def _held(keras: Any, wrapper: Any, kind_name: str, key: str, data_format: str) 
     else:
         held = getattr(wrapper, key)
         name = None
-    classes = _classes(keras)
     where = f"the layer {wrapper.name!r} holds"
 
     def entry(obj: Any, name: str | None) -> dict[str, Any]:
         kind = _kind(classes, obj, where)
-        args = _arguments(keras, obj, kind, data_format)
+        args = _arguments(keras, classes, obj, kind, data_format)
         name = name or obj.name
         if name != catalog.default_name(kind):  # the name a spec's held layer gets without one
             args = {"name": name, **args}

@@ -584,6 +584,14 @@ def _rel_names(layers: list[_Layer], run: _Instance) -> list[str] | None:
     return [layers[j].name[len(run.prefix) :] for j in run.members]
 
 
+def _claim(made: list[_Block], free: list[bool]) -> None:
+    """The layers of the blocks just made belong to them: no later block may take them."""
+    for b in made:
+        for inst in b.instances:
+            for j in inst.members:
+                free[j] = False
+
+
 def _take(
     layers: list[_Layer],
     groups: list[list[_Instance]],
@@ -936,19 +944,13 @@ def _recognise(data: Mapping[str, Any], *, stages: bool, repeats: bool, merge: b
         made = _take(layers, best[1], blocks, taken_blocks, merge, data_format)
         if not made:
             break
-        for b in made:
-            for inst in b.instances:
-                for j in inst.members:
-                    free[j] = False
+        _claim(made, free)
     while True:  # by structure, among the layers left
         groups = _structural_runs(layers, free)
         made = _take(layers, groups, blocks, taken_blocks, False, data_format)
         if not made:
             break
-        for b in made:
-            for inst in b.instances:
-                for j in inst.members:
-                    free[j] = False
+        _claim(made, free)
     if not blocks:
         return None
     # a run's members are consecutive: an instance covers [start, end) and nothing else
