@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib.metadata
+import importlib.util
 import io
 import sys
 import tokenize
@@ -23,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from import_sizes import write_readme_section  # noqa: E402 - after the paths it is found on
 
 BEGIN, END = "<!-- family-lines -->", "<!-- /family-lines -->"
 
@@ -67,14 +72,22 @@ def python_code_lines(text: str) -> int:
     return len(code - docstrings)
 
 
-def table() -> list[str]:
-    import keras
+def keras_release() -> tuple[str, Path]:
+    """The installed Keras's version and its keras/src/applications folder, without importing it
+    (importing Keras starts its backend, TensorFlow: seconds, for reading files)."""
+    found = importlib.util.find_spec("keras")
+    if found is None or not found.submodule_search_locations:
+        raise SystemExit("keras is not installed")
+    folder = Path(next(iter(found.submodule_search_locations)))
+    return importlib.metadata.version("keras"), folder / "src" / "applications"
 
+
+def table() -> list[str]:
     from zoo.specification import recognise
 
-    source = Path(keras.__file__).parent / "src" / "applications"
+    version, source = keras_release()
     rows = [
-        f"| family file | lines | Keras {keras.__version__} source | lines of code | file / Keras |",
+        f"| family file | lines | Keras {version} source | lines of code | file / Keras |",
         "|---|---:|---|---:|---:|",
     ]
     for family, modules in MIRRORS.items():
@@ -94,10 +107,7 @@ def main() -> None:
     text = "\n".join(table())
     print(text)
     if args.readme:
-        readme = ROOT / "README.md"
-        old = readme.read_text(encoding="utf-8")
-        start, end = old.index(BEGIN) + len(BEGIN), old.index(END)
-        readme.write_text(old[:start] + "\n" + text + "\n" + old[end:], encoding="utf-8")
+        write_readme_section(BEGIN, END, text)
 
 
 if __name__ == "__main__":

@@ -68,16 +68,27 @@ def table(only: list[str] | None) -> list[str]:
     return rows
 
 
+def readme_section(begin: str, end: str) -> str:
+    """The README's text between two markers (a generated table)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text[text.index(begin) + len(begin) : text.index(end)].strip("\n")
+
+
+def write_readme_section(begin: str, end: str, section: str) -> None:
+    """The README with ``section`` between its two markers instead of what was there."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, stop = text.index(begin) + len(begin), text.index(end)
+    readme.write_text(text[:start] + "\n" + section + "\n" + text[stop:], encoding="utf-8")
+
+
 def families() -> None:
     """The README's table with its hand-written family files measured again (the imports' columns
     as they are)."""
     from zoo.specification import recognise
 
-    readme = ROOT / "README.md"
-    old = readme.read_text(encoding="utf-8")
-    start, end = old.index(BEGIN) + len(BEGIN), old.index(END)
     rows = []
-    for row in old[start:end].strip("\n").splitlines():
+    for row in readme_section(BEGIN, END).splitlines():
         cells = row.split(" | ")
         found = re.fullmatch(r"(\w+)\.yaml: \d+ / \d+", cells[5]) if len(cells) == 7 else None
         if found:
@@ -85,7 +96,7 @@ def families() -> None:
             ours = int(cells[3].split(" / ")[0])
             cells[5], cells[6] = f"{found[1]}.yaml: {lines} / {nodes}", f"{ours / lines:.2f} |"
         rows.append(" | ".join(cells))
-    readme.write_text(old[:start] + "\n" + "\n".join(rows) + "\n" + old[end:], encoding="utf-8")
+    write_readme_section(BEGIN, END, "\n".join(rows))
 
 
 def bench(model_name: str, repeat: int) -> None:
@@ -141,10 +152,7 @@ def main() -> None:
     text = "\n".join(rows)
     print(text)
     if args.readme:
-        readme = ROOT / "README.md"
-        old = readme.read_text(encoding="utf-8")
-        start, end = old.index(BEGIN) + len(BEGIN), old.index(END)
-        readme.write_text(old[:start] + "\n" + text + "\n" + old[end:], encoding="utf-8")
+        write_readme_section(BEGIN, END, text)
 
 
 if __name__ == "__main__":
