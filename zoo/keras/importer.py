@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from zoo.keras import builder, compare
+from zoo import arith
+from zoo.arith.summary import differences
+from zoo.keras import builder, compare, introspect, recognition
 from zoo.specification import catalog
 from zoo.specification.errors import Source, SpecError, did_you_mean
 from zoo.specification.files import MODEL_FILES
@@ -141,8 +143,6 @@ def from_keras(
             + "\n  ".join(problems)
         )
     if blocks:
-        from zoo.keras import recognition
-
         return recognition.with_blocks(spec, data, model, same_model)
     return spec
 
@@ -562,10 +562,6 @@ def same_layers(spec: Spec, model: Any) -> list[str]:
     configuration, names aside) against the model's, then the formula engine's rows against Keras's
     (name, class, output shape, parameters trainable and not, the layers each takes). A nested base or
     group is compared by its row. Empty: the same layers, in the same graph."""
-    from zoo import arith
-    from zoo.arith.summary import differences
-    from zoo.keras import introspect
-
     keras = builder.import_keras()
     theirs = {op.name: op for op in _operations(model)}
     out = []
