@@ -638,7 +638,7 @@ MODELS: dict[str, Callable[[], Any]] = {
 
 # Seconds to import (a forward pass of a big model, or hundreds of layers): the large tier
 # seconds each (the inner loop's budget): in the slow tier, which the README's test command still runs
-MEDIUM = {"conv_lstm_next_frame", "bidirectional_lstm_imdb"}
+MEDIUM = {"conv_lstm_next_frame", "bidirectional_lstm_imdb", "image_classification_from_scratch"}
 SLOW = {"transfer_on_mobilenet_v2", "efficientnet_fine_tuning", "dcgan_generator", "oxford_pets_unet"}
 
 # Total parameters as the page prints them in the model's summary
