@@ -2,7 +2,7 @@
 
 A family file may be rewritten to read more like Keras's source (loops, comprehensions,
 shapes read where Keras reads them); the layers it expands to must not move. The pin is
-tests/goldens/expanded.yml: for every shipped spec, and for each family's model under a
+tests/pins/expanded.yml: for every shipped spec, and for each family's model under a
 few keras.applications arguments, a digest of the expanded layers (name, class, every Keras
 argument, inputs) without the provenance comments, which name file lines and so change with
 any edit.
@@ -75,7 +75,7 @@ def expanded_digests() -> dict[str, str]:
     return out
 
 
-PIN = Path(__file__).parent / "goldens" / "expanded.yml"
+PIN = Path(__file__).parent / "pins" / "expanded.yml"
 
 
 @pytest.mark.slow  # about 8 s: every family expanded under a dozen argument sets
