@@ -604,6 +604,47 @@ def conv_lstm_next_frame(frame=(8, 8, 1)) -> Any:
     return keras.models.Model(inp, x)
 
 
+def lstm_seq2seq(num_encoder_tokens=71, num_decoder_tokens=93, latent_dim=256) -> Any:
+    """keras.io/examples/nlp/lstm_seq2seq (the training model: the encoder LSTM's states start the
+    decoder LSTM; 71 and 93 are the token counts the page prints for its data)."""
+    keras, _ = _keras()
+    encoder_inputs = keras.Input(shape=(None, num_encoder_tokens))
+    encoder = keras.layers.LSTM(latent_dim, return_state=True)
+    encoder_outputs, state_h, state_c = encoder(encoder_inputs)
+    encoder_states = [state_h, state_c]
+    decoder_inputs = keras.Input(shape=(None, num_decoder_tokens))
+    decoder_lstm = keras.layers.LSTM(latent_dim, return_sequences=True, return_state=True)
+    decoder_outputs, _, _ = decoder_lstm(decoder_inputs, initial_state=encoder_states)
+    decoder_dense = keras.layers.Dense(num_decoder_tokens, activation="softmax")
+    decoder_outputs = decoder_dense(decoder_outputs)
+    return keras.Model([encoder_inputs, decoder_inputs], decoder_outputs)
+
+
+def lstm_seq2seq_encoder(num_encoder_tokens=71, latent_dim=256) -> Any:
+    """keras.io/examples/nlp/lstm_seq2seq (the sampling encoder: its outputs are the LSTM's states)."""
+    keras, _ = _keras()
+    encoder_inputs = keras.Input(shape=(None, num_encoder_tokens))
+    _, state_h_enc, state_c_enc = keras.layers.LSTM(latent_dim, return_state=True)(encoder_inputs)
+    return keras.Model(encoder_inputs, [state_h_enc, state_c_enc])
+
+
+def lstm_seq2seq_decoder(num_decoder_tokens=93, latent_dim=256) -> Any:
+    """keras.io/examples/nlp/lstm_seq2seq (the sampling decoder: three inputs, the token and the two
+    states, and three outputs, the next token's probabilities and the two new states)."""
+    keras, _ = _keras()
+    decoder_inputs = keras.Input(shape=(None, num_decoder_tokens))
+    decoder_state_input_h = keras.Input(shape=(latent_dim,))
+    decoder_state_input_c = keras.Input(shape=(latent_dim,))
+    decoder_states_inputs = [decoder_state_input_h, decoder_state_input_c]
+    decoder_lstm = keras.layers.LSTM(latent_dim, return_sequences=True, return_state=True)
+    decoder_outputs, state_h_dec, state_c_dec = decoder_lstm(
+        decoder_inputs, initial_state=decoder_states_inputs
+    )
+    decoder_states = [state_h_dec, state_c_dec]
+    decoder_outputs = keras.layers.Dense(num_decoder_tokens, activation="softmax")(decoder_outputs)
+    return keras.Model([decoder_inputs] + decoder_states_inputs, [decoder_outputs] + decoder_states)
+
+
 MODELS: dict[str, Callable[[], Any]] = {
     f.__name__: f
     for f in (
@@ -633,12 +674,21 @@ MODELS: dict[str, Callable[[], Any]] = {
         guide_ensemble,
         bidirectional_lstm_imdb,
         conv_lstm_next_frame,
+        lstm_seq2seq,
+        lstm_seq2seq_encoder,
+        lstm_seq2seq_decoder,
     )
 }
 
 # Seconds to import (a forward pass of a big model, or hundreds of layers): the large tier
 # seconds each (the inner loop's budget): in the slow tier, which the README's test command still runs
-MEDIUM = {"conv_lstm_next_frame", "bidirectional_lstm_imdb", "image_classification_from_scratch"}
+MEDIUM = {
+    "conv_lstm_next_frame",
+    "bidirectional_lstm_imdb",
+    "image_classification_from_scratch",
+    "lstm_seq2seq",
+    "lstm_seq2seq_decoder",
+}
 SLOW = {"transfer_on_mobilenet_v2", "efficientnet_fine_tuning", "dcgan_generator", "oxford_pets_unet"}
 
 # Total parameters as the page prints them in the model's summary

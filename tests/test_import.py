@@ -34,10 +34,17 @@ def rebuilds(spec: zoo.Spec, model) -> None:
     nested = any(isinstance(layer, keras.Model) for layer in model.layers)
     named = spec.input_name != "input"  # an input name Keras generated (input_layer_3) is set aside
     assert compare.differences(ours, model, input_names=named, generated=nested) == []
-    shape = [d or 32 for d in model.inputs[0].shape[1:]]
-    x = np.random.default_rng(1).standard_normal((2, *shape)).astype("float32")
+    rng = np.random.default_rng(1)
+    x = [  # each input, a sequence of open length at 32 steps
+        rng.standard_normal((2, *(d or 32 for d in t.shape[1:]))).astype("float32") for t in model.inputs
+    ]
+    x = x if len(x) > 1 else x[0]
     ours.set_weights(model.get_weights())
-    assert np.array_equal(np.asarray(ours(x, training=False)), np.asarray(model(x, training=False)))
+    mine, theirs = ours(x, training=False), model(x, training=False)
+    mine, theirs = (keras.tree.flatten(y) for y in (mine, theirs))  # a model's several outputs
+    assert len(mine) == len(theirs)
+    for a, b in zip(mine, theirs):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
 
 
 def examples() -> list:
@@ -525,6 +532,34 @@ def test_every_face_works_on_a_sequence_model_file(tmp_path, capsys):
     # 2 directions * 4 gates * ((128 + 64) * 64 + 64): the page's 98,816 per Bidirectional
     assert sum("(Bidirectional)" in r and "98,816" in r for r in out.splitlines()) == 2, out
     assert main(["check", str(path)]) == 0, capsys.readouterr()
+
+
+@pytest.mark.slow  # seconds: the inner loop's budget
+def test_every_face_works_on_a_model_whose_layers_give_their_states(tmp_path, capsys):
+    """keras.io's seq2seq sampling decoder: three inputs, an LSTM started from two of them, and the
+    model's outputs its probabilities and the LSTM's states (``lstm:1``, ``lstm:2``). Summary,
+    explain, diagram, check and goldens on its file; the check fingerprints every output."""
+    import keras
+
+    keras.utils.clear_session()
+    path = tmp_path / "decoder.keras"
+    keras_io_models.lstm_seq2seq_decoder(num_decoder_tokens=9, latent_dim=8).save(path)
+    assert main(["summary", str(path), "--engine", "formula"]) == 0
+    out = capsys.readouterr().out
+    # 4 gates * ((9 + 8) * 8 + 8) = 576 parameters; its outputs as Keras's summary lists them
+    assert "[(None, None, 8), (None, 8), (None, 8)]" in out and "576" in out, out
+    assert main(["explain", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "-> outputs lstm (None, None, 8), lstm:1 (None, 8), lstm:2 (None, 8)" in out, out
+    assert main(["diagram", str(path), "-o", str(tmp_path / "decoder.dot")]) == 0
+    assert main(["check", str(path)]) == 0, capsys.readouterr()
+    goldens = tmp_path / "goldens"
+    assert main(["golden", "regen", str(path), "--goldens", str(goldens)]) == 0
+    [pinned] = [p.read_text() for p in goldens.glob("*.yml") if not p.name.endswith(".fingerprint.yml")]
+    assert "[null, null, 8], [null, 8], [null, 8]]" in pinned, pinned
+    [fingerprint] = [p.read_text() for p in goldens.glob("*.fingerprint.yml")]
+    assert "lstm:2" in fingerprint, fingerprint
+    assert main(["golden", "check", str(path), "--goldens", str(goldens)]) == 0, capsys.readouterr()
 
 
 def test_a_nested_functional_model_calls_attention_as_the_top_level_graph_does():

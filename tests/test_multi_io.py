@@ -248,3 +248,55 @@ def test_call_mistakes_are_named_with_their_line(old, new, words):
     with pytest.raises(zoo.SpecError) as err:
         zoo.summary(zoo.Spec.from_yaml(SIAMESE.replace(old, new), "siamese.yaml"), engine="formula")
     assert words in str(err.value) and "siamese.yaml:6" in str(err.value)
+
+
+# ---------------------------------------------------------------- a layer's several outputs
+
+SEQ2SEQ = """\
+name: seq2seq
+description: keras.io's character-level seq2seq, its encoder's states starting its decoder.
+inputs: {source: [null, 7], target: [null, 9]}
+layers:
+  - LSTM: {name: encoder, units: 8, return_state: true, inputs: [source]}
+  - LSTM: {name: decoder, units: 8, return_sequences: true, inputs: [target, "encoder:1", "encoder:2"]}
+  - Dense: {units: 9, activation: softmax}
+"""
+
+
+def test_a_layer_s_states_are_taken_by_name_and_index_and_keras_agrees():
+    s2s = zoo.Spec.from_yaml(SEQ2SEQ, "seq2seq.yaml")
+    formula = zoo.summary(s2s, engine="formula")
+    keras_side = zoo.summary(s2s, engine="keras")
+    assert formula == keras_side
+    encoder = formula.rows[0]
+    # LSTM: 4 * ((7 + 8) * 8 + 8) = 512; its output, then h and c
+    assert (encoder.params, encoder.output_shape) == (512, ((None, 8), (None, 8), (None, 8)))
+    assert formula.rows[1].connected_to == ("target", "encoder:1", "encoder:2")
+
+
+def test_a_golden_of_several_outputs_round_trips():
+    from zoo.golden import summaries
+
+    s = zoo.summary(zoo.Spec.from_yaml(SEQ2SEQ, "seq2seq.yaml"), engine="formula")
+    assert summaries.loads(summaries.dumps(s)) == s
+
+
+@pytest.mark.parametrize(
+    "wrong, says",
+    [
+        ('"encoder:3"', "no output 3 of encoder: encoder gives 3 outputs: encoder, encoder:1, encoder:2"),
+        ('"source:1"', "no output 1 of source: source gives one output"),
+        ("target", "initial state 1 has shape (None, None, 9), but the layer's state 1 is (None, 8)"),
+    ],
+)
+def test_a_wrong_output_index_or_state_is_a_clear_error(wrong, says):
+    text = SEQ2SEQ.replace('"encoder:2"', wrong)
+    with pytest.raises(zoo.SpecError) as info:
+        zoo.summary(zoo.Spec.from_yaml(text, "seq2seq.yaml"), engine="formula")
+    assert "seq2seq.yaml:6" in str(info.value) and says in str(info.value), str(info.value)
+
+
+def test_states_count_is_the_layer_s():
+    text = SEQ2SEQ.replace(', "encoder:2"]', "]")
+    with pytest.raises(zoo.SpecError, match="takes its sequence, and may take its 2 initial states"):
+        zoo.Spec.from_yaml(text, "seq2seq.yaml")

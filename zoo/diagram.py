@@ -35,7 +35,7 @@ from typing import Any
 import zoo
 from zoo import arith
 from zoo.arith.step import shown
-from zoo.arith.summary import Row, Shape, format_shape
+from zoo.arith.summary import OutputShape, Row, format_shape
 from zoo.specification import catalog
 from zoo.specification.errors import SpecError, show
 from zoo.specification.model import Layer, Spec
@@ -66,7 +66,7 @@ class Node:
     id: str  # the layer's name, "input", or "block:N" (layer names cannot contain ':')
     title: str
     kind: str  # the layer's class, the block's name, or "Input"
-    output_shape: Shape
+    output_shape: OutputShape
     params: int = 0
     trainable_params: int = 0
     layers: tuple[str, ...] = ()  # the summary rows it stands for
@@ -286,8 +286,8 @@ def _edges(rows: tuple[Row, ...], node_of: dict[str, str], *, dedupe: bool) -> t
     edges: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for row in rows:
-        for source in row.connected_to:
-            edge = (node_of[source], node_of[row.name])
+        for source in row.connected_to:  # lstm:1 (a layer's second output) is drawn from lstm
+            edge = (node_of[catalog.split_ref(source)[0]], node_of[row.name])
             if not dedupe or (edge[0] != edge[1] and edge not in seen):
                 edges.append(edge)
                 seen.add(edge)

@@ -22,7 +22,7 @@ from zoo.arith.rules import MERGE_RULES, RULES, Rule
 from zoo.arith.step import UNKNOWN, GeometryError, Shape, Step, needs_rank, shown, size_or_none
 from zoo.arith.summary import Row, Summary
 from zoo.specification import keras_versions
-from zoo.specification.catalog import CALL, MODEL_INPUT, OPAQUE
+from zoo.specification.catalog import CALL, MODEL_INPUT, OPAQUE, by_ref, ref_of, split_ref
 from zoo.specification.errors import SpecError
 from zoo.specification.keras_versions import Version
 from zoo.specification.model import Layer, Spec
@@ -46,7 +46,7 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
     if kind.rule == "group":
         return graph_group(shapes[0], a, keras) if layer.kind == "Functional" else group(shapes[0], a, keras)
     if kind.rule in WRAPPERS:
-        return wrapper(layer, shapes[0], keras)
+        return initial_states(wrapper(layer, shapes[0], keras), shapes)
     shape = shapes[0]
     # ConvLSTM's time axis stays first in either format: its rule reads the format itself
     first = a.get("data_format") == "channels_first" and kind.rule != "conv_lstm"
@@ -63,6 +63,18 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
         first and len(step.shape) == len(shape) and len(shape) > 1
     ):  # the spatial axes remain: channels first again
         step.shape = (step.shape[-1], *step.shape[:-1])
+    return initial_states(step, shapes)
+
+
+def initial_states(step: Step, shapes: Sequence[Shape]) -> Step:
+    """A recurrent layer given initial states after its sequence (Keras's ``initial_state``): each
+    must have the shape of the state it starts."""
+    for j, (given, state) in enumerate(zip(shapes[1:], step.states)):
+        if tuple(size_or_none(d) for d in given) != tuple(size_or_none(d) for d in state):
+            raise GeometryError(
+                f"initial state {j} has shape {shown(given)}, but the layer's state {j} is {shown(state)}",
+                input_shape=tuple(shown(s) for s in shapes),
+            )
     return step
 
 
@@ -182,7 +194,7 @@ def graph_group(shape: Shape, a: dict[str, Any], keras: Version) -> Step:
         except GeometryError as exc:
             raise GeometryError(f"{layer.name}: {exc.what}", **exc.received) from None
         inner.append((layer.name, step))
-        shapes[layer.name] = step.shape
+        shapes.update(by_ref(layer.name, step.outputs))
     output = a.get("output") or inner[-1][0]
     params = sum(s.params for _, s in inner)
     return Step(
@@ -262,7 +274,7 @@ def steps(spec: Spec, keras: str | Sequence[int] | None = None) -> list[tuple[La
         else:
             step = layer_step(spec, layer, taken, version)
             first[layer.name] = (layer, step)
-        shapes[layer.name] = step.shape
+        shapes.update(by_ref(layer.name, step.outputs))
         out.append((layer, taken, step))
     return out
 
@@ -306,9 +318,11 @@ def summarize(
             calls.setdefault(layer.args["layer"], []).append((layer, step))
     called = {c.name: name for name, made in calls.items() for c, _ in made}
 
-    def keras_names(names: Sequence[str]) -> list[str]:
-        """Inputs as Keras names them: a call's output is its layer's, the model's input its own."""
-        return [spec.keras_input_name(called.get(n, n)) for n in names]
+    def keras_names(refs: Sequence[str]) -> list[str]:
+        """Inputs as Keras names them: a call's output is its layer's, the model's input its own, a
+        first output its layer's name alone."""
+        named = [split_ref(ref) for ref in refs]
+        return [ref_of(spec.keras_input_name(called.get(n, n)), k) for n, k in named]
 
     for layer, _, step in computed:
         if layer.kind == CALL:
@@ -325,7 +339,7 @@ def summarize(
             Row(
                 name=layer.name,
                 type=layer.class_name,
-                output_shape=shown(step.shape),
+                output_shape=tuple(shown(s) for s in step.outputs) if step.more else shown(step.shape),
                 params=step.params,
                 trainable=trainable,
                 trainable_params=step.params - step.non_trainable if trainable else 0,
@@ -344,7 +358,8 @@ def receptive_fields(spec: Spec, computed: list[tuple[Layer, list[Shape], Step]]
     """Every layer's (and every call's) receptive field and effective stride, by name."""
     fields = {name: Field.of_input(len(shape) - 1) for name, shape in spec.inputs}
     for layer, _, step in computed:
-        fields[layer.name] = Field.merge([fields[name] for name in layer.inputs]).after(step)
+        field = Field.merge([fields[name] for name in layer.inputs]).after(step)
+        fields.update(dict.fromkeys(by_ref(layer.name, step.outputs), field))
     return fields
 
 
@@ -372,8 +387,14 @@ def explain(spec: Spec, keras: str | Sequence[int] | None = None) -> str:
         for name, inner in step.inner:
             took = f" [from {', '.join(step.graph[name])}]" if step.graph is not None else ""
             lines.append(f"    {name}{took}: {'; '.join(inner.work)}")
-        extra = f"output {(None, *step.shape)}"
-        if step.macs:
+        extra = (
+            f"outputs {', '.join(f'{ref_of(layer.name, k)} {shown(s)}' for k, s in enumerate(step.outputs))}"
+            if step.more
+            else f"output {(None, *step.shape)}"
+        )
+        if size_or_none(step.macs) is None:  # the input's size is open
+            extra += ", MACs open (they grow with the open size)"
+        elif step.macs:
             extra += f", MACs {step.macs:,}"
         if receptive_field is not None:
             rf = "x".join(map(str, receptive_field))

@@ -666,12 +666,27 @@ def sequence_output(time: Any, units: int, a: dict[str, Any]) -> tuple[Shape, st
     return (units,), f"out = units = {units} (the last step)"
 
 
+_STATES = {"simple_rnn": 1, "lstm": 2, "gru": 1}  # h, and an LSTM's c
+
+
+def with_states(step: Step, states: Sequence[Shape], a: dict[str, Any], what: str = "units") -> Step:
+    """A recurrent layer's Step with its states, given after its output where ``return_state``."""
+    step.states = tuple(states)
+    if a.get("return_state"):
+        step.more = step.states
+        step.work[0] += f"; with return_state, its {len(states)} states after it, each {what} " + (
+            ", ".join(str(shown(s)) for s in states)
+        )
+    return step
+
+
 def _recurrent(cell: str) -> Rule:
     def rule(shape: Shape, a: dict[str, Any], rank: int) -> Step:
         time, n_in = _sequence_input(shape)
         params, per_step, work = cell_arithmetic(cell, n_in, a)
         out, out_text = sequence_output(time, a["units"], a)
-        return Step(shape=out, params=params, macs=time * per_step, window="flat", work=[out_text, work])
+        step = Step(shape=out, params=params, macs=time * per_step, window="flat", work=[out_text, work])
+        return with_states(step, [(a["units"],)] * _STATES[cell], a)
 
     return rule
 
@@ -679,7 +694,8 @@ def _recurrent(cell: str) -> Rule:
 simple_rnn = _recurrent("simple_rnn")
 simple_rnn.__doc__ = """SimpleRNN: h = activation(x W + h U + b) at each step.
     params = (input + units) * units + units; MACs = time * (input + units) * units.
-    out = (time, units) with return_sequences, else (units,); return_state is refused (several outputs)."""
+    out = (time, units) with return_sequences, else (units,); with return_state its state h (units,)
+    after it (an LSTM's h and c, a GRU's h)."""
 lstm = _recurrent("lstm")
 lstm.__doc__ = """LSTM: four gates (input, forget, cell, output), each a SimpleRNN's weights.
     params = 4 * ((input + units) * units + units); MACs = time * 4 * (input + units) * units."""
@@ -709,22 +725,24 @@ def rnn(shape: Shape, a: dict[str, Any], rank: int, cells: Sequence[tuple[str, d
     cell's input the units of the one before; out = the last cell's units, per step with
     return_sequences. The engine gives the cells, each as (its rule: simple_rnn, lstm or gru; args)."""
     time, n_in = _sequence_input(shape)
-    params, per_step, work = 0, 0, []
+    params, per_step, work, states = 0, 0, [], []
     for kind, args in cells:
         p, m, w = cell_arithmetic(kind, n_in, args)
         params, per_step, n_in = params + p, per_step + m, args["units"]
         work.append(w)
+        states += [(args["units"],)] * _STATES[kind]
     out, out_text = sequence_output(time, n_in, a)
     total = (
         f"params = {' + '.join(w.rsplit('= ', 1)[-1] for w in work)} = {params:,}" if len(work) > 1 else ""
     )
-    return Step(
+    step = Step(
         shape=out,
         params=params,
         macs=time * per_step,
         window="flat",
         work=[out_text, *work, *([total] if total else [])],
     )
+    return with_states(step, states, a, "cell's units")
 
 
 def conv_lstm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
@@ -750,7 +768,7 @@ def conv_lstm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     params = 4 * (k * (cin + filters) * filters + bias * filters)
     grid = (*spatial, filters) if not first else (filters, *spatial)
     out = (shape[0], *grid) if a["return_sequences"] else grid
-    return Step(
+    step = Step(
         shape=out,
         params=params,
         macs=shape[0] * prod(spatial) * 4 * k * (cin + filters) * filters,
@@ -761,22 +779,36 @@ def conv_lstm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
             f"{f' + {filters}' if bias else ''}) = {params:,}",
         ],
     )
+    return with_states(step, [grid, grid], a, "the last step's grid")
 
 
 def bidirectional(inner: Step, a: dict[str, Any]) -> Step:
     """Bidirectional: the layer twice, forward and backward (params = 2 * the layer's); merge_mode
-    concat doubles the last axis, sum, mul and ave keep it. (merge_mode None, two outputs, is refused.)"""
+    concat doubles the last axis, sum, mul and ave keep it, None gives the two directions as two
+    outputs (forward, then backward). With the layer's return_state, the forward states and then
+    the backward ones follow."""
     out = inner.shape
     if a["merge_mode"] == "concat":
         out = (*out[:-1], out[-1] * 2)
+    merged = (
+        f"forward and backward, each {shown(out)}, as two outputs (merge_mode None)"
+        if a["merge_mode"] is None
+        else f"{a['merge_mode']} of forward and backward {shown(inner.shape)}"
+    )
+    directions = (inner.shape,) if a["merge_mode"] is None else ()
+    states = (*inner.states, *inner.states)
+    kept = states if inner.more else ()  # the layer's return_state
     return Step(
         shape=out,
         params=2 * inner.params,
         non_trainable=2 * inner.non_trainable,
         macs=2 * inner.macs,
         window=inner.window,
+        states=states,
+        more=(*directions, *kept),
         work=[
-            f"out = {shown(out)} ({a['merge_mode']} of forward and backward {shown(inner.shape)})",
+            f"out = {shown(out)} ({merged})"
+            + (f"; then the forward and backward states, {len(kept)} in all" if kept else ""),
             f"params = 2 * {inner.params:,} = {2 * inner.params:,} ({inner.work[-1]}, each direction)",
         ],
     )

@@ -44,6 +44,16 @@ class Step:
     graph: Mapping[str, tuple[str, ...]] | None = None
     output: str | None = None
     changes: tuple[str, ...] = ()  # Keras's changes between releases this layer depends on (their ids)
+    # a recurrent layer's states (an LSTM's h and c), which it takes as initial states after its
+    # sequence; and the outputs it gives after the first (its states with return_state, a
+    # Bidirectional's backward direction with merge_mode None): ``name:1``, ``name:2``, ...
+    states: tuple[Shape, ...] = ()
+    more: tuple[Shape, ...] = ()
+
+    @property
+    def outputs(self) -> tuple[Shape, ...]:
+        """Every output the layer gives, the first (``shape``) first."""
+        return (self.shape, *self.more)
 
 
 class Unknown:

@@ -19,6 +19,8 @@ from typing import Any
 from zoo.specification import keras_versions
 
 Shape = tuple[int | None, ...]
+# a row's output: a shape, or a layer's several outputs, one shape each (an LSTM with return_state)
+OutputShape = Shape | tuple[Shape, ...]
 Stride = tuple[int | Fraction, ...]
 
 
@@ -28,7 +30,7 @@ class Row:
 
     name: str
     type: str
-    output_shape: Shape  # with None for the batch axis
+    output_shape: OutputShape  # with None for the batch axis
     params: int
     trainable: bool
     trainable_params: int  # of ``params``; the rest are non-trainable (frozen, BN statistics)
@@ -121,9 +123,18 @@ class Summary:
         }
 
 
-def format_shape(shape: Shape) -> str:
+def format_shape(shape: OutputShape) -> str:
+    """``(None, 10, 64)``; a layer's several outputs as Keras's summary lists them:
+    ``[(None, 10, 64), (None, 64), (None, 64)]``."""
+    if several_outputs(shape):
+        return "[" + ", ".join(format_shape(s) for s in shape if isinstance(s, tuple)) + "]"
     inner = ", ".join("None" if d is None else str(d) for d in shape)
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def several_outputs(shape: Any) -> bool:
+    """Whether a row's output shape is a layer's several outputs (a tuple of shapes)."""
+    return bool(shape) and all(isinstance(s, tuple) for s in shape)
 
 
 def _axes(values: tuple[Any, ...] | None) -> str:

@@ -83,7 +83,7 @@ def loads(text: str, label: str = "<golden>") -> Summary:
             Row(
                 name=n,
                 type=t,
-                output_shape=tuple(shape),
+                output_shape=_shape(shape),
                 params=p,
                 trainable_params=tp,
                 trainable=tr,
@@ -117,6 +117,15 @@ def _is_count(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
+def _is_shape(shape: Any) -> bool:
+    return isinstance(shape, list) and all(d is None or _is_count(d) for d in shape)
+
+
+def _shape(shape: list[Any]) -> tuple[Any, ...]:
+    """A row's output shape from its golden: a shape, or a layer's several outputs' (lists of lists)."""
+    return tuple(tuple(s) if isinstance(s, list) else s for s in shape)
+
+
 def _is_row(cells: Any) -> bool:
     if not isinstance(cells, list) or len(cells) not in (6, 7):
         return False
@@ -125,8 +134,7 @@ def _is_row(cells: Any) -> bool:
     return (
         isinstance(n, str)
         and isinstance(t, str)
-        and isinstance(shape, list)
-        and all(d is None or _is_count(d) for d in shape)
+        and (_is_shape(shape) or (bool(shape) and all(_is_shape(s) for s in shape)))
         and _is_count(p)
         and _is_count(tp)
         and isinstance(tr, bool)

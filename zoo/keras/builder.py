@@ -169,7 +169,7 @@ def build(
             if spec.model == "sequential":  # as the tutorial's cells do: one layer after another
                 model.add(made)
             else:
-                outputs[layer.name] = call(made, layer, [outputs[name] for name in layer.inputs])
+                outputs.update(outputs_of(layer, call(made, layer, [outputs[name] for name in layer.inputs])))
         except SpecError:
             raise
         except (ValueError, TypeError) as exc:  # a gap in the formula engine: never a raw Keras error
@@ -223,8 +223,16 @@ def call(made: Any, layer: Layer, taken: list[Any]) -> Any:
     if layer.kind in catalog.OPS:
         operand = layer.args.get("operand")
         return made(*taken) if operand is None else made(taken[0], operand)
+    if layer.states and len(taken) > 1:  # a recurrent layer's sequence, then its initial states
+        return made(taken[0], initial_state=list(taken[1:]))
     several = layer.kind in catalog.MERGES or len(taken) > 1
     return made(taken if several else taken[0])
+
+
+def outputs_of(layer: Layer, made: Any) -> dict[str, Any]:
+    """What each reference to the layer's outputs (``name``, ``name:k``) finds among ``made``, the
+    tensor or tensors its call gave."""
+    return catalog.by_ref(layer.name, list(made) if isinstance(made, (list, tuple)) else [made])
 
 
 def functional_group(keras: Any, layer: Layer, input_shape: Sequence[Any], args: Mapping[str, Any]) -> Any:
@@ -235,7 +243,8 @@ def functional_group(keras: Any, layer: Layer, input_shape: Sequence[Any], args:
     )
     tensors = {catalog.MODEL_INPUT: start}
     for inner in args["layers"]:
-        tensors[inner.name] = call(make_layer(keras, inner, ()), inner, [tensors[n] for n in inner.inputs])
+        made = call(make_layer(keras, inner, ()), inner, [tensors[n] for n in inner.inputs])
+        tensors.update(outputs_of(inner, made))
     return keras.Model(start, tensors[args.get("output") or args["layers"][-1].name], name=layer.name)
 
 

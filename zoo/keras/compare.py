@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from zoo.keras import introspect
 from zoo.specification.catalog import snake_case
 
 
@@ -22,14 +23,14 @@ def layer_table(model: Any) -> list[tuple[Any, ...]]:
     for layer in model.layers:
         inbound: list[tuple[str, ...]] = []
         for node in layer._inbound_nodes:
-            took = tuple(t._keras_history[0].name for t in node.input_tensors)
+            took = tuple(introspect.tensor_ref(t) for t in node.input_tensors)
             if took not in inbound:
                 inbound.append(took)
         rows.append(
             (
                 layer.name,
                 type(layer).__name__,
-                tuple(layer.output.shape),
+                introspect.output_shape(layer),
                 layer.count_params(),
                 tuple(inbound),
             )

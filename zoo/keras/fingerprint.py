@@ -18,6 +18,7 @@ import numpy as np
 from zoo import arith
 from zoo.keras import introspect, seeding
 from zoo.keras.seeding import BATCH, fixed_input, generator
+from zoo.specification.catalog import ref_of
 from zoo.specification.errors import SpecError
 from zoo.specification.model import Spec
 
@@ -82,19 +83,33 @@ SEQUENCE = 32  # the length a sequence of open length is fingerprinted at (token
 SIZES = (512, 448, 384, 331, 299, 256, 240, 224, 192, 160, 128, 112, 96, 75, 64, 48, 32)
 
 
+def closed_sequences(spec: Spec) -> Spec:
+    """A spec of several inputs with each sequence of open length (``[null, 71]``, ``[null]``) at
+    ``SEQUENCE`` steps; its layers are the same."""
+    closed = tuple(
+        (name, (SEQUENCE, *shape[1:]) if len(shape) <= 2 and shape[0] is None else shape)
+        for name, shape in spec.named_inputs
+    )
+    return dataclasses.replace(spec, named_inputs=closed, input=closed[0][1]) if closed else spec
+
+
 def input_shape_for(spec: Spec) -> tuple[int, ...]:
     """The input a spec's fingerprint runs at: its own, unless that is left open or costs more than
     ``MAX_MACS`` per item; then the largest square size in ``SIZES`` that is valid for it and within
     budget."""
     name = spec.name
-    if spec.named_inputs:  # several inputs: each at its own shape, all of them given
-        if any(None in shape for _, shape in spec.named_inputs):
-            raise SpecError(f"spec {name!r}: a fingerprint of several inputs needs every size given")
-        if (arith.summarize(spec).macs or 0) > MAX_MACS:
+    if spec.named_inputs:  # several inputs: each at its own shape, a sequence of open length at 32
+        sized = closed_sequences(spec)
+        if any(None in shape for _, shape in sized.named_inputs):
+            raise SpecError(
+                f"spec {name!r}: a fingerprint of several inputs needs every size given but a "
+                "sequence's length"
+            )
+        if (arith.summarize(sized).macs or 0) > MAX_MACS:
             raise SpecError(
                 f"spec {name!r}: more than {MAX_MACS:,} MACs per item; no smaller inputs are tried"
             )
-        return tuple(int(d or 0) for d in spec.input)  # every size is given (checked above)
+        return tuple(int(d or 0) for d in sized.input)  # every size is given (checked above)
     known = tuple(d for d in spec.input if d is not None)
     if len(known) == len(spec.input) and (arith.summarize(spec).macs or 0) <= MAX_MACS:
         return known
@@ -223,7 +238,7 @@ def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
         else keras.ops.convert_to_tensor(given)
     )
     top = {id(layer): layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"}
-    prints: dict[str, LayerPrint] = {}
+    prints: dict[str, list[LayerPrint]] = {}
 
     def run(operation: Any, path: str, args: Any, kwargs: dict[str, Any]) -> Any:
         if seeding.is_nested(operation):
@@ -239,7 +254,11 @@ def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
                     operation.finalize_state()  # Normalization's constants, from the seeded statistics
                 out = operation(*args, **kwargs)
         if id(operation) in top:  # a row of the summary: the model's own layers, a nested base one row
-            prints[operation.name] = layer_print(spec, operation.name, keras.ops.convert_to_numpy(out))
+            each = list(out) if isinstance(out, (list, tuple)) else [out]  # an LSTM's states too
+            prints[operation.name] = [
+                layer_print(spec, ref_of(operation.name, k), keras.ops.convert_to_numpy(o))
+                for k, o in enumerate(each)
+            ]
         return out
 
     def walk(nested: Any, inputs: Any, prefix: str) -> Any:
@@ -250,7 +269,7 @@ def streamed(model: Any, spec: str, input_shape: Sequence[int]) -> Fingerprint:
         return introspect.run_graph(nested, inputs, lambda op, *a, **k: run(op, f"{prefix}{op.name}", a, k))
 
     walk(model, x, "")
-    layers = tuple(prints[name] for name in top.values())
+    layers = tuple(p for name in top.values() for p in prints[name])
     return Fingerprint(spec, (BATCH, *tuple(int(d) for d in input_shape)), layers, backend_label())
 
 
@@ -260,5 +279,8 @@ def take(spec: Spec) -> Fingerprint:
 
     spec = spec.with_weights(None)  # seeded weights everywhere, a pretrained base's included
     shape = input_shape_for(spec)
-    sized = spec if shape == tuple(spec.input) else spec.remade(input_shape=shape)
+    if spec.named_inputs:
+        sized = closed_sequences(spec)
+    else:
+        sized = spec if shape == tuple(spec.input) else spec.remade(input_shape=shape)
     return streamed(builder.architecture(sized), spec.name, shape)

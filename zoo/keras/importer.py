@@ -183,9 +183,9 @@ def spec_data(
                 {catalog.CALL: {"name": f"{op.name}_call{call}", "layer": op.name, "inputs": taken}}
             )
             named.append(f"{op.name}_call{call}")
-        if node is not None:
-            for t in node.output_tensors:
-                produced[id(t)] = named[-1]
+        if node is not None:  # a layer's k-th output is name:k (an LSTM's states with return_state)
+            for k, t in enumerate(node.output_tensors):
+                produced[id(t)] = catalog.ref_of(named[-1], k)
     out: dict[str, Any] = {
         "name": _spec_name(name or model.name),
         "description": description or f"Imported from the Keras model {model.name!r}.",

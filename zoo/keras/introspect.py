@@ -12,6 +12,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from zoo.arith.summary import Row, Summary
+from zoo.specification.catalog import ref_of
+
+
+def tensor_ref(tensor: Any) -> str:
+    """The layer a symbolic tensor comes from, as a spec's ``inputs:`` names it: ``lstm``, or
+    ``lstm:2`` for a layer's third output (an LSTM's state c with return_state)."""
+    history = tensor._keras_history
+    return ref_of(history.operation.name, history.tensor_index)
+
+
+def output_shape(layer: Any) -> tuple[Any, ...]:
+    """A layer's output shape with the batch axis, or its several outputs' (a tuple of shapes)."""
+    out = layer.output
+    if isinstance(out, (list, tuple)):
+        return tuple(tuple(t.shape) for t in out)
+    return tuple(out.shape)
 
 
 def _connected_to(layer: Any, model: Any = None) -> tuple[str, ...]:
@@ -23,7 +39,7 @@ def _connected_to(layer: Any, model: Any = None) -> tuple[str, ...]:
     graph = getattr(model, "_nodes_by_depth", None)
     ours = [n for n in nodes if graph and any(n in level for level in graph.values())]
     calls = ours if len(ours) > 1 else nodes[-1:]
-    taken = dict.fromkeys(tuple(t._keras_history[0].name for t in n.input_tensors) for n in calls)
+    taken = dict.fromkeys(tuple(tensor_ref(t) for t in n.input_tensors) for n in calls)
     return tuple(name for call in taken for name in call)
 
 
@@ -54,7 +70,7 @@ def summary_of(model: Any, order: Iterable[str] | None = None) -> Summary:
             Row(
                 name=layer.name,
                 type=type(layer).__name__,
-                output_shape=tuple(layer.output.shape),
+                output_shape=output_shape(layer),
                 params=layer.count_params() if hasattr(layer, "count_params") else 0,
                 trainable=bool(getattr(layer, "trainable", True)),
                 trainable_params=_count(getattr(layer, "trainable_weights", ())),
@@ -78,9 +94,13 @@ def outer_output(layer: Any) -> Any:
 
 
 def layer_outputs(model: Any) -> list[tuple[str, Any]]:
-    """(name, symbolic output) of every layer of the model, as its summary lists them."""
+    """(reference, symbolic output) of every output of every layer of the model, as its summary lists
+    them: ``lstm``, then ``lstm:1`` and ``lstm:2`` where it gives its states too."""
     return [
-        (layer.name, outer_output(layer)) for layer in model.layers if type(layer).__name__ != "InputLayer"
+        (ref_of(layer.name, k), t)
+        for layer in model.layers
+        if type(layer).__name__ != "InputLayer"
+        for k, t in enumerate(layer._inbound_nodes[-1].output_tensors)
     ]
 
 

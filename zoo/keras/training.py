@@ -21,9 +21,10 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from zoo import arith
+from zoo.arith.summary import Shape, format_shape, several_outputs
 from zoo.keras import builder, introspect
 from zoo.specification.catalog import MODEL_INPUT
 from zoo.specification.errors import SpecError
@@ -195,6 +196,13 @@ def dummy_data(spec: Spec, samples: int, seed: int) -> tuple[Any, Any]:
             file=spec.origin.label,
         )
     output = arith.summarize(spec).rows[-1].output_shape
+    if several_outputs(output):
+        raise SpecError(
+            f"zoo.run trains a model of one output; its last layer gives {len(output)} "
+            f"({format_shape(output)})",
+            file=spec.origin.label,
+        )
+    output = cast(Shape, output)
     _check_labels(spec, output)
     rng = np.random.default_rng(seed)
     x = rng.random((samples, *(int(d or 0) for d in spec.input)), dtype=np.float32)  # no open size here

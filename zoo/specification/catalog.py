@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -498,6 +498,35 @@ COMMON = {
     "inputs": Arg(layer_names, None),
 }
 MODEL_INPUT = "input"  # the name of the model's input in ``inputs:`` lists and in built models
+# A layer with several outputs (an LSTM with return_state: its output, then its states) is taken
+# by ``name:k``, its k-th output counted from 0; ``name`` alone is its first (``name:0``). Layer
+# names cannot hold ':', so a reference reads one way only.
+_REF = re.compile(r"(.+):([0-9]+)")
+
+
+def split_ref(ref: str) -> tuple[str, int]:
+    """``lstm:2`` -> (``lstm``, 2); ``lstm`` -> (``lstm``, 0)."""
+    m = _REF.fullmatch(ref)
+    return (m[1], int(m[2])) if m else (ref, 0)
+
+
+def ref_of(name: str, k: int) -> str:
+    """The reference to output ``k`` of layer ``name``, as Keras's summary lists it: the name alone
+    for the first output."""
+    return name if k == 0 else f"{name}:{k}"
+
+
+def canonical_ref(ref: str) -> str:
+    """``lstm:0`` -> ``lstm``: one way to write each reference."""
+    return ref_of(*split_ref(ref))
+
+
+def by_ref(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """What each reference to a layer's outputs ``values`` finds: ``name`` and ``name:0`` the first,
+    ``name:k`` the k-th."""
+    return {name: values[0], **{f"{name}:{k}": v for k, v in enumerate(values)}}
+
+
 DATA_FORMATS = ("channels_last", "channels_first")
 # Keras's layers default to keras.config.image_data_format(); in zoo a layer's default is its
 # spec's `data_format` (channels_last unless the spec says otherwise), and the Keras builder always
@@ -1060,33 +1089,15 @@ _add(
 # as a spec layer is ({LSTM: {units: 8}}) and validated as one (zoo.specification.model).
 
 
-@described({"type": "boolean", "const": False})
-def one_output(v: Any, ctx: Ctx) -> bool:
-    """``return_state``: false only. With true a recurrent layer gives several tensors (its output
-    and its states), and a zoo layer has one output."""
-    if v is False:
-        return False
+@described({"enum": ["concat", "sum", "mul", "ave", None]})
+def merge_mode(v: Any, ctx: Ctx) -> str | None:
+    """Bidirectional's merge_mode: concat, sum, mul or ave, or None: the two directions as two
+    outputs (``bidirectional:0`` forward, ``bidirectional:1`` backward)."""
+    if v is None or v in ("concat", "sum", "mul", "ave"):
+        return None if v is None else str(v)
     raise ctx.error(
-        "return_state: true gives several outputs (the sequence and the states); a zoo layer has one "
-        "output, so it is refused",
-        v,
-        "false (leave it out)",
+        "invalid value" + did_you_mean(v, ["concat", "sum", "mul", "ave"]), v, "concat, sum, mul, ave, null"
     )
-
-
-@described({"enum": ["concat", "sum", "mul", "ave"]})
-def merge_mode(v: Any, ctx: Ctx) -> str:
-    """Bidirectional's merge_mode: concat, sum, mul or ave. (None, which gives the two directions as
-    two outputs, is refused: a zoo layer has one output.)"""
-    if v in ("concat", "sum", "mul", "ave"):
-        return str(v)
-    what = (
-        "merge_mode: null gives two outputs (forward and backward); a zoo layer has one output, so it "
-        "is refused"
-        if v is None
-        else "invalid value" + did_you_mean(v, ["concat", "sum", "mul", "ave"])
-    )
-    raise ctx.error(what, v, "concat, sum, mul, ave")
 
 
 _SPEC_LAYER = {"type": "object", "minProperties": 1, "maxProperties": 1}
@@ -1185,7 +1196,7 @@ def _recurrent(*, lstm: bool = False, gru: bool = False, sequence: bool = True) 
     if sequence:
         args.update(
             return_sequences=Arg(boolean, False),
-            return_state=Arg(one_output, False),
+            return_state=Arg(boolean, False),
             go_backwards=Arg(boolean, False),
         )
     return args
@@ -1206,7 +1217,7 @@ _add(
     0,
     cell=Arg(spec_layer),
     return_sequences=Arg(boolean, False),
-    return_state=Arg(one_output, False),
+    return_state=Arg(boolean, False),
     go_backwards=Arg(boolean, False),
 )
 for _r in (1, 2, 3):
@@ -1223,6 +1234,16 @@ for _r in (1, 2, 3):
         **_DATA_FORMAT,
     )
 RECURRENT = ("SimpleRNN", "LSTM", "GRU", "RNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+# the states each recurrent layer (or cell) keeps: with return_state it gives them after its output
+STATES = {
+    "SimpleRNN": 1,
+    "GRU": 1,
+    "LSTM": 2,
+    **{f"ConvLSTM{r}D": 2 for r in (1, 2, 3)},
+    "SimpleRNNCell": 1,
+    "GRUCell": 1,
+    "LSTMCell": 2,
+}
 _add("Bidirectional", "bidirectional", 0, layer=Arg(spec_layer), merge_mode=Arg(merge_mode, "concat"))
 _add("TimeDistributed", "time_distributed", 0, layer=Arg(spec_layer))
 _add(

@@ -231,6 +231,32 @@ class Layer:
         a = self.resolved()
         return base_spec(self.kind, tuple(shape), a["pooling"], a["weights"], a["data_format"])
 
+    @property
+    def states(self) -> int:
+        """How many states a recurrent layer keeps (an LSTM its h and c: 2; RNN its cells'; a
+        Bidirectional both directions'); 0 for any other layer. With ``return_state`` it gives them
+        after its output, and it takes as many initial states after its sequence."""
+        if self.kind == "RNN":
+            cell = self.args["cell"]
+            cells = cell.args["cells"] if cell.kind == "StackedRNNCells" else (cell,)
+            return sum(catalog.STATES[c.kind] for c in cells)
+        if self.kind == "Bidirectional":
+            held: Layer = self.args["layer"]
+            return 2 * held.states
+        return catalog.STATES.get(self.kind, 0) if self.kind in catalog.RECURRENT else 0
+
+    @property
+    def output_count(self) -> int:
+        """How many tensors the layer gives: 1, or a recurrent layer's output and states
+        (``return_state``), or a Bidirectional's two directions (``merge_mode: null``) and states."""
+        if self.kind != "Bidirectional" and self.kind not in catalog.RECURRENT:
+            return 1
+        a = self.resolved()
+        if self.kind == "Bidirectional":
+            keeps = a["layer"].resolved()["return_state"]
+            return (2 if a["merge_mode"] is None else 1) + (self.states if keeps else 0)
+        return 1 + self.states if self.kind in catalog.RECURRENT and a["return_state"] else 1
+
     def resolved(self) -> dict[str, Any]:
         """Arguments with the catalogue's (Keras's) defaults filled in; ``data_format`` defaults to the
         spec's, as a Keras layer's defaults to ``keras.config.image_data_format()``."""
@@ -526,7 +552,12 @@ def dump_spec(data: Mapping[str, Any]) -> str:
 def _is_chain(layers: tuple[Layer, ...]) -> bool:
     previous = catalog.MODEL_INPUT
     for layer in layers:
-        if layer.inputs != (previous,) or layer.kind in catalog.OPS or layer.kind == catalog.CALL:
+        if (
+            layer.inputs != (previous,)
+            or layer.kind in catalog.OPS
+            or layer.kind == catalog.CALL
+            or layer.output_count > 1
+        ):
             # keras.Sequential holds layers only, each called once
             return False
         previous = layer.name
@@ -867,20 +898,22 @@ def _connect(
                 )
             given = (layers[i - 1].name if i else model_inputs[0],)
         for ref in given:
-            if ref == layer.name:
+            name, k = catalog.split_ref(ref)
+            if name == layer.name:
                 raise source.error(
                     path, f"{layer.name} takes its own output: a cycle", received={"inputs": given}
                 )
-            if ref not in model_inputs and ref not in index:
-                near = did_you_mean(ref, [*index, *model_inputs])
-                raise source.error(path, f"unknown layer {ref!r}{near}", received={"inputs": given})
-            if ref in index and index[ref].index > i:
+            if name not in model_inputs and name not in index:
+                near = did_you_mean(name, [*index, *model_inputs])
+                raise source.error(path, f"unknown layer {name!r}{near}", received={"inputs": given})
+            if name in index and index[name].index > i:
                 raise source.error(
                     path,
-                    f"forward reference: {ref!r} is defined later (layers[{index[ref].index}]); "
+                    f"forward reference: {name!r} is defined later (layers[{index[name].index}]); "
                     "a layer may take only the model input and earlier layers",
                     received={"inputs": given},
                 )
+            _check_output_index(ref, index.get(name), source, path, {"inputs": given})
         if is_merge and len(given) < 2:
             raise source.error(path, f"{layer.kind} needs at least 2 inputs", received={"inputs": given})
         if layer.kind == catalog.CALL:
@@ -898,20 +931,34 @@ def _connect(
                     received={"layer": called.name},
                 )
             is_merge = called.kind in catalog.MERGES
-        if not is_merge and len(given) != 1 and not (layer.kind in (catalog.OPAQUE, catalog.CALL) and given):
+        if layer.states and len(given) not in (1, 1 + layer.states):
+            raise source.error(
+                path,
+                f"{layer.kind} takes its sequence, and may take its {layer.states} initial states after it "
+                f"(Keras's initial_state): 1 or {1 + layer.states} inputs",
+                received={"inputs": given},
+            )
+        if (
+            not is_merge
+            and len(given) != 1
+            and not (layer.kind in (catalog.OPAQUE, catalog.CALL) and given)
+            and not layer.states
+        ):
             raise source.error(path, f"{layer.kind} takes exactly 1 input", received={"inputs": given})
         out.append(dataclasses.replace(layer, inputs=tuple(given)))
-    used = {ref for layer in out for ref in layer.inputs}
+    used = {catalog.split_ref(ref)[0] for layer in out for ref in layer.inputs}
     if outputs:
-        for j, name in enumerate(outputs):
+        for j, ref in enumerate(outputs):
+            name = catalog.split_ref(ref)[0]
             if name not in index:
                 near = did_you_mean(name, list(index))
                 raise source.error(
                     ("outputs", j), f"unknown layer {name!r}{near}", received={"outputs": outputs}
                 )
-        if len(set(outputs)) != len(outputs):
+            _check_output_index(ref, index[name], source, ("outputs", j), {"outputs": outputs})
+        if len({catalog.canonical_ref(ref) for ref in outputs}) != len(outputs):
             raise source.error(("outputs",), "a layer is named twice", received={"outputs": outputs})
-    ends = set(outputs or (out[-1].name,))
+    ends = {catalog.split_ref(ref)[0] for ref in outputs or (out[-1].name,)}
     for layer in out:
         if layer.name not in used and layer.name not in ends:
             raise source.error(
@@ -927,6 +974,21 @@ def _connect(
                 f"the model's input {name!r} is taken by no layer",
             )
     return tuple(out)
+
+
+def _check_output_index(
+    ref: str, layer: Layer | None, source: Source, path: KeyPath, received: dict[str, Any]
+) -> None:
+    """``name:k`` must name one of the outputs the layer gives (the model's input gives one)."""
+    name, k = catalog.split_ref(ref)
+    count = 1 if layer is None else layer.output_count
+    if k >= count:
+        what = (
+            f"{name} gives one output (write {name})"
+            if count == 1
+            else f"{name} gives {count} outputs: {', '.join(catalog.ref_of(name, j) for j in range(count))}"
+        )
+        raise source.error(path, f"no output {k} of {name}: {what}", received=received)
 
 
 def builtin_model(name: str, **overrides: Any) -> Spec:
