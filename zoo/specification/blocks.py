@@ -95,7 +95,11 @@ class BlockExpansion(Context):
         if self.tensors is None:
             if self.open_tensors is None or not SHAPE_ENGINE:
                 raise ExpressionError(f"shape({handle}): no formula engine to read shapes through")
-            self.tensors = self.open_tensors()
+            here, self.here = self.here, None  # the model's data_format and input read no tensor
+            try:
+                self.tensors = self.open_tensors()
+            finally:
+                self.here = here
         needed = self.names[final] + 1 if final in self.names else 0
         self.budget.charge(STEP_WORK * max(0, needed - self.tensors.done))
         return list(self.tensors.shape(self.out, self.prov, final))
