@@ -3,12 +3,14 @@ and name templates) expanded into a flat list of plain layers, each with its pro
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from zoo.specification import catalog
-from zoo.specification.context import Context
-from zoo.specification.errors import KeyPath, did_you_mean
+from zoo.specification.context import MAX_TEXT_CHARS, Context
+from zoo.specification.errors import KeyPath, Source, cut, did_you_mean
+from zoo.specification.expressions import ExpressionError, TensorShapes
 from zoo.specification.provenance import Provenance, Use
 
 USE_KEYS = ("use", "as", "repeat", "inputs", "when")
@@ -18,6 +20,36 @@ OWN_KEYS = ("name", "inputs", "layers", *LAYER_EXTRA_KEYS)
 MAX_LAYERS = 5000
 MAX_NESTING = 16
 STEP_WORK = 10
+
+
+class Tensors(Protocol):
+    """The formula engine's view of a family file's tensors while it expands: the layers made so
+    far, validated and computed as the spec's own layers will be, each once (``zoo.arith.tensors``)."""
+
+    done: int  # how many of the layers it has computed
+
+    def shape(
+        self, layers: Sequence[Mapping[str, Any]], provenance: Sequence[Provenance], name: str
+    ) -> tuple[int | None, ...]:
+        """Keras's ``x.shape`` of tensor ``name`` (an input, or one of ``layers``), batch axis first."""
+        ...
+
+
+class ShapeEngine(Protocol):
+    def __call__(
+        self, source: Source, variant_text: str, model: str, data_format: Any, inputs: Mapping[str, Any]
+    ) -> Tensors: ...
+
+
+# Expansion reads shapes only through the formula engine. The specification layer may not import
+# it (zoo.arith stands on this layer), so the engine hands its shape rules over when it is
+# imported (zoo/arith/__init__.py; importing zoo imports it).
+SHAPE_ENGINE: list[ShapeEngine] = []
+
+
+def install_shape_engine(engine: ShapeEngine) -> None:
+    """The formula engine that ``shape(x)`` reads shapes through (``zoo.arith`` installs its own)."""
+    SHAPE_ENGINE[:] = [engine]
 
 
 @dataclass
@@ -33,6 +65,44 @@ class BlockExpansion(Context):
     prov: list[Provenance] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)  # final name -> index in out
     auto_names: catalog.AutoNames = field(default_factory=catalog.AutoNames)
+    here: tuple[dict[str, str], str, bool] | None = None  # the tensors in reach: scope, prefix, top
+    open_tensors: Callable[[], Tensors] | None = None  # the engine's view, made at the first shape()
+    tensors: Tensors | None = None
+
+    def tensor_shapes(self) -> TensorShapes | None:
+        return self.shape_of if self.here is not None else None
+
+    def shape_of(self, handle: str) -> list[int | None]:
+        """``shape(handle)``: Keras's ``x.shape`` of the tensor ``handle`` names where the expression
+        is written (as ``inputs:`` would name it), from the formula engine. The layers before it are
+        computed once each, when a shape first needs them, and charged to the budget."""
+        if self.here is None:
+            raise ExpressionError(f"shape({handle}): no tensor is in reach here")
+        scope, prefix, top = self.here
+        name = prefix + handle[1:] if handle.startswith(".") else handle
+        if len(name) > MAX_TEXT_CHARS:
+            raise ExpressionError(f"shape({handle}): the name is longer than {MAX_TEXT_CHARS:,} characters")
+        if name in scope:
+            final = scope[name]
+        elif top and name in self.names:
+            final = name
+        else:
+            known = [*scope, *(self.names if top else ())]
+            where = "" if top else " (a block sees only its own layers and its inputs)"
+            raise ExpressionError(
+                f"shape({handle}): no tensor {cut(repr(name))} in reach{did_you_mean(name, known)}{where}"
+            )
+        if self.tensors is None:
+            if self.open_tensors is None or not SHAPE_ENGINE:
+                raise ExpressionError(f"shape({handle}): no formula engine to read shapes through")
+            here, self.here = self.here, None  # the model's data_format and input read no tensor
+            try:
+                self.tensors = self.open_tensors()
+            finally:
+                self.here = here
+        needed = self.names[final] + 1 if final in self.names else 0
+        self.budget.charge(STEP_WORK * max(0, needed - self.tensors.done))
+        return list(self.tensors.shape(self.out, self.prov, final))
 
     def uses_in(self, items: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
         out = []
@@ -160,12 +230,16 @@ class BlockExpansion(Context):
         top: bool = False,
     ) -> str:
         """Expand a list of items (layers and uses); the name of the last one's output."""
-        for j, item in enumerate(items):
-            self.charge(STEP_WORK + (len(item) if isinstance(item, dict) else 0), (*path, j))
-            if isinstance(item, dict) and "use" in item:
-                prev = self.use(item, (*path, j), scope, prev, env, prefix, top)
-            else:
-                prev = self.layer(item, (*path, j), scope, prev, env, prefix, top)
+        outer, self.here = self.here, (scope, prefix, top)
+        try:
+            for j, item in enumerate(items):
+                self.charge(STEP_WORK + (len(item) if isinstance(item, dict) else 0), (*path, j))
+                if isinstance(item, dict) and "use" in item:
+                    prev = self.use(item, (*path, j), scope, prev, env, prefix, top)
+                else:
+                    prev = self.layer(item, (*path, j), scope, prev, env, prefix, top)
+        finally:
+            self.here = outer
         return prev
 
     def resolve(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoo.specification.errors import KeyPath, Source, SpecError, cut, did_you_mean
-from zoo.specification.expressions import Budget, ExpressionError, evaluate
+from zoo.specification.expressions import Budget, ExpressionError, TensorShapes, evaluate
 from zoo.specification.keras_rules import KerasRuleError
 from zoo.specification.provenance import ExpandedSource, Use, story
 
@@ -89,13 +89,18 @@ class Context:
     def evaluate(self, text: str, env: Mapping[str, Any], path: KeyPath, where: str) -> Any:
         """Expression ``text``'s value; an error is at ``path`` and names ``where`` it was written."""
         try:
-            return evaluate(text, env, self.budget)
+            return evaluate(text, env, self.budget, self.tensor_shapes())
         except KerasRuleError as exc:  # a keras.applications rule the arguments break: Keras's words
             raise self.error(path, exc.message) from None
         except ExpressionError as exc:
             near = did_you_mean(exc.name, [n for n in env if not n.startswith("_")]) if exc.name else ""
             valid = "names: " + ", ".join(sorted(env)) if exc.name else None
             raise self.error(path, f"{exc.what}{near} in {where}", valid=valid) from None
+
+    def tensor_shapes(self) -> TensorShapes | None:
+        """What ``shape(x)`` reads where the evaluation is: None here (no tensor is in reach); a
+        family file's layers see theirs (:class:`~zoo.specification.blocks.BlockExpansion`)."""
+        return None
 
     def template(self, text: Any, env: Mapping[str, Any], path: KeyPath) -> str:
         """A name template: ``"conv{i}_block"`` with each ``{expression}`` filled in."""

@@ -4,8 +4,10 @@ An expression is a Python expression parsed with :mod:`ast` and evaluated by
 walking the tree: only literals, names, arithmetic, comparisons, ``and/or/not``,
 conditional expressions, indexing and slicing, list literals, bounded list
 comprehensions (one ``for`` over a list, a tuple or a ``range``, at most one ``if``:
-``[ceil(d * a['repeats']) for a in blocks_args]``) and calls of the fixed pure
-functions in :data:`FUNCTIONS` are allowed. No attribute access, no imports, no
+``[ceil(d * a['repeats']) for a in blocks_args]``), calls of the fixed pure
+functions in :data:`FUNCTIONS`, and ``shape(x)``: Keras's ``x.shape`` of a tensor in
+reach where the expression is written, which the caller reads through the formula
+engine (:data:`TensorShapes`; the expression only names the tensor). No attribute access, no imports, no
 lambdas, no user functions, so an expression cannot run arbitrary code, and a
 loop runs over a value already bounded in size, each step charged.
 
@@ -32,6 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, cast
 
 from zoo.specification import keras_rules
+from zoo.specification.errors import SpecError
 
 MAX_EXPRESSION_CHARS = 500
 MAX_INT = 10**15  # far beyond any layer size, far below a number that costs time to build
@@ -42,6 +45,12 @@ MAX_DEPTH = 32  # lists and mappings in one value, and syntax nodes in one expre
 # the expansion visits. The largest shipped families need far less (README, "The block language").
 MAX_WORK = 1_000_000
 CALL_WORK = 3  # what one evaluation costs before its first node (a template fills one per {...})
+
+
+# shape(x): the caller's reader of Keras's ``x.shape`` (the batch axis first, None for a size left
+# open) of the tensor a handle names; it raises ExpressionError for a handle that names none
+TensorShapes = Callable[[str], "list[int | None]"]
+SHAPE = "shape"
 
 
 class ExpressionError(Exception):
@@ -118,15 +127,18 @@ def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> 
     return new_v
 
 
-def correct_pad(size: int | list[int], kernel_size: int = 3) -> list[list[int]]:
-    """keras.applications' ``imagenet_utils.correct_pad`` for an input of ``size`` (per axis).
+def correct_pad(size: int | list[int | None] | None, kernel_size: int = 3) -> list[list[int]]:
+    """keras.applications' ``imagenet_utils.correct_pad`` for an input of ``size``: its rows and
+    cols (Keras's ``input_size = inputs.shape[img_dim:img_dim + 2]``; a family file writes
+    ``correct_pad(shape(x)[img_dim:img_dim + 2], k)``), or one number for both.
 
-    The padding that makes a 'valid' strided convolution cover the input as 'same' would.
+    The padding that makes a 'valid' strided convolution cover the input as 'same' would. As in
+    Keras, both axes count as open (None) when the rows are.
     """
     sizes = [size, size] if size is None or isinstance(size, int) else list(size)
     out = []
     for n in sizes:
-        adjust = 1 if n is None else 1 - n % 2
+        adjust = 1 if sizes[0] is None or n is None else 1 - n % 2
         out.append([kernel_size // 2 - adjust, kernel_size // 2])
     return out
 
@@ -247,20 +259,29 @@ def names_in(text: str) -> set[str]:
         for g in ast.walk(tree)
         if isinstance(g, ast.comprehension) and isinstance(g.target, ast.Name)
     }
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - set(FUNCTIONS) - bound
+    handles = {id(a) for c in ast.walk(tree) if _is_shape(c) for a in cast(ast.Call, c).args}  # tensors
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in handles}
+    return names - set(FUNCTIONS) - {SHAPE} - bound
 
 
-def evaluate(text: str, env: Mapping[str, Any], budget: Budget | None = None) -> Any:
+def _is_shape(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == SHAPE
+
+
+def evaluate(
+    text: str, env: Mapping[str, Any], budget: Budget | None = None, shapes: TensorShapes | None = None
+) -> Any:
     """The value of expression ``text`` (without its leading ``=``) with ``env``'s names.
 
-    ``budget`` is charged for the work (a fresh one of :data:`MAX_WORK` units when not given).
+    ``budget`` is charged for the work (a fresh one of :data:`MAX_WORK` units when not given);
+    ``shapes`` reads the tensors ``shape(x)`` names (None where no tensor is in reach).
     """
     tree = _parse(text)
-    evaluator = _Evaluator(env, budget if budget is not None else Budget())
+    evaluator = _Evaluator(env, budget if budget is not None else Budget(), shapes)
     evaluator.budget.charge(CALL_WORK)
     try:
         return evaluator.bounded(evaluator.eval(tree))
-    except ExpressionError:
+    except (ExpressionError, SpecError):  # SpecError: a layer shape() needed that the engine refused
         raise
     except (ArithmeticError, TypeError, ValueError, IndexError, KeyError) as exc:
         raise ExpressionError(f"cannot evaluate: {type(exc).__name__}: {exc}") from None
@@ -291,8 +312,8 @@ def _parse(text: str) -> ast.expr:
 class _Evaluator:
     """One evaluation: the names it may read and the budget it charges."""
 
-    def __init__(self, env: Mapping[str, Any], budget: Budget) -> None:
-        self.env, self.budget = env, budget
+    def __init__(self, env: Mapping[str, Any], budget: Budget, shapes: TensorShapes | None = None) -> None:
+        self.env, self.budget, self.shapes = env, budget, shapes
 
     def bounded(self, value: Any) -> Any:
         """``value`` if it is of an allowed type and size; the measuring is charged."""
@@ -371,12 +392,14 @@ class _Evaluator:
             if len(node.elts) > MAX_ITEMS:
                 raise ExpressionError(f"a list of more than {MAX_ITEMS} items")
             return self.bounded([ev(e) for e in node.elts])
+        if _is_shape(node):
+            return self.shape(cast(ast.Call, node))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
                 what = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
                 raise ExpressionError(
                     f"only these functions may be called, with positional arguments: "
-                    f"{', '.join(sorted(FUNCTIONS))}. Received: {what}(...)",
+                    f"{', '.join(sorted([*FUNCTIONS, SHAPE]))}. Received: {what}(...)",
                     name=what if isinstance(node.func, ast.Name) else None,
                 )
             args = [ev(a) for a in node.args]
@@ -390,6 +413,29 @@ class _Evaluator:
                 raise ExpressionError(what) from None
             return self.bounded(result)
         raise ExpressionError(f"{type(node).__name__} is not allowed in an expression: {ast.unparse(node)!r}")
+
+    def shape(self, node: ast.Call) -> list[int | None]:
+        """``shape(x)``: Keras's ``x.shape`` of the tensor handle ``x`` names, batch axis first. The
+        handle is written as ``inputs:`` writes it, never evaluated: a bare name (``input``, a block's
+        input, an ``id:``) or a layer's name in quotes (``shape('.expand_activation')``)."""
+        arg = node.args[0] if len(node.args) == 1 and not node.keywords else None
+        if isinstance(arg, ast.Name):
+            handle = arg.id
+        elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            handle = arg.value
+        else:
+            raise ExpressionError(
+                "shape() takes one tensor, named as inputs: names it: a handle (shape(input), a block's "
+                f"input, an id) or a layer's name in quotes (shape('.conv')). Received: {ast.unparse(node)}"
+            )
+        if self.shapes is None:
+            raise ExpressionError(
+                f"{ast.unparse(node)}: no tensor is in reach here; shape() reads tensors in a family "
+                "file's layers and block uses, not in let:, require:, defaults: or weights:"
+            )
+        self.budget.charge(len(handle))
+        shape: list[int | None] = self.bounded(list(self.shapes(handle)))
+        return shape
 
     def comprehension(self, node: ast.ListComp) -> list[Any]:
         """``[elt for name in items if cond]``: one ``for`` over a list or tuple (already bounded in
@@ -407,7 +453,7 @@ class _Evaluator:
                 f"a comprehension runs over a list, a tuple or a range, not {type(items).__name__}"
             )
         scope: dict[str, Any] = {}
-        inner = _Evaluator(collections.ChainMap(scope, cast(Any, self.env)), self.budget)  # no copy
+        inner = _Evaluator(collections.ChainMap(scope, cast(Any, self.env)), self.budget, self.shapes)
         out: list[Any] = []
         for item in items:
             self.budget.charge(1)

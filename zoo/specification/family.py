@@ -5,9 +5,12 @@ A family file describes several models the way keras.applications' Python does
 (ResNet50/101/152 differ only in how many blocks each stage repeats). Expansion turns one variant
 of it, with the caller's overrides, into the plain spec that the validator, the formula engine and
 the Keras builder already understand: a flat list of ``{LayerClass: {arguments}}`` with every name
-and input written out (its blocks: :mod:`zoo.specification.blocks`). Expansion never looks at
-tensor shapes. Everything is evaluated in one :class:`~zoo.specification.context.Context`: the one
-error path (the line, each use site, the variant) and the one work budget.
+and input written out (its blocks: :mod:`zoo.specification.blocks`). Expansion reads shapes only
+through the formula engine: where a layer's value is Keras's reading of a tensor's shape
+(``shape(input)[1]``, as ``correct_pad`` reads ``x.shape``), the layers expanded so far are
+computed by the engine's rules, each once, and the shape is theirs (sizes left open stay None).
+Everything is evaluated in one :class:`~zoo.specification.context.Context`: the one error path
+(the line, each use site, the variant) and the one work budget.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoo.specification import catalog
-from zoo.specification.blocks import OWN_KEYS, BlockExpansion
+from zoo.specification.blocks import OWN_KEYS, SHAPE_ENGINE, BlockExpansion, Tensors
 from zoo.specification.context import TEMPLATE, plain_list
 from zoo.specification.errors import KeyPath, Source, SpecError, did_you_mean, reason, show
 from zoo.specification.expressions import ExpressionError, names_in
@@ -107,6 +110,7 @@ def expand(
     layers = data.get("layers")
     if not isinstance(layers, list) or not layers:
         raise x.error(("layers",), "must be a non-empty list of layers", received={"layers": layers})
+    x.open_tensors = lambda: _tensors(x, data, env, name, input_shape)
     model_input = catalog.MODEL_INPUT
     x.items(layers, ("layers",), {model_input: model_input}, model_input, env, "", top=True)
     weights_file = _weights_file(x, data.get("weights"), env, wanted=weights == "imagenet")
@@ -122,6 +126,19 @@ def expand(
     plain["layers"] = x.out
     source_out = ExpandedSource(source.label, source.lines, tuple(x.prov), x.variant_text)
     return Expanded(plain, source_out, data.get("family"), params, weights_file)
+
+
+def _tensors(
+    x: BlockExpansion, data: dict[str, Any], env: dict[str, Any], name: str, input_shape: Any
+) -> Tensors:
+    """The formula engine's view of the model's tensors, for its first ``shape()``: the model's
+    data format and input(s), as the plain spec will say them."""
+    data_format = x.value(data.get("data_format", "channels_last"), env, ("data_format",))
+    if input_shape is not None or data.get("inputs") is None:
+        inputs = {catalog.MODEL_INPUT: input_shape}
+    else:
+        inputs = x.value(data["inputs"], env, ("inputs",))
+    return SHAPE_ENGINE[0](x.source, x.variant_text, name, data_format, inputs)
 
 
 def _parameters(
