@@ -91,4 +91,4 @@ class Tensors:
                 layer.path, f"{layer.name} (in spec {self.name!r}): {exc.what}", received=exc.received or None
             ) from None
         self.first.setdefault(layer.name, layer)
-        self.shapes[layer.name] = step.shape
+        self.shapes.update(catalog.by_ref(layer.name, step.outputs))  # lstm, lstm:1, ... (return_state)
