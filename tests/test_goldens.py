@@ -63,7 +63,8 @@ def test_rows_add_up_to_the_totals(name, keras_summary):
 
 def test_every_golden_belongs_to_a_spec():
     orphans = sorted(p.name.split(".")[0] for p in GOLDENS.glob("*.yml"))
-    assert [n for n in orphans if n not in NAMES] == []
+    # expanded.yml is the pin of every spec's expanded layers (tests/test_expanded_unchanged.py)
+    assert [n for n in orphans if n not in NAMES and n != "expanded"] == []
 
 
 def test_golden_text_round_trips(keras_summary):
