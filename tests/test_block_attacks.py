@@ -10,7 +10,9 @@ The file names say the category of the issue each attacks:
 - ``crash_``: failures that ended in another exception (YAML constructors, digit limits, nesting);
 - ``silent_``: mistakes that were accepted silently;
 - ``place_``: errors that pointed at the wrong line;
-- ``dym_``: unknown keys at every level, with a suggestion and the right list.
+- ``dym_``: unknown keys at every level, with a suggestion and the right list;
+- ``carry_``: a block's several outputs (``outputs:``) and a repeat that carries them to the next
+  repetition's inputs: declared, counted and named strictly.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from zoo import cli
 
 ATTACKS = ROOT / "tests" / "attacks"
 CASES = sorted(ATTACKS.glob("*.yaml"))
-CATEGORIES = ("budget", "story", "crash", "silent", "place", "dym")
+CATEGORIES = ("budget", "story", "crash", "silent", "place", "dym", "carry")
 CPU_SECONDS = 2.0  # the issue's bound for every case, measured as this process's CPU time
 
 

@@ -407,3 +407,136 @@ layers:
         zoo.SpecError, match=r"the channel axis \(the last, data_format channels_last\) must be given"
     ):
         zoo.Spec.from_yaml(text.replace("[null, null, 3]", "[8, 8, null]"))
+
+
+# ---------------------------------------------------------------- several outputs, carried by a repeat
+
+CELLS = """\
+family: cells
+description: a cell that takes two inputs and gives two, repeated as NASNet's are
+model: functional
+input: [8, 8, 3]
+params: {cells: 3, last: true}
+variants:
+  cells_a: {}
+blocks:
+  cell:                               # def cell(ip, p, k): ...; return x, ip
+    inputs: [ip, p]
+    outputs: [x, ip]
+    params: [k]
+    layers:
+      - Conv2D: {name: "conv_{k}", filters: 3, kernel_size: 1, inputs: [ip]}
+      - Add: {name: "add_{k}", id: x, inputs: ["conv_{k}", p]}
+layers:
+  - Conv2D: {name: stem, filters: 3, kernel_size: 1}
+  - {use: cell, as: "cell_{i}", repeat: =cells, inputs: [stem, stem], outputs: [x, p], k: =i}
+  - {use: cell, as: cell_last, inputs: [p, x], outputs: [x, p], k: 0, when: =last}
+  - Add: {name: both, inputs: [x, p]}
+  - GlobalAveragePooling2D: {name: pool}
+"""
+
+
+def keras_cells(cells: int, last: bool):
+    """CELLS written as Python, the way keras.applications' NASNet writes its loops."""
+    import keras
+    from keras import layers
+
+    def cell(ip, p, k):
+        x = layers.Conv2D(3, 1, name=f"conv_{k}")(ip)
+        x = layers.Add(name=f"add_{k}")([x, p])
+        return x, ip
+
+    keras.utils.clear_session()
+    inputs = keras.Input((8, 8, 3))
+    x = p = layers.Conv2D(3, 1, name="stem")(inputs)
+    for i in range(1, cells + 1):
+        x, p = cell(x, p, i)
+    if last:
+        x, p = cell(p, x, 0)
+    x = layers.Add(name="both")([x, p])
+    return keras.Model(inputs, layers.GlobalAveragePooling2D(name="pool")(x))
+
+
+@pytest.mark.parametrize(("cells", "last"), [(1, True), (2, False), (4, True)])
+def test_a_repeat_carries_each_output_to_the_next_repetition_s_input_as_keras_s_loop_does(cells, last):
+    from keras_reference import model_differences
+
+    theirs = keras_cells(cells, last)
+    ours = zoo.build(load(CELLS, cells=cells, last=last), compile=False)
+    assert model_differences(ours, theirs) == []
+
+
+def test_outputs_name_a_block_s_results_and_a_switched_off_use_leaves_them_as_they_were():
+    by_name = {layer.name: layer for layer in load(CELLS, cells=3).layers}
+    # cell 3 took (add_2, add_1): its outputs are x = add_3 and p = its ip, add_2
+    assert by_name["add_3"].inputs == ("conv_3", "add_1")
+    # the last cell took (p, x) = (add_2, add_3) and gave x = add_0, p = add_2
+    assert by_name["conv_0"].inputs == ("add_2",) and by_name["add_0"].inputs == ("conv_0", "add_3")
+    assert by_name["both"].inputs == ("add_0", "add_2")
+    # switched off, the last cell leaves x and p as the loop left them (Python's `if`)
+    off = {layer.name: layer for layer in load(CELLS, cells=3, last=False).layers}
+    assert "add_0" not in off and off["both"].inputs == ("add_3", "add_2")
+    # the item after a use takes its first output by default, and its `as` names that output
+    text = CELLS.replace("inputs: [x, p]}", "inputs: [cell_3, p]}")
+    assert {layer.name: layer for layer in load(text, cells=3, last=False).layers}["both"].inputs == (
+        "add_3",
+        "add_2",
+    )
+
+
+def test_a_repeated_use_without_outputs_still_chains_its_first_input():
+    """The rule for one-input blocks is unchanged: a repetition takes the previous one's output."""
+    spec = load(name="tiny_b")
+    assert {layer.name: layer for layer in spec.layers}["stage_2_conv"].inputs == ("stage_1_add",)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "outputs: [x, ip]",
+            "outputs: [x, ipp]",
+            "specs/tiny.yaml:11: blocks.cell.outputs[1]: unknown layer 'ipp'; did you mean 'ip'? (a block "
+            "sees only its own layers and its inputs). Received: outputs='ipp'\n"
+            "  in cell_1 = cell(k=1, i=1), used at specs/tiny.yaml:18",
+        ),
+        (
+            "outputs: [x, ip]",
+            "outputs: x",
+            "specs/tiny.yaml:11: blocks.cell.outputs: must be a non-empty list of the handles (its layers or "
+            "inputs) the block gives, in order. Received: outputs='x'",
+        ),
+        (
+            "    outputs: [x, ip]\n",
+            "",
+            "specs/tiny.yaml:17: layers[1].repeat: block 'cell' gives 1 output(s): (its last item), and "
+            "takes 2 input(s): ip, p",
+        ),
+        (
+            "outputs: [x, p], k: 0",
+            "outputs: [x, p, r], k: 0",
+            "specs/tiny.yaml:19: layers[2].outputs: block 'cell' gives 2 output(s): x, ip; the use names "
+            "each once, in order. Received: outputs=['x', 'p', 'r']",
+        ),
+        ("outputs: [x, p], k: 0", "outputs: x, k: 0", "layers[2].outputs: must be a list of names, one for"),
+        ("outputs: [x, p], k: 0", "outputs: [x, 2], k: 0", "layers[2].outputs: must be a list of names"),
+        ("outputs: [x, p], k: 0", "outputs: [x, .p], k: 0", "layers[2].outputs: must be a list of names"),
+        (
+            "outputs: [x, p], k: 0",
+            "outputs: [p, p], k: 0",
+            "layers[2].outputs[1]: output name 'p' is given twice",
+        ),
+        # a use binds the names it gives, and only those: `p` is unknown after it
+        (
+            "outputs: [x, p], k: =i",
+            "outputs: [x, q], k: =i",
+            "specs/tiny.yaml:20: layers[3].Add.inputs[1]: unknown layer 'p'",
+        ),
+        # a use that is switched off binds nothing: its output names are checked all the same
+        ("outputs: [x, p], k: 0", "outputs: [x], k: 0", "layers[2].outputs: block 'cell' gives 2 output(s)"),
+    ],
+)
+def test_output_mistakes_are_spec_errors_at_their_line(old, new, message):
+    assert old in CELLS
+    with pytest.raises(zoo.SpecError, match=re.escape(message)):
+        load(CELLS.replace(old, new, 1), last=False)

@@ -330,6 +330,19 @@ INNER_CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
             "default_size": 300,
         },
     ),
+    # NASNet() names both reduction cells reduce_0: its check of the graph's names refuses one
+    "nasnet_mobile-num_blocks_0": (
+        "nasnet_mobile",
+        {"num_blocks": 0},
+        "nasnet.NASNet",
+        {"num_blocks": 0, "penultimate_filters": 1056, "stem_block_filters": 32, "skip_reduction": False},
+    ),
+    "nasnet_large-num_blocks_0_open_size": (
+        "nasnet_large",
+        {"num_blocks": 0, "include_top": False, "input_shape": (None, None, 3)},
+        "nasnet.NASNet",
+        {"num_blocks": 0, "include_top": False, "input_shape": (None, None, 3)},
+    ),
     "densenet121-imagenet_other_blocks": (
         "densenet121",
         {"weights": "imagenet", "include_top": False, "input_shape": (64, 64, 3), "blocks": [1, 1, 1, 1]},

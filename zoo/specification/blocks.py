@@ -3,6 +3,7 @@ and name templates) expanded into a flat list of plain layers, each with its pro
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -13,13 +14,14 @@ from zoo.specification.errors import KeyPath, Source, cut, did_you_mean
 from zoo.specification.expressions import ExpressionError, TensorShapes
 from zoo.specification.provenance import Provenance, Use
 
-USE_KEYS = ("use", "as", "repeat", "inputs", "when")
+USE_KEYS = ("use", "as", "repeat", "inputs", "outputs", "when")
 LAYER_EXTRA_KEYS = ("when", "id")  # zoo's own keys on a layer inside a family file
-BLOCK_KEYS = ("description", "params", "inputs", "layers")
+BLOCK_KEYS = ("description", "params", "inputs", "outputs", "layers")
 OWN_KEYS = ("name", "inputs", "layers", *LAYER_EXTRA_KEYS)
 MAX_LAYERS = 5000
 MAX_NESTING = 16
 STEP_WORK = 10
+HANDLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a name a use binds to one of its block's outputs
 
 
 class Tensors(Protocol):
@@ -157,6 +159,16 @@ class BlockExpansion(Context):
                             f"input {n!r} is named twice; each input of a block needs its own name",
                             received={"inputs": inputs},
                         )
+            outputs = block.get("outputs")
+            if outputs is not None and (
+                not isinstance(outputs, list) or not outputs or not all(isinstance(n, str) for n in outputs)
+            ):
+                raise self.error(
+                    (*path, "outputs"),
+                    "must be a non-empty list of the handles (its layers or inputs) the block gives, "
+                    "in order",
+                    received={"outputs": outputs},
+                )
         self.blocks = blocks
         graph = {name: self.uses_in(b["layers"], ("blocks", name, "layers")) for name, b in blocks.items()}
         top = self.uses_in(top_layers, ("layers",))
@@ -252,8 +264,9 @@ class BlockExpansion(Context):
             return name
         known = [*scope, *(self.names if top else ())]
         where = "" if top else " (a block sees only its own layers and its inputs)"
+        key = next((str(k) for k in reversed(path) if isinstance(k, str)), "inputs")  # inputs or outputs
         raise self.error(
-            path, f"unknown layer {name!r}{did_you_mean(name, known)}{where}", received={"inputs": ref}
+            path, f"unknown layer {name!r}{did_you_mean(name, known)}{where}", received={key: ref}
         )
 
     def refs(
@@ -387,9 +400,11 @@ class BlockExpansion(Context):
         if missing:
             raise self.error(path, f"block {block_name!r} needs {', '.join(missing)}")
         block_inputs = block.get("inputs") or [catalog.MODEL_INPUT]
+        block_outputs = block.get("outputs")
+        bind = self.check_outputs(item, path, block_name, block_inputs, block_outputs)
         as_name = item.get("as")
         if "when" in item and not self.condition(item["when"], env, (*path, "when"), "when"):
-            if as_name is not None:
+            if as_name is not None:  # its output names keep what they were, as after Python's `if`
                 handle = self.template(as_name, {**env, "i": 1}, (*path, "as"))
                 scope[self.relative(handle, prefix, (*path, "as"))] = prev
             return prev
@@ -398,6 +413,7 @@ class BlockExpansion(Context):
             raise self.error(
                 (*path, "repeat"), "repeat must be a positive integer", received={"repeat": repeat}
             )
+        carried: list[str] = []
         for i in range(1, repeat + 1):
             self.charge(STEP_WORK + len(env) + len(self.genv), path)  # the two environments below
             ienv = {**env, "i": i}
@@ -411,7 +427,10 @@ class BlockExpansion(Context):
             instance = prefix
             if as_name is not None:
                 instance = self.relative(self.template(as_name, ienv, (*path, "as")), prefix, (*path, "as"))
-            given = self.refs(item, path, scope, ienv, prefix, top) if "inputs" in item and i == 1 else [prev]
+            if i > 1:  # the previous repetition's outputs, in order: Keras's `x, p = cell(x, p)`
+                given = carried
+            else:
+                given = self.refs(item, path, scope, ienv, prefix, top) if "inputs" in item else [prev]
             if len(given) != len(block_inputs):
                 takes = f"block {block_name!r} takes {len(block_inputs)} input(s): {', '.join(block_inputs)}"
                 raise self.error((*path, "inputs"), takes, received={"inputs": given})
@@ -422,8 +441,65 @@ class BlockExpansion(Context):
                 scope_in, benv = dict(zip(block_inputs, given)), {**self.genv, **bound}
                 where = ("blocks", block_name, "layers")
                 prev = self.items(block["layers"], where, scope_in, given[0], benv, instance)
+                carried = [prev]
+                if block_outputs is not None:
+                    self.charge(len(block_outputs), ("blocks", block_name, "outputs"))
+                    carried = [
+                        self.resolve(
+                            ref, ("blocks", block_name, "outputs", k), scope_in, benv, instance, False
+                        )
+                        for k, ref in enumerate(block_outputs)
+                    ]
+                    prev = carried[0]
             finally:
                 self.chain = outer
             if as_name is not None:
                 scope[instance] = prev
+        scope.update(zip(bind, carried))
         return prev
+
+    def check_outputs(
+        self,
+        item: dict[str, Any],
+        path: KeyPath,
+        block_name: str,
+        block_inputs: list[str],
+        block_outputs: list[str] | None,
+    ) -> list[str]:
+        """The names a use binds to its block's outputs (``outputs: [x, p]``, Python's
+        ``x, p = cell(...)``), one per output; and a repeated block gives as many outputs as it
+        takes inputs, since each repetition's outputs are the next one's inputs, in order."""
+        gives = block_outputs or ["(its last item)"]
+        declared = f"block {block_name!r} gives {len(gives)} output(s): {', '.join(gives)}"
+        if "repeat" in item and len(gives) != len(block_inputs):
+            raise self.error(
+                (*path, "repeat"),
+                f"{declared}, and takes {len(block_inputs)} input(s): {', '.join(block_inputs)}; a repeated "
+                "block's outputs are its next repetition's inputs, in order, so it needs as many of each "
+                "(outputs: [...] in the block)",
+                received={"repeat": item["repeat"]},
+            )
+        bind = item.get("outputs")
+        if bind is None:
+            return []
+        if not isinstance(bind, list) or not all(isinstance(n, str) and HANDLE.fullmatch(n) for n in bind):
+            raise self.error(
+                (*path, "outputs"),
+                "must be a list of names, one for each output of the block (letters, digits and '_', "
+                "not starting with a digit)",
+                received={"outputs": bind},
+            )
+        if len(bind) != len(gives):
+            raise self.error(
+                (*path, "outputs"),
+                f"{declared}; the use names each once, in order",
+                received={"outputs": bind},
+            )
+        for k, n in enumerate(bind):
+            if bind.index(n) != k:
+                raise self.error(
+                    (*path, "outputs", k),
+                    f"output name {n!r} is given twice; each output needs its own name",
+                    received={"outputs": bind},
+                )
+        return bind

@@ -73,6 +73,11 @@ def _family_schema(plain: Mapping[str, Any]) -> dict[str, Any]:
             "as": name,
             "repeat": {"oneOf": [{"type": "integer", "minimum": 1}, expr]},
             "inputs": {"type": "array", "items": name, "minItems": 1},
+            "outputs": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                "minItems": 1,
+            },
             "when": {"oneOf": [{"type": "boolean"}, expr]},
         },
     }
@@ -92,6 +97,7 @@ def _family_schema(plain: Mapping[str, Any]) -> dict[str, Any]:
             "description": {"type": "string"},
             "params": {"type": ["array", "object"]},
             "inputs": {"type": "array", "items": name},
+            "outputs": {"type": "array", "items": name, "minItems": 1},
             "layers": items,
         },
     }
