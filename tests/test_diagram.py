@@ -178,7 +178,22 @@ def text_of(label: str) -> str:
 # ------------------------------------------------------------------ every spec
 
 
-@pytest.mark.parametrize("name", zoo.names())
+# the largest families (hundreds of layers, most of a second each) in the slow tier
+LARGE = (
+    "nasnet",
+    "efficientnet_v2_",
+    "efficientnet_b",
+    "inception_resnet",
+    "convnext_",
+    "densenet",
+    "resnet152",
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=[pytest.mark.slow] if n.startswith(LARGE) else []) for n in zoo.names()],
+)
 def test_every_spec_has_one_node_per_row_and_one_edge_per_connection(name):
     summary = zoo.summary(name, engine="formula")
     [parsed] = read_dot(diagram.dot(name))

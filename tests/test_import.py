@@ -64,7 +64,20 @@ def examples() -> list:
     ]
 
 
-@pytest.mark.parametrize("example", examples())
+# Rebuilding every example (a model built, weights saved and loaded, a forward pass each) takes
+# seconds in all: the inner loop rebuilds one of each kind (a Sequential, a graph, one whose layer
+# gives its states), the slow tier every one; the row-by-row test below keeps every example inline.
+INNER_REBUILDS = {"mnist_convnet", "guide_toy_resnet", "lstm_seq2seq_encoder"}
+
+
+def rebuild_examples() -> list:
+    return [
+        p if p.values[0] in INNER_REBUILDS or p.marks else pytest.param(*p.values, marks=pytest.mark.slow)
+        for p in examples()
+    ]
+
+
+@pytest.mark.parametrize("example", rebuild_examples())
 def test_keras_io_examples_import_to_specs_that_rebuild_them(example, tmp_path):
     model = EXAMPLES[example]()
     spec = zoo.from_keras(model, name=example)

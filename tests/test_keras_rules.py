@@ -296,6 +296,11 @@ def test_keras_rules_in_keras_words(name, args):
 # Rules of keras.applications' inner constructors that its public models cannot reach (they pass a
 # fixed architecture) and zoo's families can (the architecture is a parameter): Keras's own function
 # judges them. Each: zoo's model and arguments, then Keras's function and its arguments.
+SLOW_INNER_CASES = {
+    "nasnet_mobile-imagenet_default_size_300",
+    "nasnet_mobile-num_blocks_0",
+    "nasnet_large-num_blocks_0_open_size",
+}
 INNER_CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
     "nasnet_mobile-penultimate_filters_1000": (
         "nasnet_mobile",
@@ -371,7 +376,13 @@ INNER_CASES: dict[str, tuple[str, dict[str, Any], str, dict[str, Any]]] = {
     [
         # ConvNeXt's ImageNet architecture rule came in Keras 3.9: CI runs it on the oldest pair too
         pytest.param(
-            *case, id=case_id, marks=[pytest.mark.releases] if case[0].startswith("convnext") else []
+            *case,
+            id=case_id,
+            marks=[
+                *([pytest.mark.releases] if case[0].startswith("convnext") else []),
+                # Keras builds a whole NASNet before it refuses: seconds, the inner loop's budget
+                *([pytest.mark.slow] if case_id in SLOW_INNER_CASES else []),
+            ],
         )
         for case_id, case in INNER_CASES.items()
     ],
