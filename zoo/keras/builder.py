@@ -285,7 +285,8 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
                 input_shape=input_shape,
                 pooling=args.get("pooling"),
             )
-        # Built under Keras's own name, then renamed: EfficientNetV2 looks its block table up by `name`.
+        # Built under Keras's own name, then named: EfficientNetV2's function looks its block table up by
+        # `name` and cannot build another (tests/test_transfer.py checks that Keras still cannot)
         made.name = layer.name
         # The base's own flag first: setting a model's `trainable` sets every layer inside it.
         made.trainable = trainable
