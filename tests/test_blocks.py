@@ -490,6 +490,21 @@ def test_a_repeated_use_without_outputs_still_chains_its_first_input():
     assert {layer.name: layer for layer in spec.layers}["stage_2_conv"].inputs == ("stage_1_add",)
 
 
+@pytest.mark.parametrize("depth", [1, 3])
+def test_outputs_name_a_repeated_one_input_block_s_last_output_whatever_the_count(depth):
+    """`x = stack_fn(x)`, as MobileNetV3 reads x.shape after its stack: `outputs: [x]` on a use of a
+    block without `outputs:` names its last repetition's last item, a name that is there whatever
+    the repeat count (the `as:` names change with it)."""
+    text = FAMILY.replace('project: "=i == 1"}', 'project: "=i == 1", outputs: [x]}').replace(
+        "  - GlobalAveragePooling2D: {name: pool}",
+        '  - Conv2D: {name: head_conv, filters: "=3 * shape(x)[-1]", kernel_size: 1, inputs: [x]}\n'
+        "  - GlobalAveragePooling2D: {name: pool}",
+    )
+    by_name = {layer.name: layer for layer in load(text, name="tiny_b", depth=depth).layers}
+    assert by_name["head_conv"].inputs == (f"stage_{depth}_add",)
+    assert by_name["head_conv"].args["filters"] == 3 * 8  # width 4, doubled by the units
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
