@@ -103,10 +103,31 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any], tuple[int, ...], Any, Any]] = {
         ((None, 8, 8, 1), 0, 0),
         REFUSED,
     ),
+    # depth = 3 boundaries + 1 = 4; Keras 3.14's multi_hot drops the first axis after the batch
+    "discretization-encoded-shape": (
+        "Discretization",
+        {"bin_boundaries": [0.0, 1.0, 2.0], "output_mode": "multi_hot"},
+        (2, 3),
+        ((None, 2, 3), 0, 0),
+        ((None, 3, 4), 0, 0),
+    ),
+    # depth = 3 tokens + 1 OOV index = 4; before 3.14, (batch, depth) whatever the input
+    "integer-lookup-encoded-shape": (
+        "IntegerLookup",
+        {"vocabulary": [3, 4, 5], "output_mode": "one_hot"},
+        (2, 3),
+        ((None, 4), 0, 0),
+        ((None, 2, 3, 4), 0, 0),
+    ),
 }
 # the changes Keras shows only in a model (the layer called on a keras.Input), not in
 # compute_output_shape and build alone
-IN_A_MODEL = {"random-grayscale-in-a-model", "random-color-degeneration-channels"}
+IN_A_MODEL = {
+    "random-grayscale-in-a-model",
+    "random-color-degeneration-channels",
+    "discretization-encoded-shape",
+    "integer-lookup-encoded-shape",
+}
 
 
 def formula(kind: str, args: dict[str, Any], shape: tuple[int, ...], keras: str) -> Any:

@@ -39,6 +39,7 @@ from zoo.arith.window import (
     same_or_each,
     sliding,
 )
+from zoo.specification.catalog import lookup_tokens
 
 
 def conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
@@ -1120,29 +1121,96 @@ def category_encoding(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     as one sample's tokens (out = (*in[:-1], num_tokens)); one_hot encodes each id (an axis of 1 is
     replaced: out = (*in, num_tokens), or (*in[:-1], num_tokens) where the last axis is 1); params = 0."""
     n = a["num_tokens"]
-    if a["output_mode"] == "one_hot" and shape[-1] != 1:
-        out = (*shape, n)
-    else:
-        out = (*shape[:-1], n)
+    out = one_hot_shape(shape, n) if a["output_mode"] == "one_hot" else (*shape[:-1], n)
     return Step(shape=out, window="flat", work=[f"out = {shown(out)}", "params = 0"])
+
+
+def one_hot_shape(shape: Shape, depth: int) -> Shape:
+    """Keras's one_hot shape rule (CategoryEncoding, HashedCrossing; Discretization and IntegerLookup
+    from 3.14): each value encoded, a last axis of 1 replaced by the depth."""
+    return (*shape[:-1], depth) if shape[-1:] == (1,) else (*shape, depth)
+
+
+def lookup_depth(a: dict[str, Any]) -> tuple[int, str]:
+    """The length of an index layer's encoded vector, with its arithmetic: Discretization's bins
+    (boundaries + 1), Hashing's num_bins, IntegerLookup's vocabulary and OOV indices (its mask
+    token takes an index in output_mode int only: Keras's _oov_start_index)."""
+    if "bin_boundaries" in a:
+        n = len(a["bin_boundaries"]) + 1
+        return n, f"depth = {len(a['bin_boundaries'])} boundaries + 1 = {n}"
+    if "vocabulary" in a:
+        tokens = len(lookup_tokens(a))
+        n = tokens + a["num_oov_indices"]
+        return n, f"depth = {tokens} tokens + {a['num_oov_indices']} OOV = {n}"
+    return a["num_bins"], f"depth = num_bins = {a['num_bins']}"
+
+
+def vocabulary_checks(a: dict[str, Any]) -> None:
+    """IntegerLookup's vocabulary as Keras's set_vocabulary checks it: the mask token, and with
+    invert the OOV token, only in the leading run of special tokens (:func:`lookup_tokens`)."""
+    tokens = lookup_tokens(a)
+    if not tokens:  # Keras's lookup table fails on it (InvalidArgumentError, Keras 3.8 to 3.15)
+        raise GeometryError(
+            "the vocabulary holds only the special tokens, which Keras drops: it leaves no token to look up",
+            vocabulary=list(a["vocabulary"]),
+        )
+    for key, token, when in (
+        ("mask_token", a["mask_token"], True),
+        ("oov_token", a["oov_token"], a["invert"]),
+    ):
+        if token is not None and when and token in tokens:
+            what = key.split("_")[0].upper() if key == "oov_token" else "mask"
+            raise GeometryError(
+                f"Found reserved {what} token at unexpected location in `vocabulary`: the vocabulary "
+                "need not include the OOV and mask tokens; include them only at its start, mask then "
+                "OOV",
+                **{key: token},
+                vocabulary=list(a["vocabulary"]),
+            )
 
 
 def index_lookup(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """Discretization (bin_boundaries given), Hashing, IntegerLookup (vocabulary given): each value to
     an index (its bin, its hash modulo num_bins, its place in the vocabulary after the OOV and mask
-    indices): out = in; params = 0 (the vocabulary and boundaries are constants, the spec's data).
-    Their one_hot/multi_hot/count modes are written as a CategoryEncoding after them."""
-    return Step(shape=shape, work=["out = in (an index per value)", "params = 0"])
+    indices): out = in in output_mode int; params = 0 (the vocabulary and boundaries are constants,
+    the spec's data).
+
+    one_hot, multi_hot and count encode the indices as depth-long vectors (:func:`lookup_depth`), with
+    the shape the layer's model gives (Keras 3.14's rules, keras-team/keras#22048, #22350, #23002):
+    one_hot as CategoryEncoding's; multi_hot and count take the last axis as a sample's values
+    (out = (*in[:-1], depth)), but Discretization's drop the first axis instead
+    (out = (*in[1:], depth)). Where these are not what the layer's run gives (Hashing's one_hot on a
+    last axis above 1, IntegerLookup's multi_hot on a last axis of 1), zoo follows the model, as
+    Keras's summary does. Keras before 3.14 gives other shapes: zoo.specification.keras_versions."""
+    mode = a["output_mode"]
+    if "vocabulary" in a:
+        vocabulary_checks(a)
+    if mode == "int":
+        return Step(shape=shape, work=["out = in (an index per value)", "params = 0"])
+    if a.get("invert"):
+        raise GeometryError("`output_mode` must be `'int'` when `invert` is true", output_mode=mode)
+    depth, text = lookup_depth(a)
+    if mode == "one_hot" and "num_bins" not in a:
+        out = one_hot_shape(shape, depth)
+    elif mode == "one_hot" or "bin_boundaries" not in a:
+        out = (*shape[:-1], depth)
+    else:
+        out = (*shape[1:], depth)
+    return Step(shape=out, window="flat", work=[f"out = {shown(out)} ({mode})", text, "params = 0"])
 
 
 def hashed_crossing(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
     """HashedCrossing: two features crossed (hashed together) into num_bins bins: out = the first's
-    shape, whose last axis must equal the second's; params = 0."""
+    shape, whose last axis must equal the second's; one_hot encodes each bin as CategoryEncoding's
+    one_hot does (Keras 3.8 to 3.15); params = 0."""
     given = [shown(x) for x in shapes]
     if len(shapes) != 2:
         raise GeometryError("HashedCrossing takes exactly 2 inputs", input_shapes=given)
     if shapes[0][-1:] != shapes[1][-1:]:
         raise GeometryError("the two inputs must have the same last axis", input_shapes=given)
+    if a["output_mode"] == "one_hot":
+        out = one_hot_shape(shapes[0], a["num_bins"])
+        return Step(shape=out, window="flat", work=[f"out = {shown(out)} (one_hot)", "params = 0"])
     return Step(shape=shapes[0], window="flat", work=["out = the first input's shape", "params = 0"])
 
 

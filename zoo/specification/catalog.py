@@ -1167,6 +1167,16 @@ def int_vocabulary(v: Any, ctx: Ctx) -> tuple[int, ...]:
     raise ctx.error("must be a list of distinct integers", v, "e.g. [12, 36, 1138, 42]")
 
 
+def lookup_tokens(a: Mapping[str, Any]) -> tuple[Any, ...]:
+    """IntegerLookup's own tokens: its vocabulary less a leading run of its special tokens, the mask
+    token (output_mode int only) then num_oov_indices OOV tokens, which Keras's set_vocabulary
+    accepts at the start and drops (the layer adds them itself)."""
+    vocabulary = tuple(a["vocabulary"])
+    masked = a["mask_token"] is not None and a["output_mode"] == "int"
+    special = (a["mask_token"],) * masked + (a["oov_token"],) * a["num_oov_indices"]
+    return vocabulary[len(special) :] if vocabulary[: len(special)] == special else vocabulary
+
+
 @described({"type": "array", "minItems": 1, "items": {"type": "number"}})
 def boundaries(v: Any, ctx: Ctx) -> tuple[float, ...]:
     """Discretization's bin_boundaries: a sorted list of numbers."""
@@ -1323,9 +1333,10 @@ POSITIONAL = frozenset({"MultiHeadAttention", "GroupQueryAttention"})
 
 # Preprocessing of numbers and categories. Their vocabularies and boundaries are the spec's data:
 # a layer that would learn them from data (adapt) cannot follow from its configuration, and is refused.
-# Discretization, Hashing, HashedCrossing and IntegerLookup give indices (output_mode int): Keras's
-# shape rule for their one_hot/multi_hot/count modes differs between releases (3.8's IntegerLookup
-# gives (batch, depth) for any input), so zoo writes those as the index layer + CategoryEncoding.
+# Discretization, Hashing, HashedCrossing and IntegerLookup give indices (output_mode int) or encode
+# them (one_hot, multi_hot, count; HashedCrossing one_hot only). Keras's shape rule for Discretization's
+# and IntegerLookup's encodings changed in 3.14 (zoo.specification.keras_versions: the engine computes
+# each release's); tf_idf needs idf_weights learnt from data, and is refused.
 _ENCODING = ("one_hot", "multi_hot", "count")
 _add(
     "CategoryEncoding",
@@ -1339,7 +1350,7 @@ _add(
     "index_lookup",
     0,
     bin_boundaries=Arg(boundaries),
-    output_mode=Arg(one_of("int"), "int"),
+    output_mode=Arg(one_of("int", *_ENCODING), "int"),
 )
 _add(
     "Hashing",
@@ -1348,10 +1359,14 @@ _add(
     num_bins=Arg(positive_int),
     mask_value=Arg(optional(number), None),
     salt=Arg(optional(int_at_least(0)), None),
-    output_mode=Arg(one_of("int"), "int"),
+    output_mode=Arg(one_of("int", *_ENCODING), "int"),
 )
 _add(
-    "HashedCrossing", "hashed_crossing", 0, num_bins=Arg(positive_int), output_mode=Arg(one_of("int"), "int")
+    "HashedCrossing",
+    "hashed_crossing",
+    0,
+    num_bins=Arg(positive_int),
+    output_mode=Arg(one_of("int", "one_hot"), "int"),
 )
 _add(
     "IntegerLookup",
@@ -1362,7 +1377,7 @@ _add(
     mask_token=Arg(optional(number), None),
     oov_token=Arg(number, -1),
     invert=Arg(boolean, False),
-    output_mode=Arg(one_of("int"), "int"),
+    output_mode=Arg(one_of("int", *_ENCODING), "int"),
 )
 # Audio: waveforms (samples,) or (samples, channels) to spectrograms.
 _add(

@@ -144,6 +144,22 @@ def _not_rgb(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> bool:
     return bool(shape) and isinstance(shape[-1], int) and shape[-1] != 3
 
 
+def _encoded(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> bool:
+    return bool(a.get("output_mode", "int") != "int")
+
+
+def _input_shape(a: dict[str, Any], shape: tuple[Any, ...]) -> tuple[Any, ...]:
+    return shape
+
+
+def _batch_and_depth(a: dict[str, Any], shape: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Keras < 3.14's IndexLookup.compute_output_shape: (batch, depth), depth the vocabulary and the
+    OOV indices (the mask token has an index in output_mode int only)."""
+    from zoo.specification.catalog import lookup_tokens
+
+    return (len(lookup_tokens(a)) + a["num_oov_indices"],)
+
+
 @dataclass(frozen=True)
 class KerasChange:
     """One of Keras's own changes between supported releases.
@@ -327,6 +343,40 @@ CHANGES: tuple[KerasChange, ...] = (
         applies=_rescaling_broadcast,
         effect_new="shape",
         shape_rule=_rescaling_3_11_shape,
+    ),
+    KerasChange(
+        id="discretization-encoded-shape",
+        layers=("Discretization",),
+        condition="output_mode one_hot, multi_hot or count",
+        old="gives the input's shape in its model (compute_output_spec returns inputs.shape), while "
+        "its run gives the encoded vectors",
+        new="gives the encoded shape in compute_output_shape: one_hot appends the depth (a last axis "
+        "of 1 replaced); multi_hot and count drop the first axis after the batch and append the depth",
+        since="3.14.0",
+        refs=("keras-team/keras#22048",),
+        verified="Discretization(bin_boundaries=[0, 1, 2]) in each mode on inputs (1,), (3,), (1, 1), "
+        "(2, 1), (2, 3), (3, 1, 1), (2, 3, 4), (2, 3, 1) in a model: 3.8.0 gives the input's shape, "
+        "3.15.1 the new rule; compute_output_shape at the tags v3.13.0 (absent) and v3.14.0",
+        applies=_encoded,
+        effect_old="shape",
+        shape_rule=_input_shape,
+    ),
+    KerasChange(
+        id="integer-lookup-encoded-shape",
+        layers=("IntegerLookup",),
+        condition="output_mode one_hot, multi_hot or count",
+        old="gives (batch, depth) in its model for any input (IndexLookup.compute_output_shape), while "
+        "its run keeps the axes before the last",
+        new="gives one_hot (*input, depth) (a last axis of 1 replaced), multi_hot and count "
+        "(*input[:-1], depth)",
+        since="3.14.0",
+        refs=("keras-team/keras#22350",),
+        verified="IntegerLookup(vocabulary=[3, 4, 5]) in each mode on the inputs of "
+        "discretization-encoded-shape in a model: 3.8.0 gives (None, 4) for all, 3.15.1 the new "
+        "rule; compute_output_shape at the tags v3.13.0 and v3.14.0",
+        applies=_encoded,
+        effect_old="shape",
+        shape_rule=_batch_and_depth,
     ),
     KerasChange(
         id="pooling-empty-output",
