@@ -997,14 +997,50 @@ def multi_head_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) 
 
         params = H*kd*(d_q + 1) + H*kd*(d_k + 1) + H*vd*(d_v + 1) + (H*vd*d_out + d_out)
 
-    (no + 1 without use_bias); out = the query's shape, its last axis output_shape (default d_q).
-    Attention runs over every axis but the batch and the features. MACs = the four projections
-    (T_q*d_q*H*kd, T_k*d_k*H*kd, T_v*d_v*H*vd, T_q*H*vd*d_out) + the scores T_q*T_k*H*kd + the
-    weighted sum T_q*T_k*H*vd, with T the positions of each input."""
+    (no + 1 without use_bias); use_gate (Keras >= 3.14) adds a gate, a projection of the query:
+    H*vd*(d_q + 1). out = the query's shape, its last axis output_shape (default d_q).
+    Attention runs over attention_axes (counted from the batch, 0; default every axis but the batch
+    and the features); the other axes pair query and value position by position, so their sizes
+    must agree. MACs = the four projections (T_q*d_q*H*kd, T_k*d_k*H*kd, T_v*d_v*H*vd,
+    T_q*H*vd*d_out; the gate's T_q*d_q*H*vd) + the scores T_q*S*H*kd + the weighted sum T_q*S*H*vd,
+    with T the positions of each input and S the value's positions on the attention axes (S = T_v by
+    default): each query position meets only the value positions that share its other axes.
+    sliding_window masks scores (Keras computes them all): no change; flash_attention is how the
+    scores are computed, not what."""
     query, value, key = _qkv(shapes, "MultiHeadAttention")
+    given = [shown(x) for x in shapes]
     if len(query) != len(value):
+        raise GeometryError("query and value must have the same rank", input_shapes=given)
+    axes = a["attention_axes"]
+    if axes is not None:
+        if max(axes) >= len(query):
+            raise GeometryError(
+                f"attention_axes must be between the batch (0) and the features ({len(query)})",
+                attention_axes=list(axes),
+                input_shapes=given,
+            )
+        others = [i for i in range(len(query) - 1) if i + 1 not in axes]
+        if len(key) != len(value) or any(len({x[i] for x in (query, value, key)}) > 1 for i in others):
+            raise GeometryError(
+                "query, value and key must have the same sizes on every axis but attention_axes and "
+                "the features",
+                attention_axes=list(axes),
+                input_shapes=given,
+            )
+    if a["flash_attention"] and a["dropout"] > 0:
         raise GeometryError(
-            "query and value must have the same rank", input_shapes=[shown(x) for x in shapes]
+            "Dropout is not supported when flash attention is enabled",
+            dropout=a["dropout"],
+            flash_attention=True,
+        )
+    if a["sliding_window"] is not None and (len(query) != 2 or axes not in (None, (1,))):
+        # Keras's model takes it, and the layer fails when it runs (Softmax: 'The `mask` must be
+        # broadcastable to `inputs`', Keras 3.15)
+        raise GeometryError(
+            "sliding_window needs inputs of rank 3 (batch, time, features) attended over time: Keras's "
+            "mask is (1, T_q, T_v), which scores over more axes cannot take (the layer fails when it runs)",
+            sliding_window=a["sliding_window"],
+            input_shapes=given,
         )
     h, kd = a["num_heads"], a["key_dim"]
     vd = a["value_dim"] or kd
@@ -1014,14 +1050,22 @@ def multi_head_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) 
         raise GeometryError("output_shape needs every size", output_shape=out_dims)
     d_out = prod(list(out_dims))
     b = 1 if a["use_bias"] else 0
+    gate = h * vd * (dq + b) if a["use_gate"] else 0
     projections = [h * kd * (dq + b), h * kd * (dk + b), h * vd * (dv + b), h * vd * d_out + b * d_out]
-    params = sum(projections)
+    params = sum(projections) + gate
     tq, tk = _positions(query), _positions(value)
+    span = tk if axes is None else prod([value[i - 1] for i in axes])
     macs = (
-        tq * dq * h * kd + tk * dk * h * kd + tk * dv * h * vd + tq * h * vd * d_out + tq * tk * h * (kd + vd)
+        tq * dq * h * kd
+        + tk * dk * h * kd
+        + tk * dv * h * vd
+        + tq * h * vd * d_out
+        + tq * span * h * (kd + vd)
+        + (tq * dq * h * vd if gate else 0)
     )
     out = (*query[:-1], *out_dims)
     one = " + 1" if b else ""
+    gate_text = f" + {h}*{vd}*({dq}{one}) (the gate)" if gate else ""
     return Step(
         shape=out,
         params=params,
@@ -1030,7 +1074,7 @@ def multi_head_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) 
         work=[
             f"out = {shown(out)} (the query's positions, {d_out} features)",
             f"params = {h}*{kd}*({dq}{one}) + {h}*{kd}*({dk}{one}) + {h}*{vd}*({dv}{one}) + "
-            f"({h}*{vd}*{d_out}{f' + {d_out}' if b else ''}) = {params:,}",
+            f"({h}*{vd}*{d_out}{f' + {d_out}' if b else ''}){gate_text} = {params:,}",
         ],
     )
 
@@ -1042,7 +1086,9 @@ def group_query_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int)
 
         params = Hq*hd*(d_q + 1) + Hkv*hd*(d_k + 1) + Hkv*hd*(d_v + 1) + (Hq*hd*d_q + d_q)
 
-    MACs as MultiHeadAttention's with Hq heads for the scores and the weighted sum."""
+    use_gate (Keras >= 3.14) adds a gate, a projection of the query: Hq*hd*(d_q + 1). MACs as
+    MultiHeadAttention's with Hq heads for the scores and the weighted sum; sliding_window and
+    flash_attention change neither."""
     query, value, key = _qkv(shapes, "GroupQueryAttention")
     given = [shown(x) for x in shapes]
     if any(len(x) != 2 for x in (query, value, key)):
@@ -1059,10 +1105,18 @@ def group_query_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int)
         raise GeometryError(
             f"the last axes of query and value must be equal, but are {dq} and {dv}", input_shapes=given
         )
+    if a["flash_attention"] and a["dropout"] > 0:
+        raise GeometryError(
+            "Dropout is not supported when flash attention is enabled",
+            dropout=a["dropout"],
+            flash_attention=True,
+        )
     b = 1 if a["use_bias"] else 0
-    params = hq * hd * (dq + b) + hkv * hd * (dk + b) + hkv * hd * (dv + b) + hq * hd * dq + b * dq
+    gate = hq * hd * (dq + b) if a["use_gate"] else 0
+    params = hq * hd * (dq + b) + hkv * hd * (dk + b) + hkv * hd * (dv + b) + hq * hd * dq + b * dq + gate
     tq, tk = query[0], value[0]
     macs = tq * dq * hq * hd + tk * (dk + dv) * hkv * hd + tq * hq * hd * dq + 2 * tq * tk * hq * hd
+    macs += tq * dq * hq * hd if gate else 0
     one = " + 1" if b else ""
     return Step(
         shape=query,
@@ -1072,7 +1126,8 @@ def group_query_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int)
         work=[
             f"out = {shown(query)} (the query's shape)",
             f"params = {hq}*{hd}*({dq}{one}) + {hkv}*{hd}*({dk}{one}) + {hkv}*{hd}*({dv}{one}) + "
-            f"({hq}*{hd}*{dq}{f' + {dq}' if b else ''}) = {params:,}",
+            f"({hq}*{hd}*{dq}{f' + {dq}' if b else ''})"
+            f"{f' + {hq}*{hd}*({dq}{one}) (the gate)' if gate else ''} = {params:,}",
         ],
     )
 

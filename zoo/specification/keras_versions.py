@@ -379,6 +379,51 @@ CHANGES: tuple[KerasChange, ...] = (
         shape_rule=_batch_and_depth,
     ),
     KerasChange(
+        id="attention-use-gate",
+        layers=("MultiHeadAttention", "GroupQueryAttention"),
+        condition="use_gate true",
+        old="has no argument use_gate ('Unrecognized keyword arguments')",
+        new="gates the attention's output with a sigmoid projection of the query (a 'gate' EinsumDense: "
+        "d_q*H*d_v weights, and H*d_v biases with use_bias)",
+        since="3.14.0",
+        refs=("keras-team/keras#22372",),
+        verified="MultiHeadAttention(2, 3, use_gate=True) and GroupQueryAttention(3, 4, 2, use_gate=True) "
+        "on (5, 4), (6, 4) in a model: 3.8.0 refuses, 3.15.1 builds (148 and 232 parameters); "
+        "the argument in Keras's source at the tags v3.13.0 (absent) and v3.14.0",
+        applies=lambda kind, a, shape: bool(a.get("use_gate")),
+        effect_old="refuse",
+        refusal="has no argument use_gate for {kind}",
+    ),
+    KerasChange(
+        id="attention-sliding-window",
+        layers=("MultiHeadAttention", "GroupQueryAttention"),
+        condition="a sliding_window",
+        old="has no argument sliding_window ('Unrecognized keyword arguments')",
+        new="masks the scores to a band of sliding_window - 1 positions either side (no weights; the "
+        "shape is unchanged)",
+        since="3.15.0",
+        refs=("keras-team/keras#22814",),
+        verified="MultiHeadAttention(2, 3, sliding_window=2) and GroupQueryAttention(3, 4, 2, "
+        "sliding_window=3) in a model: 3.8.0 refuses, 3.15.1 builds; the argument in Keras's source "
+        "at the tags v3.14.0 (absent) and v3.15.0",
+        applies=lambda kind, a, shape: a.get("sliding_window") is not None,
+        effect_old="refuse",
+        refusal="has no argument sliding_window for {kind}",
+    ),
+    KerasChange(
+        id="attention-negative-axes",
+        layers=("MultiHeadAttention",),
+        condition="a negative axis in attention_axes",
+        old="takes it as given: -1 is the features' axis (the layer fails when it runs)",
+        new="counts it from the last axis before the features ((rank - 1) + axis)",
+        since="3.12.0",
+        refs=("keras-team/keras#21721",),
+        verified="MultiHeadAttention(2, 3, attention_axes=(-1,)) on (2, 3, 4) run: 3.8.0 fails, "
+        "3.15.1 runs; _build_attention at the tags v3.11.0 and v3.12.0. zoo takes axes counted from "
+        "the batch only (catalog.attention_axes); an import reads a built layer's axes, which Keras "
+        ">= 3.12 keeps counted from the batch",
+    ),
+    KerasChange(
         id="pooling-empty-output",
         layers=(
             "MaxPooling1D",
