@@ -596,7 +596,7 @@ def run_answer(kind: str, args: dict[str, Any], shapes: list[tuple[int, ...]]) -
     return want
 
 
-@in_models
+@settings(max_examples=max(8, settings().max_examples // 16))  # a model and a run per example
 @given(st.data(), st.lists(st.integers(1, 4), min_size=3, max_size=3).map(tuple))
 def test_multi_head_attention_over_given_axes(data, query):
     axes = data.draw(st.lists(st.integers(1, 2), min_size=1, max_size=2, unique=True))
