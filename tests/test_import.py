@@ -588,3 +588,50 @@ def test_a_nested_functional_model_calls_attention_as_the_top_level_graph_does()
     spec = zoo.from_keras(model)
     assert spec.layers[0].kind == "Functional"
     rebuilds(spec, model)
+
+
+def test_lookups_encodings_and_attention_s_newer_arguments_round_trip():
+    """Issue 25: the lookups' encoded modes, attention over given axes and, where the running Keras
+    has them (3.14, 3.15), the gate and the sliding window import and rebuild."""
+    import keras
+
+    from zoo.specification import keras_versions
+
+    version = keras_versions.parse(keras.__version__)
+    newer: dict[str, object] = {}
+    if keras_versions.change("attention-use-gate").is_new(version):
+        newer["use_gate"] = True
+    if keras_versions.change("attention-sliding-window").is_new(version):
+        newer["sliding_window"] = 2
+    grid = keras.Input((2, 3, 4), name="grid")
+    gate = {k: v for k, v in newer.items() if k == "use_gate"}  # a sliding window needs sequences
+    over_rows = keras.layers.MultiHeadAttention(2, 3, attention_axes=(2,), name="rows", **gate)(grid, grid)
+    tokens = keras.Input((5, 4), name="tokens")
+    grouped = keras.layers.GroupQueryAttention(3, 4, 2, name="grouped", **newer)(tokens, tokens)
+    codes = keras.Input((3,), name="codes")
+    bins = keras.layers.Discretization(bin_boundaries=[0.0, 1.0], output_mode="one_hot", name="bins")(codes)
+    hashed = keras.layers.Hashing(num_bins=4, output_mode="count", name="hashed")(codes)
+    model = keras.Model(
+        [grid, tokens, codes],
+        [over_rows, grouped, bins, hashed],
+        name="newer",
+    )
+    spec = zoo.from_keras(model)
+    written = {layer.name: layer.args for layer in spec.layers}
+    assert list(written["rows"]["attention_axes"]) == [2]
+    assert all(written["grouped"].get(k) == v for k, v in newer.items())
+    assert all(written["rows"].get(k) == v for k, v in gate.items())
+    assert written["bins"]["output_mode"] == "one_hot" and written["hashed"]["output_mode"] == "count"
+    rebuilds(spec, model)
+
+
+def test_a_built_attention_s_default_axes_are_not_written():
+    """Keras writes the axes it chose into a built MultiHeadAttention's config; the spec leaves them out."""
+    import keras
+
+    tokens = keras.Input((5, 4))
+    model = keras.Model(tokens, keras.layers.MultiHeadAttention(2, 3, name="attend")(tokens, tokens))
+    assert model.get_layer("attend").get_config()["attention_axes"] == (1,)
+    spec = zoo.from_keras(model)
+    assert "attention_axes" not in spec.layers[0].args
+    rebuilds(spec, model)

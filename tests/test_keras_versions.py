@@ -103,10 +103,31 @@ EXAMPLES: dict[str, tuple[str, dict[str, Any], tuple[int, ...], Any, Any]] = {
         ((None, 8, 8, 1), 0, 0),
         REFUSED,
     ),
+    # depth = 3 boundaries + 1 = 4; Keras 3.14's multi_hot drops the first axis after the batch
+    "discretization-encoded-shape": (
+        "Discretization",
+        {"bin_boundaries": [0.0, 1.0, 2.0], "output_mode": "multi_hot"},
+        (2, 3),
+        ((None, 2, 3), 0, 0),
+        ((None, 3, 4), 0, 0),
+    ),
+    # depth = 3 tokens + 1 OOV index = 4; before 3.14, (batch, depth) whatever the input
+    "integer-lookup-encoded-shape": (
+        "IntegerLookup",
+        {"vocabulary": [3, 4, 5], "output_mode": "one_hot"},
+        (2, 3),
+        ((None, 4), 0, 0),
+        ((None, 2, 3, 4), 0, 0),
+    ),
 }
 # the changes Keras shows only in a model (the layer called on a keras.Input), not in
 # compute_output_shape and build alone
-IN_A_MODEL = {"random-grayscale-in-a-model", "random-color-degeneration-channels"}
+IN_A_MODEL = {
+    "random-grayscale-in-a-model",
+    "random-color-degeneration-channels",
+    "discretization-encoded-shape",
+    "integer-lookup-encoded-shape",
+}
 
 
 def formula(kind: str, args: dict[str, Any], shape: tuple[int, ...], keras: str) -> Any:
@@ -129,7 +150,7 @@ def test_every_change_with_an_engine_effect_has_an_example():
     # Keras builds these before the change and fails when it runs them: zoo refuses on both sides (their
     # tests: tests/test_formula_vs_keras.py's check and tests/test_sequence_layers_vs_keras.py's)
     built_but_failing = {"conv-transpose-output-padding-ge-strides", "conv-lstm-strides-dilation"}
-    assert engine - built_but_failing == set(EXAMPLES)
+    assert engine - built_but_failing == set(EXAMPLES) | set(TWO_INPUTS)
 
 
 @pytest.mark.parametrize("cid", sorted(EXAMPLES))
@@ -239,3 +260,47 @@ def test_one_statistic_on_another_axis_builds_on_every_release():
     for release in ("3.8.0", "3.13.2", "3.15.1"):
         assert formula("Normalization", args, shape, release) == ((None, 1, 4), 0, 0)
     assert keras_answer("Normalization", args, shape) == ((None, 1, 4), 0, 0)
+
+
+# changes to layers called on several inputs (query, value): (layer, arguments, shapes, old, new)
+TWO_INPUTS: dict[str, tuple[str, dict[str, Any], list[tuple[int, ...]], Any, Any]] = {
+    # MultiHeadAttention(2, 3) on (5, 4), (6, 4): 118 (tests/test_formula.py's count), and the gate
+    # 2*3*(4 + 1) = 30
+    "attention-use-gate": (
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 3, "use_gate": True},
+        [(5, 4), (6, 4)],
+        REFUSED,
+        ((None, 5, 4), 148, 148),
+    ),
+    # GroupQueryAttention: 4*3*5 + 2*3*5 + 2*3*5 + (4*3*4 + 4) = 172 (no weights for the mask)
+    "attention-sliding-window": (
+        "GroupQueryAttention",
+        {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2, "sliding_window": 2},
+        [(5, 4), (6, 4)],
+        REFUSED,
+        ((None, 5, 4), 172, 172),
+    ),
+}
+
+
+@pytest.mark.parametrize("cid", sorted(TWO_INPUTS))
+def test_each_side_of_a_change_to_a_layer_of_several_inputs(cid):
+    """The engine on each side, and the running Keras on the side the data says."""
+    import keras
+    from test_sequence_layers_vs_keras import formula_answer as computed
+    from test_sequence_layers_vs_keras import keras_answer as called
+
+    c = change(cid)
+    kind, args, shapes, old, new = TWO_INPUTS[cid]
+
+    def on(version: str) -> Any:
+        found = computed(kind, args, shapes, keras=version)
+        return REFUSED if found is None else found
+
+    assert on(before(c.since)) == old
+    assert on(c.since) == new
+    side = new if c.is_new(parse(keras.__version__)) else old
+    got = called(kind, args, shapes)
+    assert (REFUSED if got is None else got) == side
+    assert on(keras.__version__) == side

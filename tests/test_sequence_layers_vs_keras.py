@@ -72,8 +72,9 @@ def keras_answer(kind: str, args: dict[str, Any], shapes: list[tuple[Any, ...]])
     return shape, layer.count_params(), trainable
 
 
-def formula_answer(kind: str, args: dict[str, Any], shapes: list[tuple[Any, ...]]):
-    """The same triple from zoo's validation and formula engine, or None on a SpecError."""
+def formula_answer(kind: str, args: dict[str, Any], shapes: list[tuple[Any, ...]], keras: str | None = None):
+    """The same triple from zoo's validation and formula engine (as the running Keras, or release
+    ``keras``, computes), or None on a SpecError."""
     names = [f"in{i}" for i in range(len(shapes))]
     layer_args = {**args, "inputs": names} if len(shapes) > 1 or kind in catalog.MERGES else args
     data: dict[str, Any] = {"name": "prop", "description": "property test", "layers": [{kind: layer_args}]}
@@ -83,7 +84,7 @@ def formula_answer(kind: str, args: dict[str, Any], shapes: list[tuple[Any, ...]
         data["input"] = list(shapes[0])
     try:
         spec = zoo.Spec.from_dict(data)
-        row = arith.summarize(spec, keras=running_keras()).rows[0]
+        row = arith.summarize(spec, keras=keras or running_keras()).rows[0]
     except zoo.SpecError:
         return None
     return row.output_shape, row.params, row.trainable_params
@@ -539,7 +540,27 @@ def test_multi_head_attention(data, shapes):
         args["output_shape"] = data.draw(
             st.one_of(st.integers(1, 6), st.lists(st.integers(1, 4), min_size=1, max_size=2))
         )
+    args.update(data.draw(newer_attention_args()))
+    if "sliding_window" in args and len(shapes[0]) != 2:
+        # Keras's model takes it and the run fails: zoo refuses (test_sliding_window_needs_sequences)
+        assert formula_answer("MultiHeadAttention", args, shapes) is None
+        return
     check("MultiHeadAttention", args, *shapes)
+
+
+@st.composite
+def newer_attention_args(draw: st.DrawFn) -> dict[str, Any]:
+    """use_gate (Keras >= 3.14: parameters) and sliding_window (>= 3.15: none), which an older release
+    refuses; flash_attention False or None (the TensorFlow backend refuses True when the layer is
+    called; with dropout every backend refuses it, in the constructor)."""
+    args: dict[str, Any] = {}
+    if draw(st.booleans()):  # given only where true: Keras < 3.14 refuses the argument at all
+        args["use_gate"] = True
+    if draw(st.integers(0, 3)) == 0:
+        args["sliding_window"] = draw(st.integers(1, 4))
+    if draw(st.integers(0, 3)) == 0:
+        args["flash_attention"] = draw(st.sampled_from([None, False]))
+    return args
 
 
 @in_models
@@ -550,8 +571,106 @@ def test_group_query_attention(data, shapes):
         "num_query_heads": data.draw(st.sampled_from([1, 2, 4, 6])),
         "num_key_value_heads": data.draw(st.sampled_from([1, 2, 3])),
         "use_bias": data.draw(st.booleans()),
+        **data.draw(newer_attention_args()),
     }
     check("GroupQueryAttention", args, *shapes)
+
+
+def run_answer(kind: str, args: dict[str, Any], shapes: list[tuple[int, ...]]) -> Any:
+    """Keras's model for the layer, and the layer run on ones (batch 2): (output shape, params,
+    trainable params) where both succeed, else None. Keras's model takes any attention_axes (its
+    output shape is the query's) and the run fails where the axes cannot pair query and value."""
+    import warnings
+
+    import numpy as np
+
+    try:
+        layer = keras_object(kind, args)
+        with warnings.catch_warnings():  # a softmax over one key step: Keras warns, and runs
+            warnings.simplefilter("ignore", UserWarning)
+            out = layer(*[np.ones((2, *s), "float32") for s in shapes])
+    except Exception:  # noqa: BLE001 - any refusal by Keras counts
+        return None
+    want = ((None, *out.shape[1:]), layer.count_params(), layer.count_params())
+    assert keras_answer(kind, args, shapes) == want
+    return want
+
+
+@settings(max_examples=max(8, settings().max_examples // 16))  # a model and a run per example
+@given(st.data(), st.lists(st.integers(1, 4), min_size=3, max_size=3).map(tuple))
+def test_multi_head_attention_over_given_axes(data, query):
+    axes = data.draw(st.lists(st.integers(1, 2), min_size=1, max_size=2, unique=True))
+    # the value: the query's sizes or others on each axis, its own features
+    value = tuple(data.draw(st.sampled_from([q, q % 4 + 1])) for q in query[:-1]) + (
+        data.draw(st.integers(1, 4)),
+    )
+    args = {
+        "num_heads": data.draw(st.integers(1, 2)),
+        "key_dim": data.draw(st.integers(1, 3)),
+        "attention_axes": axes,
+    }
+    shapes = [query, value]
+    want = run_answer("MultiHeadAttention", args, shapes)
+    assert formula_answer("MultiHeadAttention", args, shapes) == want, f"{args} on {shapes}"
+
+
+def test_attention_axes_count_each_query_position_against_its_own_slice_of_the_value():
+    """Query (2, 3, 4), value (2, 5, 6), attention over axis 2 (counted from the batch): each of the
+    2*3 query positions scores the 5 value positions of its own row, not all 2*5. Two heads of
+    key_dim 3 (value_dim 3): projections 6*4*6 + 10*6*6 + 10*6*6 + 6*6*4 = 1,008; scores and the
+    weighted sum 6*5*2*(3 + 3) = 360; over every axis (the default), 6*10*2*(3 + 3) = 720."""
+
+    def macs(**more: Any) -> int:
+        layer = {"num_heads": 2, "key_dim": 3, "inputs": ["q", "v"], **more}
+        data = {"name": "t", "description": "t", "inputs": {"q": [2, 3, 4], "v": [2, 5, 6]}}
+        return (
+            arith.summarize(zoo.Spec.from_dict({**data, "layers": [{"MultiHeadAttention": layer}]}))
+            .rows[0]
+            .macs
+        )
+
+    assert macs(attention_axes=2) == 1_008 + 360
+    assert macs() == macs(attention_axes=[1, 2]) == 1_008 + 720
+
+
+@pytest.mark.parametrize("axes", [0, [3], [-1], [1, 1]])
+def test_attention_axes_are_between_the_batch_and_the_features(axes):
+    """Deliberately stricter than Keras, whose model takes any axes and whose run takes the batch's
+    and the features' (attention over them means nothing) and gives a negative axis another meaning
+    from 3.12 (keras-team/keras#21721)."""
+    args = {"num_heads": 1, "key_dim": 2, "attention_axes": axes}
+    assert formula_answer("MultiHeadAttention", args, [(2, 3, 4), (2, 3, 4)]) is None
+
+
+def test_sliding_window_needs_sequences():
+    """Keras's model takes a sliding_window over (2, 3, 4) inputs, and the layer fails when it runs
+    (its mask is (1, T_q, T_v)); zoo refuses it."""
+    if not keras_versions.change("attention-sliding-window").is_new(running_keras()):
+        pytest.skip("Keras < 3.15 has no sliding_window (tests/test_keras_versions.py)")
+    args = {"num_heads": 1, "key_dim": 2, "sliding_window": 2}
+    assert keras_answer("MultiHeadAttention", args, [(2, 3, 4), (2, 3, 4)]) is not None
+    assert run_answer("MultiHeadAttention", {**args}, [(2, 3, 4), (2, 3, 4)]) is None
+    assert formula_answer("MultiHeadAttention", args, [(2, 3, 4), (2, 3, 4)]) is None
+    assert formula_answer("MultiHeadAttention", args, [(3, 4), (5, 4)]) == run_answer(
+        "MultiHeadAttention", args, [(3, 4), (5, 4)]
+    )
+
+
+def test_flash_attention_passes_through_and_refuses_dropout_as_keras_does():
+    args = {"num_heads": 2, "key_dim": 3}
+    plain = formula_answer("MultiHeadAttention", args, [(5, 4), (6, 4)])
+    assert formula_answer("MultiHeadAttention", {**args, "flash_attention": True}, [(5, 4), (6, 4)]) == plain
+    assert (
+        keras_answer("MultiHeadAttention", {**args, "flash_attention": True, "dropout": 0.1}, [(5, 4)])
+        is None
+    )
+    for kind, more in (
+        ("MultiHeadAttention", args),
+        ("GroupQueryAttention", {"head_dim": 3, "num_query_heads": 2, "num_key_value_heads": 1}),
+    ):
+        assert (
+            formula_answer(kind, {**more, "flash_attention": True, "dropout": 0.1}, [(5, 4), (6, 4)]) is None
+        )
 
 
 @in_models
@@ -606,11 +725,20 @@ def test_lookups(data, shape):
         if data.draw(st.booleans()):
             args["mask_value"] = data.draw(st.integers(-3, 3))
     else:
-        args = {"vocabulary": data.draw(st.lists(st.integers(0, 2000), min_size=1, max_size=8, unique=True))}
+        # -1 is the OOV token: Keras drops a leading run of special tokens and refuses them elsewhere
+        vocabulary = data.draw(st.lists(st.integers(-1, 2000), min_size=1, max_size=8, unique=True))
+        if data.draw(st.booleans()):
+            vocabulary = [-1, *(t for t in vocabulary if t != -1)]
+        args = {"vocabulary": vocabulary}
         if data.draw(st.booleans()):
             args["num_oov_indices"] = data.draw(st.integers(0, 3))
         if data.draw(st.booleans()):
             args["invert"] = data.draw(st.booleans())
+        if data.draw(st.booleans()):
+            args["mask_token"] = data.draw(st.sampled_from([0, 7, 2001]))
+            if data.draw(st.booleans()):
+                args["vocabulary"] = [args["mask_token"], *args["vocabulary"]]
+    args["output_mode"] = data.draw(st.sampled_from(["int", "one_hot", "multi_hot", "count"]))
     check(kind, args, shape)
 
 
@@ -621,7 +749,8 @@ def test_hashed_crossing(num_bins, data):
     second = data.draw(
         st.one_of(st.just(first), st.lists(st.integers(1, 4), min_size=1, max_size=2).map(tuple))
     )
-    check("HashedCrossing", {"num_bins": num_bins}, first, second)
+    mode = data.draw(st.sampled_from(["int", "one_hot", "multi_hot"]))  # multi_hot: Keras refuses it
+    check("HashedCrossing", {"num_bins": num_bins, "output_mode": mode}, first, second)
 
 
 @pytest.mark.parametrize("kind", ["Attention", "AdditiveAttention", "GroupQueryAttention"])

@@ -40,7 +40,8 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
     """
     kind, a = layer.catalog, layer.resolved()
     if kind.rule in MERGE_RULES:
-        return MERGE_RULES[kind.rule](shapes, a, kind.rank)
+        merge = MERGE_RULES[kind.rule]
+        return released(kind.class_name, lambda _s, a, r: merge(shapes, a, r), shapes[0], a, kind.rank, keras)
     if kind.rule == "application":
         return application(layer, shapes[0], keras)
     if kind.rule == "group":

@@ -39,6 +39,7 @@ from zoo.arith.window import (
     same_or_each,
     sliding,
 )
+from zoo.specification.catalog import lookup_tokens
 
 
 def conv(shape: Shape, a: dict[str, Any], rank: int) -> Step:
@@ -996,14 +997,50 @@ def multi_head_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) 
 
         params = H*kd*(d_q + 1) + H*kd*(d_k + 1) + H*vd*(d_v + 1) + (H*vd*d_out + d_out)
 
-    (no + 1 without use_bias); out = the query's shape, its last axis output_shape (default d_q).
-    Attention runs over every axis but the batch and the features. MACs = the four projections
-    (T_q*d_q*H*kd, T_k*d_k*H*kd, T_v*d_v*H*vd, T_q*H*vd*d_out) + the scores T_q*T_k*H*kd + the
-    weighted sum T_q*T_k*H*vd, with T the positions of each input."""
+    (no + 1 without use_bias); use_gate (Keras >= 3.14) adds a gate, a projection of the query:
+    H*vd*(d_q + 1). out = the query's shape, its last axis output_shape (default d_q).
+    Attention runs over attention_axes (counted from the batch, 0; default every axis but the batch
+    and the features); the other axes pair query and value position by position, so their sizes
+    must agree. MACs = the four projections (T_q*d_q*H*kd, T_k*d_k*H*kd, T_v*d_v*H*vd,
+    T_q*H*vd*d_out; the gate's T_q*d_q*H*vd) + the scores T_q*S*H*kd + the weighted sum T_q*S*H*vd,
+    with T the positions of each input and S the value's positions on the attention axes (S = T_v by
+    default): each query position meets only the value positions that share its other axes.
+    sliding_window masks scores (Keras computes them all): no change; flash_attention is how the
+    scores are computed, not what."""
     query, value, key = _qkv(shapes, "MultiHeadAttention")
+    given = [shown(x) for x in shapes]
     if len(query) != len(value):
+        raise GeometryError("query and value must have the same rank", input_shapes=given)
+    axes = a["attention_axes"]
+    if axes is not None:
+        if max(axes) >= len(query):
+            raise GeometryError(
+                f"attention_axes must be between the batch (0) and the features ({len(query)})",
+                attention_axes=list(axes),
+                input_shapes=given,
+            )
+        others = [i for i in range(len(query) - 1) if i + 1 not in axes]
+        if len(key) != len(value) or any(len({x[i] for x in (query, value, key)}) > 1 for i in others):
+            raise GeometryError(
+                "query, value and key must have the same sizes on every axis but attention_axes and "
+                "the features",
+                attention_axes=list(axes),
+                input_shapes=given,
+            )
+    if a["flash_attention"] and a["dropout"] > 0:
         raise GeometryError(
-            "query and value must have the same rank", input_shapes=[shown(x) for x in shapes]
+            "Dropout is not supported when flash attention is enabled",
+            dropout=a["dropout"],
+            flash_attention=True,
+        )
+    if a["sliding_window"] is not None and (len(query) != 2 or axes not in (None, (1,))):
+        # Keras's model takes it, and the layer fails when it runs (Softmax: 'The `mask` must be
+        # broadcastable to `inputs`', Keras 3.15)
+        raise GeometryError(
+            "sliding_window needs inputs of rank 3 (batch, time, features) attended over time: Keras's "
+            "mask is (1, T_q, T_v), which scores over more axes cannot take (the layer fails when it runs)",
+            sliding_window=a["sliding_window"],
+            input_shapes=given,
         )
     h, kd = a["num_heads"], a["key_dim"]
     vd = a["value_dim"] or kd
@@ -1013,14 +1050,22 @@ def multi_head_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) 
         raise GeometryError("output_shape needs every size", output_shape=out_dims)
     d_out = prod(list(out_dims))
     b = 1 if a["use_bias"] else 0
+    gate = h * vd * (dq + b) if a["use_gate"] else 0
     projections = [h * kd * (dq + b), h * kd * (dk + b), h * vd * (dv + b), h * vd * d_out + b * d_out]
-    params = sum(projections)
+    params = sum(projections) + gate
     tq, tk = _positions(query), _positions(value)
+    span = tk if axes is None else prod([value[i - 1] for i in axes])
     macs = (
-        tq * dq * h * kd + tk * dk * h * kd + tk * dv * h * vd + tq * h * vd * d_out + tq * tk * h * (kd + vd)
+        tq * dq * h * kd
+        + tk * dk * h * kd
+        + tk * dv * h * vd
+        + tq * h * vd * d_out
+        + tq * span * h * (kd + vd)
+        + (tq * dq * h * vd if gate else 0)
     )
     out = (*query[:-1], *out_dims)
     one = " + 1" if b else ""
+    gate_text = f" + {h}*{vd}*({dq}{one}) (the gate)" if gate else ""
     return Step(
         shape=out,
         params=params,
@@ -1029,7 +1074,7 @@ def multi_head_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int) 
         work=[
             f"out = {shown(out)} (the query's positions, {d_out} features)",
             f"params = {h}*{kd}*({dq}{one}) + {h}*{kd}*({dk}{one}) + {h}*{vd}*({dv}{one}) + "
-            f"({h}*{vd}*{d_out}{f' + {d_out}' if b else ''}) = {params:,}",
+            f"({h}*{vd}*{d_out}{f' + {d_out}' if b else ''}){gate_text} = {params:,}",
         ],
     )
 
@@ -1041,7 +1086,9 @@ def group_query_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int)
 
         params = Hq*hd*(d_q + 1) + Hkv*hd*(d_k + 1) + Hkv*hd*(d_v + 1) + (Hq*hd*d_q + d_q)
 
-    MACs as MultiHeadAttention's with Hq heads for the scores and the weighted sum."""
+    use_gate (Keras >= 3.14) adds a gate, a projection of the query: Hq*hd*(d_q + 1). MACs as
+    MultiHeadAttention's with Hq heads for the scores and the weighted sum; sliding_window and
+    flash_attention change neither."""
     query, value, key = _qkv(shapes, "GroupQueryAttention")
     given = [shown(x) for x in shapes]
     if any(len(x) != 2 for x in (query, value, key)):
@@ -1058,10 +1105,18 @@ def group_query_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int)
         raise GeometryError(
             f"the last axes of query and value must be equal, but are {dq} and {dv}", input_shapes=given
         )
+    if a["flash_attention"] and a["dropout"] > 0:
+        raise GeometryError(
+            "Dropout is not supported when flash attention is enabled",
+            dropout=a["dropout"],
+            flash_attention=True,
+        )
     b = 1 if a["use_bias"] else 0
-    params = hq * hd * (dq + b) + hkv * hd * (dk + b) + hkv * hd * (dv + b) + hq * hd * dq + b * dq
+    gate = hq * hd * (dq + b) if a["use_gate"] else 0
+    params = hq * hd * (dq + b) + hkv * hd * (dk + b) + hkv * hd * (dv + b) + hq * hd * dq + b * dq + gate
     tq, tk = query[0], value[0]
     macs = tq * dq * hq * hd + tk * (dk + dv) * hkv * hd + tq * hq * hd * dq + 2 * tq * tk * hq * hd
+    macs += tq * dq * hq * hd if gate else 0
     one = " + 1" if b else ""
     return Step(
         shape=query,
@@ -1071,7 +1126,8 @@ def group_query_attention(shapes: Sequence[Shape], a: dict[str, Any], rank: int)
         work=[
             f"out = {shown(query)} (the query's shape)",
             f"params = {hq}*{hd}*({dq}{one}) + {hkv}*{hd}*({dk}{one}) + {hkv}*{hd}*({dv}{one}) + "
-            f"({hq}*{hd}*{dq}{f' + {dq}' if b else ''}) = {params:,}",
+            f"({hq}*{hd}*{dq}{f' + {dq}' if b else ''})"
+            f"{f' + {hq}*{hd}*({dq}{one}) (the gate)' if gate else ''} = {params:,}",
         ],
     )
 
@@ -1120,29 +1176,96 @@ def category_encoding(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     as one sample's tokens (out = (*in[:-1], num_tokens)); one_hot encodes each id (an axis of 1 is
     replaced: out = (*in, num_tokens), or (*in[:-1], num_tokens) where the last axis is 1); params = 0."""
     n = a["num_tokens"]
-    if a["output_mode"] == "one_hot" and shape[-1] != 1:
-        out = (*shape, n)
-    else:
-        out = (*shape[:-1], n)
+    out = one_hot_shape(shape, n) if a["output_mode"] == "one_hot" else (*shape[:-1], n)
     return Step(shape=out, window="flat", work=[f"out = {shown(out)}", "params = 0"])
+
+
+def one_hot_shape(shape: Shape, depth: int) -> Shape:
+    """Keras's one_hot shape rule (CategoryEncoding, HashedCrossing; Discretization and IntegerLookup
+    from 3.14): each value encoded, a last axis of 1 replaced by the depth."""
+    return (*shape[:-1], depth) if shape[-1:] == (1,) else (*shape, depth)
+
+
+def lookup_depth(a: dict[str, Any]) -> tuple[int, str]:
+    """The length of an index layer's encoded vector, with its arithmetic: Discretization's bins
+    (boundaries + 1), Hashing's num_bins, IntegerLookup's vocabulary and OOV indices (its mask
+    token takes an index in output_mode int only: Keras's _oov_start_index)."""
+    if "bin_boundaries" in a:
+        n = len(a["bin_boundaries"]) + 1
+        return n, f"depth = {len(a['bin_boundaries'])} boundaries + 1 = {n}"
+    if "vocabulary" in a:
+        tokens = len(lookup_tokens(a))
+        n = tokens + a["num_oov_indices"]
+        return n, f"depth = {tokens} tokens + {a['num_oov_indices']} OOV = {n}"
+    return a["num_bins"], f"depth = num_bins = {a['num_bins']}"
+
+
+def vocabulary_checks(a: dict[str, Any]) -> None:
+    """IntegerLookup's vocabulary as Keras's set_vocabulary checks it: the mask token, and with
+    invert the OOV token, only in the leading run of special tokens (:func:`lookup_tokens`)."""
+    tokens = lookup_tokens(a)
+    if not tokens:  # Keras's lookup table fails on it (InvalidArgumentError, Keras 3.8 to 3.15)
+        raise GeometryError(
+            "the vocabulary holds only the special tokens, which Keras drops: it leaves no token to look up",
+            vocabulary=list(a["vocabulary"]),
+        )
+    for key, token, when in (
+        ("mask_token", a["mask_token"], True),
+        ("oov_token", a["oov_token"], a["invert"]),
+    ):
+        if token is not None and when and token in tokens:
+            what = key.split("_")[0].upper() if key == "oov_token" else "mask"
+            raise GeometryError(
+                f"Found reserved {what} token at unexpected location in `vocabulary`: the vocabulary "
+                "need not include the OOV and mask tokens; include them only at its start, mask then "
+                "OOV",
+                **{key: token},
+                vocabulary=list(a["vocabulary"]),
+            )
 
 
 def index_lookup(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     """Discretization (bin_boundaries given), Hashing, IntegerLookup (vocabulary given): each value to
     an index (its bin, its hash modulo num_bins, its place in the vocabulary after the OOV and mask
-    indices): out = in; params = 0 (the vocabulary and boundaries are constants, the spec's data).
-    Their one_hot/multi_hot/count modes are written as a CategoryEncoding after them."""
-    return Step(shape=shape, work=["out = in (an index per value)", "params = 0"])
+    indices): out = in in output_mode int; params = 0 (the vocabulary and boundaries are constants,
+    the spec's data).
+
+    one_hot, multi_hot and count encode the indices as depth-long vectors (:func:`lookup_depth`), with
+    the shape the layer's model gives (Keras 3.14's rules, keras-team/keras#22048, #22350, #23002):
+    one_hot as CategoryEncoding's; multi_hot and count take the last axis as a sample's values
+    (out = (*in[:-1], depth)), but Discretization's drop the first axis instead
+    (out = (*in[1:], depth)). Where these are not what the layer's run gives (Hashing's one_hot on a
+    last axis above 1, IntegerLookup's multi_hot on a last axis of 1), zoo follows the model, as
+    Keras's summary does. Keras before 3.14 gives other shapes: zoo.specification.keras_versions."""
+    mode = a["output_mode"]
+    if "vocabulary" in a:
+        vocabulary_checks(a)
+    if mode == "int":
+        return Step(shape=shape, work=["out = in (an index per value)", "params = 0"])
+    if a.get("invert"):
+        raise GeometryError("`output_mode` must be `'int'` when `invert` is true", output_mode=mode)
+    depth, text = lookup_depth(a)
+    if mode == "one_hot" and "num_bins" not in a:
+        out = one_hot_shape(shape, depth)
+    elif mode == "one_hot" or "bin_boundaries" not in a:
+        out = (*shape[:-1], depth)
+    else:
+        out = (*shape[1:], depth)
+    return Step(shape=out, window="flat", work=[f"out = {shown(out)} ({mode})", text, "params = 0"])
 
 
 def hashed_crossing(shapes: Sequence[Shape], a: dict[str, Any], rank: int) -> Step:
     """HashedCrossing: two features crossed (hashed together) into num_bins bins: out = the first's
-    shape, whose last axis must equal the second's; params = 0."""
+    shape, whose last axis must equal the second's; one_hot encodes each bin as CategoryEncoding's
+    one_hot does (Keras 3.8 to 3.15); params = 0."""
     given = [shown(x) for x in shapes]
     if len(shapes) != 2:
         raise GeometryError("HashedCrossing takes exactly 2 inputs", input_shapes=given)
     if shapes[0][-1:] != shapes[1][-1:]:
         raise GeometryError("the two inputs must have the same last axis", input_shapes=given)
+    if a["output_mode"] == "one_hot":
+        out = one_hot_shape(shapes[0], a["num_bins"])
+        return Step(shape=out, window="flat", work=[f"out = {shown(out)} (one_hot)", "params = 0"])
     return Step(shape=shapes[0], window="flat", work=["out = the first input's shape", "params = 0"])
 
 

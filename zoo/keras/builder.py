@@ -262,7 +262,11 @@ def image_data_format(keras: Any, data_format: str) -> Iterator[None]:
 
 def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     """The Keras layer (or nested application model) for one spec layer."""
-    args = layer.keras_args
+    args = {
+        k: v
+        for k, v in layer.keras_args.items()
+        if not (k in catalog.NEWER_ARGUMENTS and v == catalog.NEWER_ARGUMENTS[k])
+    }
     if "data_format" in layer.catalog.args:  # never Keras's global default: the spec's, always
         args["data_format"] = layer.resolved()["data_format"]
     trainable = layer.args.get("trainable", True)

@@ -363,6 +363,8 @@ def _arguments(
     if kind.rule == "op":
         return {}
     config = layer.get_config()
+    if kind_name == "MultiHeadAttention":
+        config = _attention_axes(layer, config)
     defaults = catalog.resolve(kind, {"data_format": data_format} if "data_format" in kind.args else {})
     out: dict[str, Any] = {}
     held_key = catalog.WRAPPED[kind_name][0] if kind_name in catalog.WRAPPED else None
@@ -388,6 +390,19 @@ def _arguments(
         if meant != defaults.get(key, catalog.REQUIRED):
             out[key] = value
     return _without_keras_defaults(keras, kind, out)
+
+
+def _attention_axes(layer: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """A built MultiHeadAttention's config names the axes Keras chose (every axis between the batch
+    and the features, where none were given; from 3.12 a negative axis counted from the batch): the
+    default is left out, as a spec writes it. The query's rank is its projection's equation's."""
+    axes, query = config.get("attention_axes"), getattr(layer, "_query_dense", None)
+    if axes is None or query is None:
+        return config
+    rank = len(query.equation.split(",")[0])  # the query's, with the batch
+    if tuple(axes) == tuple(range(1, rank - 1)):
+        return {**config, "attention_axes": None}
+    return config
 
 
 def _held(

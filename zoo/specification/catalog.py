@@ -1152,6 +1152,33 @@ def sizes(v: Any, ctx: Ctx) -> tuple[int | None, ...]:
     )
 
 
+_AXIS_FROM_1 = {"type": "integer", "minimum": 1}
+
+
+@described(
+    {"oneOf": [_AXIS_FROM_1, {"type": "array", "items": _AXIS_FROM_1, "minItems": 1, "uniqueItems": True}]}
+)
+def attention_axes(v: Any, ctx: Ctx) -> tuple[int, ...]:
+    """MultiHeadAttention's attention_axes: the axes attention runs over, counted as Keras counts them
+    (the batch is 0), each between the batch and the features (the rule checks the rank). A negative
+    axis is refused: Keras 3.12 changed what it means (keras-team/keras#21721: before, -1 is the
+    features, which fails when the layer runs; from 3.12, the last axis before them)."""
+    items = [v] if _is_int(v) else v
+    valid = "an axis >= 1 or a list of distinct such axes (the batch is axis 0), e.g. [1, 2]"
+    if not (isinstance(items, list) and items and all(_is_int(x) for x in items)):
+        raise ctx.error("wrong type", v, valid)
+    if any(x < 0 for x in items):
+        raise ctx.error(
+            "a negative axis means other axes before and from Keras 3.12 (keras-team/keras#21721): "
+            "write the axis counted from the batch, 0",
+            v,
+            valid,
+        )
+    if 0 in items or len(set(items)) != len(items):
+        raise ctx.error("must name distinct axes after the batch, axis 0", v, valid)
+    return tuple(int(x) for x in items)
+
+
 @described({"type": "string", "pattern": "^[a-zA-Z]+$"})
 def letters(v: Any, ctx: Ctx) -> str:
     if isinstance(v, str) and re.fullmatch("[a-zA-Z]+", v):
@@ -1165,6 +1192,16 @@ def int_vocabulary(v: Any, ctx: Ctx) -> tuple[int, ...]:
     if isinstance(v, list) and v and all(_is_int(x) for x in v) and len(set(v)) == len(v):
         return tuple(v)
     raise ctx.error("must be a list of distinct integers", v, "e.g. [12, 36, 1138, 42]")
+
+
+def lookup_tokens(a: Mapping[str, Any]) -> tuple[Any, ...]:
+    """IntegerLookup's own tokens: its vocabulary less a leading run of its special tokens, the mask
+    token (output_mode int only) then num_oov_indices OOV tokens, which Keras's set_vocabulary
+    accepts at the start and drops (the layer adds them itself)."""
+    vocabulary = tuple(a["vocabulary"])
+    masked = a["mask_token"] is not None and a["output_mode"] == "int"
+    special = (a["mask_token"],) * masked + (a["oov_token"],) * a["num_oov_indices"]
+    return vocabulary[len(special) :] if vocabulary[: len(special)] == special else vocabulary
 
 
 @described({"type": "array", "minItems": 1, "items": {"type": "number"}})
@@ -1288,7 +1325,19 @@ _ATTENTION = {
     **_init("kernel_initializer"),
     "bias_initializer": Arg(initializer, "zeros"),
     "seed": Arg(int_at_least(0), None),
+    # how the scores are computed (a fused kernel), not what: passed to Keras as written (None: Keras
+    # decides, keras.config.is_flash_attention_enabled); the TensorFlow backend refuses True
+    "flash_attention": Arg(optional(boolean), None),
 }
+# Keras 3.14's gate (a sigmoid projection of the query, keras-team/keras#22372) and 3.15's banded mask
+# (keras-team/keras#22814): a release without them refuses them (zoo.specification.keras_versions)
+_NEWER_ATTENTION = {
+    "use_gate": Arg(boolean, False),
+    "sliding_window": Arg(optional(positive_int), None),
+}
+# arguments newer than the oldest supported Keras: the builder leaves them out at their default, so a
+# spec that writes the default builds on every release
+NEWER_ARGUMENTS = {k: v.default for k, v in _NEWER_ATTENTION.items()}
 _add(
     "MultiHeadAttention",
     "multi_head_attention",
@@ -1297,7 +1346,9 @@ _add(
     key_dim=Arg(positive_int),
     value_dim=Arg(optional(positive_int), None),
     output_shape=Arg(optional(sizes), None),
+    attention_axes=Arg(optional(attention_axes), None),
     **_ATTENTION,
+    **_NEWER_ATTENTION,
 )
 _add(
     "GroupQueryAttention",
@@ -1307,6 +1358,7 @@ _add(
     num_query_heads=Arg(positive_int),
     num_key_value_heads=Arg(positive_int),
     **_ATTENTION,
+    **_NEWER_ATTENTION,
 )
 _add(
     "Attention",
@@ -1323,9 +1375,10 @@ POSITIONAL = frozenset({"MultiHeadAttention", "GroupQueryAttention"})
 
 # Preprocessing of numbers and categories. Their vocabularies and boundaries are the spec's data:
 # a layer that would learn them from data (adapt) cannot follow from its configuration, and is refused.
-# Discretization, Hashing, HashedCrossing and IntegerLookup give indices (output_mode int): Keras's
-# shape rule for their one_hot/multi_hot/count modes differs between releases (3.8's IntegerLookup
-# gives (batch, depth) for any input), so zoo writes those as the index layer + CategoryEncoding.
+# Discretization, Hashing, HashedCrossing and IntegerLookup give indices (output_mode int) or encode
+# them (one_hot, multi_hot, count; HashedCrossing one_hot only). Keras's shape rule for Discretization's
+# and IntegerLookup's encodings changed in 3.14 (zoo.specification.keras_versions: the engine computes
+# each release's); tf_idf needs idf_weights learnt from data, and is refused.
 _ENCODING = ("one_hot", "multi_hot", "count")
 _add(
     "CategoryEncoding",
@@ -1339,7 +1392,7 @@ _add(
     "index_lookup",
     0,
     bin_boundaries=Arg(boundaries),
-    output_mode=Arg(one_of("int"), "int"),
+    output_mode=Arg(one_of("int", *_ENCODING), "int"),
 )
 _add(
     "Hashing",
@@ -1348,10 +1401,14 @@ _add(
     num_bins=Arg(positive_int),
     mask_value=Arg(optional(number), None),
     salt=Arg(optional(int_at_least(0)), None),
-    output_mode=Arg(one_of("int"), "int"),
+    output_mode=Arg(one_of("int", *_ENCODING), "int"),
 )
 _add(
-    "HashedCrossing", "hashed_crossing", 0, num_bins=Arg(positive_int), output_mode=Arg(one_of("int"), "int")
+    "HashedCrossing",
+    "hashed_crossing",
+    0,
+    num_bins=Arg(positive_int),
+    output_mode=Arg(one_of("int", "one_hot"), "int"),
 )
 _add(
     "IntegerLookup",
@@ -1362,7 +1419,7 @@ _add(
     mask_token=Arg(optional(number), None),
     oov_token=Arg(number, -1),
     invert=Arg(boolean, False),
-    output_mode=Arg(one_of("int"), "int"),
+    output_mode=Arg(one_of("int", *_ENCODING), "int"),
 )
 # Audio: waveforms (samples,) or (samples, channels) to spectrograms.
 _add(

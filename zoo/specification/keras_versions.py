@@ -144,6 +144,22 @@ def _not_rgb(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> bool:
     return bool(shape) and isinstance(shape[-1], int) and shape[-1] != 3
 
 
+def _encoded(kind: str, a: dict[str, Any], shape: tuple[Any, ...]) -> bool:
+    return bool(a.get("output_mode", "int") != "int")
+
+
+def _input_shape(a: dict[str, Any], shape: tuple[Any, ...]) -> tuple[Any, ...]:
+    return shape
+
+
+def _batch_and_depth(a: dict[str, Any], shape: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Keras < 3.14's IndexLookup.compute_output_shape: (batch, depth), depth the vocabulary and the
+    OOV indices (the mask token has an index in output_mode int only)."""
+    from zoo.specification.catalog import lookup_tokens
+
+    return (len(lookup_tokens(a)) + a["num_oov_indices"],)
+
+
 @dataclass(frozen=True)
 class KerasChange:
     """One of Keras's own changes between supported releases.
@@ -327,6 +343,85 @@ CHANGES: tuple[KerasChange, ...] = (
         applies=_rescaling_broadcast,
         effect_new="shape",
         shape_rule=_rescaling_3_11_shape,
+    ),
+    KerasChange(
+        id="discretization-encoded-shape",
+        layers=("Discretization",),
+        condition="output_mode one_hot, multi_hot or count",
+        old="gives the input's shape in its model (compute_output_spec returns inputs.shape), while "
+        "its run gives the encoded vectors",
+        new="gives the encoded shape in compute_output_shape: one_hot appends the depth (a last axis "
+        "of 1 replaced); multi_hot and count drop the first axis after the batch and append the depth",
+        since="3.14.0",
+        refs=("keras-team/keras#22048",),
+        verified="Discretization(bin_boundaries=[0, 1, 2]) in each mode on inputs (1,), (3,), (1, 1), "
+        "(2, 1), (2, 3), (3, 1, 1), (2, 3, 4), (2, 3, 1) in a model: 3.8.0 gives the input's shape, "
+        "3.15.1 the new rule; compute_output_shape at the tags v3.13.0 (absent) and v3.14.0",
+        applies=_encoded,
+        effect_old="shape",
+        shape_rule=_input_shape,
+    ),
+    KerasChange(
+        id="integer-lookup-encoded-shape",
+        layers=("IntegerLookup",),
+        condition="output_mode one_hot, multi_hot or count",
+        old="gives (batch, depth) in its model for any input (IndexLookup.compute_output_shape), while "
+        "its run keeps the axes before the last",
+        new="gives one_hot (*input, depth) (a last axis of 1 replaced), multi_hot and count "
+        "(*input[:-1], depth)",
+        since="3.14.0",
+        refs=("keras-team/keras#22350",),
+        verified="IntegerLookup(vocabulary=[3, 4, 5]) in each mode on the inputs of "
+        "discretization-encoded-shape in a model: 3.8.0 gives (None, 4) for all, 3.15.1 the new "
+        "rule; compute_output_shape at the tags v3.13.0 and v3.14.0",
+        applies=_encoded,
+        effect_old="shape",
+        shape_rule=_batch_and_depth,
+    ),
+    KerasChange(
+        id="attention-use-gate",
+        layers=("MultiHeadAttention", "GroupQueryAttention"),
+        condition="use_gate true",
+        old="has no argument use_gate ('Unrecognized keyword arguments')",
+        new="gates the attention's output with a sigmoid projection of the query (a 'gate' EinsumDense: "
+        "d_q*H*d_v weights, and H*d_v biases with use_bias)",
+        since="3.14.0",
+        refs=("keras-team/keras#22372",),
+        verified="MultiHeadAttention(2, 3, use_gate=True) and GroupQueryAttention(3, 4, 2, use_gate=True) "
+        "on (5, 4), (6, 4) in a model: 3.8.0 refuses, 3.15.1 builds (148 and 232 parameters); "
+        "the argument in Keras's source at the tags v3.13.0 (absent) and v3.14.0",
+        applies=lambda kind, a, shape: bool(a.get("use_gate")),
+        effect_old="refuse",
+        refusal="has no argument use_gate for {kind}",
+    ),
+    KerasChange(
+        id="attention-sliding-window",
+        layers=("MultiHeadAttention", "GroupQueryAttention"),
+        condition="a sliding_window",
+        old="has no argument sliding_window ('Unrecognized keyword arguments')",
+        new="masks the scores to a band of sliding_window - 1 positions either side (no weights; the "
+        "shape is unchanged)",
+        since="3.15.0",
+        refs=("keras-team/keras#22814",),
+        verified="MultiHeadAttention(2, 3, sliding_window=2) and GroupQueryAttention(3, 4, 2, "
+        "sliding_window=3) in a model: 3.8.0 refuses, 3.15.1 builds; the argument in Keras's source "
+        "at the tags v3.14.0 (absent) and v3.15.0",
+        applies=lambda kind, a, shape: a.get("sliding_window") is not None,
+        effect_old="refuse",
+        refusal="has no argument sliding_window for {kind}",
+    ),
+    KerasChange(
+        id="attention-negative-axes",
+        layers=("MultiHeadAttention",),
+        condition="a negative axis in attention_axes",
+        old="takes it as given: -1 is the features' axis (the layer fails when it runs)",
+        new="counts it from the last axis before the features ((rank - 1) + axis)",
+        since="3.12.0",
+        refs=("keras-team/keras#21721",),
+        verified="MultiHeadAttention(2, 3, attention_axes=(-1,)) on (2, 3, 4) run: 3.8.0 fails, "
+        "3.15.1 runs; _build_attention at the tags v3.11.0 and v3.12.0. zoo takes axes counted from "
+        "the batch only (catalog.attention_axes); an import reads a built layer's axes, which Keras "
+        ">= 3.12 keeps counted from the batch",
     ),
     KerasChange(
         id="pooling-empty-output",
