@@ -576,6 +576,34 @@ def test_every_face_works_on_a_model_whose_layers_give_their_states(tmp_path, ca
     assert main(["golden", "check", str(path), "--goldens", str(goldens)]) == 0, capsys.readouterr()
 
 
+def test_a_bidirectional_s_given_backward_layer_imports_and_rebuilds():
+    """Keras's Bidirectional with backward_layer (its docstring's example: an LSTM forward, a
+    go_backwards layer given for the other direction), with its states returned."""
+    import keras
+
+    from zoo.keras import fingerprint
+
+    inputs = keras.Input((5, 3))
+    wrapped = keras.layers.Bidirectional(
+        keras.layers.LSTM(4, return_state=True),
+        backward_layer=keras.layers.LSTM(4, go_backwards=True, return_state=True, name="back"),
+        merge_mode="sum",
+    )
+    model = keras.Model(inputs, wrapped(inputs))
+    spec = zoo.from_keras(model)
+    assert (
+        "backward_layer: {LSTM: {name: back, units: 4, return_state: true, go_backwards: true}}"
+        in spec.to_yaml()
+    )
+    rebuilds(spec, model)
+    # 2 * 4 * ((3 + 4) * 4 + 4); the sum, then each direction's h and c
+    row = zoo.summary(spec, engine="formula").rows[0]
+    assert row.params == 2 * 128 == model.count_params()
+    assert row.output_shape == ((None, 4),) * 5
+    prints = fingerprint.take(spec).layers
+    assert [p.name for p in prints] == [f"{row.name}{k}" for k in ("", ":1", ":2", ":3", ":4")]
+
+
 def test_a_nested_functional_model_calls_attention_as_the_top_level_graph_does():
     """Attention takes (query, value) as positional arguments, inside a nested model as at the top."""
     import keras

@@ -38,7 +38,7 @@ def keras_object(kind: str, args: dict[str, Any]) -> Any:
     import keras
 
     made = dict(args)
-    for key in ("layer", "cell"):
+    for key in ("layer", "cell", "backward_layer"):
         if key in made:
             [(inner, inner_args)] = made[key].items()
             made[key] = keras_object(inner, inner_args)
@@ -327,9 +327,67 @@ def test_conv_lstm_with_strides_and_dilation_is_refused_on_every_release():
 @given(st.data(), some_shapes, st.sampled_from(["concat", "sum", "mul", "ave", None]))
 def test_bidirectional(data, shape, merge_mode):
     kind = data.draw(recurrent_kinds)
-    check(
-        "Bidirectional", {"layer": {kind: data.draw(recurrent_args(kind))}, "merge_mode": merge_mode}, shape
-    )
+    forward = data.draw(recurrent_args(kind))
+    args: dict[str, Any] = {"layer": {kind: forward}, "merge_mode": merge_mode}
+    if data.draw(st.booleans()):  # a backward layer given: any recurrent kind of the same width
+        other = data.draw(recurrent_kinds)
+        backward = {**data.draw(recurrent_args(other)), "units": forward["units"], "go_backwards": True}
+        for key in ("return_sequences", "return_state"):  # as Keras requires; a misfit is tested below
+            backward[key] = forward.get(key, False)
+        args["backward_layer"] = {other: backward}
+    check("Bidirectional", args, shape)
+
+
+@pytest.mark.parametrize(
+    "backward, says",
+    [
+        ({"go_backwards": False}, "should have different `go_backwards` value"),
+        ({"return_sequences": True}, 'the same value for attribute "return_sequences"'),
+        ({"return_state": True}, 'the same value for attribute "return_state"'),
+    ],
+)
+def test_a_backward_layer_keras_refuses_is_refused_in_its_words(backward, says):
+
+    args = {
+        "layer": {"LSTM": {"units": 3}},
+        "backward_layer": {"LSTM": {"units": 3, "go_backwards": True, **backward}},
+    }
+    with pytest.raises(ValueError, match=says.replace('"', ".").replace("`", ".")):
+        keras_object("Bidirectional", args)
+    with pytest.raises(zoo.SpecError, match=says.replace('"', ".").replace("`", ".")):
+        zoo.Spec.from_dict(
+            {"name": "m", "description": "m", "input": [4, 2], "layers": [{"Bidirectional": args}]}
+        )
+
+
+def test_a_backward_layer_of_another_width_is_refused_where_keras_s_shape_is_not_its_run_s():
+    """Keras computes a Bidirectional's shape from its forward layer alone: with a backward layer of
+    another width its model says (None, 6) and its run gives (1, 7). zoo refuses the layer."""
+    import keras
+    import numpy as np
+
+    args = {"layer": {"LSTM": {"units": 3}}, "backward_layer": {"GRU": {"units": 4, "go_backwards": True}}}
+    x = keras.Input((4, 2))
+    out = keras_object("Bidirectional", args)(x)
+    assert tuple(out.shape) == (None, 6)
+    assert keras.Model(x, out)(np.zeros((1, 4, 2), "float32")).shape == (1, 7)
+    assert formula_answer("Bidirectional", args, [(4, 2)]) is None
+
+
+def test_a_backward_layer_keeping_other_states_is_refused_with_return_state():
+    """An LSTM forward and a GRU backward, states returned: Keras's model lists 2 + 2 states (the
+    forward's twice) and its run gives 2 + 1. zoo refuses the layer."""
+    import keras
+    import numpy as np
+
+    args = {
+        "layer": {"LSTM": {"units": 3, "return_state": True}},
+        "backward_layer": {"GRU": {"units": 3, "go_backwards": True, "return_state": True}},
+    }
+    x = keras.Input((4, 2))
+    assert len(keras_object("Bidirectional", args)(x)) == 5
+    assert len(keras_object("Bidirectional", args)(np.zeros((1, 4, 2), "float32"))) == 4
+    assert formula_answer("Bidirectional", args, [(4, 2)]) is None
 
 
 def test_bidirectional_over_conv_lstm():

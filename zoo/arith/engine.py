@@ -47,7 +47,15 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
     if kind.rule == "group":
         return graph_group(shapes[0], a, keras) if layer.kind == "Functional" else group(shapes[0], a, keras)
     if kind.rule in WRAPPERS:
-        return initial_states(wrapper(layer, shapes[0], keras), shapes)
+        step = wrapper(layer, shapes[0], keras)
+        half = len(step.states) // 2
+        if layer.kind == "Bidirectional" and len(shapes) > 1 and step.states[:half] != step.states[half:]:
+            raise GeometryError(  # Keras gives each direction half of the initial states
+                "initial states for a Bidirectional whose directions keep different states: Keras "
+                "gives each direction half of them",
+                input_shape=tuple(shown(s) for s in shapes),
+            )
+        return initial_states(step, shapes)
     shape = shapes[0]
     # ConvLSTM's time axis stays first in either format: its rule reads the format itself
     first = a.get("data_format") == "channels_first" and kind.rule != "conv_lstm"
@@ -244,7 +252,16 @@ def wrapper(layer: Layer, shape: Shape, keras: Version) -> Step:
                 "makes the backward copy itself",
                 go_backwards=True,
             )
-        return rules.bidirectional(step, a)
+        backward: Layer | None = a.get("backward_layer")
+        if backward is None:
+            return rules.bidirectional(step, a)
+        try:
+            back = compute(backward, [shape], keras)
+        except GeometryError as exc:
+            raise GeometryError(
+                f"{backward.kind} in Bidirectional's backward_layer: {exc.what}", **exc.received
+            ) from None
+        return rules.bidirectional(step, a, back)
     held_args = inner.resolved()
     if inner.catalog.rule == "conv_transpose":  # its kernel is (*k, filters, c_in)
         kernel_out = shape[0] if held_args["data_format"] == "channels_first" else shape[-1]

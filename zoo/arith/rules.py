@@ -783,11 +783,27 @@ def conv_lstm(shape: Shape, a: dict[str, Any], rank: int) -> Step:
     return with_states(step, [grid, grid], a, "the last step's grid")
 
 
-def bidirectional(inner: Step, a: dict[str, Any]) -> Step:
-    """Bidirectional: the layer twice, forward and backward (params = 2 * the layer's); merge_mode
-    concat doubles the last axis, sum, mul and ave keep it, None gives the two directions as two
-    outputs (forward, then backward). With the layer's return_state, the forward states and then
-    the backward ones follow."""
+def bidirectional(inner: Step, a: dict[str, Any], backward: Step | None = None) -> Step:
+    """Bidirectional: the layer twice, forward and backward (params = 2 * the layer's, or the forward
+    layer's plus a given backward_layer's); merge_mode concat doubles the last axis, sum, mul and ave
+    keep it, None gives the two directions as two outputs (forward, then backward). With the layer's
+    return_state, the forward states and then the backward ones follow. A given backward layer must
+    give the forward one's shape: Keras's compute_output_shape reads the forward layer alone."""
+    back = inner if backward is None else backward
+    if back.shape != inner.shape:
+        raise GeometryError(
+            f"the backward layer gives {shown(back.shape)} and the forward layer {shown(inner.shape)}; "
+            "Keras computes a Bidirectional's shape from its forward layer alone, so zoo needs both the same",
+            backward_output=shown(back.shape),
+        )
+    if inner.more and back.states != inner.states:
+        raise GeometryError(
+            f"with return_state the backward layer must keep the forward layer's states: Keras lists "
+            f"the forward's {len(inner.states)} for each direction, and its run gives "
+            f"{len(inner.states) + len(back.states)}",
+            forward_states=len(inner.states),
+            backward_states=len(back.states),
+        )
     out = inner.shape
     if a["merge_mode"] == "concat":
         out = (*out[:-1], out[-1] * 2)
@@ -797,20 +813,27 @@ def bidirectional(inner: Step, a: dict[str, Any]) -> Step:
         else f"{a['merge_mode']} of forward and backward {shown(inner.shape)}"
     )
     directions = (inner.shape,) if a["merge_mode"] is None else ()
-    states = (*inner.states, *inner.states)
+    states = (*inner.states, *back.states)
     kept = states if inner.more else ()  # the layer's return_state
+    params = inner.params + back.params
+    each = (
+        f"params = 2 * {inner.params:,} = {params:,} ({inner.work[-1]}, each direction)"
+        if backward is None
+        else f"params = {inner.params:,} + {back.params:,} = {params:,} (forward: {inner.work[-1]}; "
+        f"backward: {back.work[-1]})"
+    )
     return Step(
         shape=out,
-        params=2 * inner.params,
-        non_trainable=2 * inner.non_trainable,
-        macs=2 * inner.macs,
+        params=params,
+        non_trainable=inner.non_trainable + back.non_trainable,
+        macs=inner.macs + back.macs,
         window=inner.window,
         states=states,
         more=(*directions, *kept),
         work=[
             f"out = {shown(out)} ({merged})"
             + (f"; then the forward and backward states, {len(kept)} in all" if kept else ""),
-            f"params = 2 * {inner.params:,} = {2 * inner.params:,} ({inner.work[-1]}, each direction)",
+            each,
         ],
     )
 

@@ -270,14 +270,14 @@ def make_layer(keras: Any, layer: Layer, input_shape: tuple[int, ...]) -> Any:
     if "data_format" in layer.catalog.args:  # never Keras's global default: the spec's, always
         args["data_format"] = layer.resolved()["data_format"]
     trainable = layer.args.get("trainable", True)
-    if layer.kind in catalog.WRAPPED:  # the layer (or cells) it holds, made first
-        key = catalog.WRAPPED[layer.kind][0]
-        held = args[key]
-        args[key] = (
-            [make_layer(keras, x, ()) for x in held]
-            if isinstance(held, tuple)
-            else make_layer(keras, held, ())
-        )
+    for key in catalog.held_keys(layer.kind):  # the layer (or cells) it holds, made first
+        held = args.get(key)
+        if held is not None:
+            args[key] = (
+                [make_layer(keras, x, ()) for x in held]
+                if isinstance(held, tuple)
+                else make_layer(keras, held, ())
+            )
     if layer.catalog.rule == "application":  # keras.applications' own model, as the tutorial builds it
         resolved = layer.resolved()
         base = layer.base(input_shape)

@@ -370,8 +370,11 @@ def _arguments(
     held_key = catalog.WRAPPED[kind_name][0] if kind_name in catalog.WRAPPED else None
     if held_key is not None:  # the layer (or cells) it holds, each as a spec's layer
         out[held_key] = _held(keras, classes, layer, kind_name, held_key, data_format)
+    if kind_name == "Bidirectional" and not _default_backward(layer):
+        name = layer.backward_layer.name
+        out["backward_layer"] = _held_entry(keras, classes, layer.backward_layer, name, layer, data_format)
     for key in kind.args:
-        if key in _NOT_ARGUMENTS or key not in config or key == held_key:
+        if key in _NOT_ARGUMENTS or key not in config or key in catalog.held_keys(kind_name):
             continue
         value = _spec_value(keras, config[key])
         ctx = catalog.Ctx(Source(), (key,), kind.rank)
@@ -415,19 +418,33 @@ def _held(
     else:
         held = getattr(wrapper, key)
         name = None
-    where = f"the layer {wrapper.name!r} holds"
-
-    def entry(obj: Any, name: str | None) -> dict[str, Any]:
-        kind = _kind(classes, obj, where)
-        args = _arguments(keras, classes, obj, kind, data_format)
-        name = name or obj.name
-        if name != catalog.default_name(kind):  # the name a spec's held layer gets without one
-            args = {"name": name, **args}
-        return {kind: args}
-
     if isinstance(held, (list, tuple)):
-        return [entry(x, None) for x in held]
-    return entry(held, name)
+        return [_held_entry(keras, classes, x, None, wrapper, data_format) for x in held]
+    return _held_entry(keras, classes, held, name, wrapper, data_format)
+
+
+def _held_entry(
+    keras: Any, classes: Mapping[Any, str], obj: Any, name: str | None, wrapper: Any, data_format: str
+) -> dict[str, Any]:
+    """One held layer as a spec writes it, its name left out where validation gives it anyway."""
+    kind = _kind(classes, obj, f"the layer {wrapper.name!r} holds")
+    args = _arguments(keras, classes, obj, kind, data_format)
+    name = name or obj.name
+    if name != catalog.default_name(kind):  # the name a spec's held layer gets without one
+        args = {"name": name, **args}
+    return {kind: args}
+
+
+def _default_backward(wrapper: Any) -> bool:
+    """Whether a Bidirectional's backward layer is the copy Keras makes of its layer (no
+    backward_layer given): the forward layer's config, going backwards, named backward_..."""
+    forward, backward = wrapper.forward_layer, wrapper.backward_layer
+    made = {
+        **forward.get_config(),
+        "go_backwards": not forward.go_backwards,
+        "name": "backward_" + forward.name.removeprefix("forward_"),
+    }
+    return type(forward) is type(backward) and backward.get_config() == made
 
 
 def _without_keras_defaults(keras: Any, kind: catalog.LayerKind, args: dict[str, Any]) -> dict[str, Any]:

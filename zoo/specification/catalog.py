@@ -1281,7 +1281,15 @@ STATES = {
     "GRUCell": 1,
     "LSTMCell": 2,
 }
-_add("Bidirectional", "bidirectional", 0, layer=Arg(spec_layer), merge_mode=Arg(merge_mode, "concat"))
+_add(
+    "Bidirectional",
+    "bidirectional",
+    0,
+    layer=Arg(spec_layer),
+    merge_mode=Arg(merge_mode, "concat"),
+    # the backward copy, given (go_backwards: true); Keras makes it from the layer without one
+    backward_layer=Arg(optional(spec_layer), None),
+)
 _add("TimeDistributed", "time_distributed", 0, layer=Arg(spec_layer))
 _add(
     "SpectralNormalization", "spectral_norm", 0, layer=Arg(spec_layer), power_iterations=Arg(positive_int, 1)
@@ -1297,6 +1305,14 @@ WRAPPED: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "RNN": ("cell", CELLS),
     "StackedRNNCells": ("cells", CELLS[:3]),
 }
+# a wrapper's other held layers, validated as the first is: a Bidirectional's backward copy
+ALSO_HELD: dict[str, tuple[str, ...]] = {"Bidirectional": ("backward_layer",)}
+
+
+def held_keys(kind: str) -> tuple[str, ...]:
+    """The arguments of a wrapper that hold layers (``layer``, and ``backward_layer``); none for others."""
+    return (WRAPPED[kind][0], *ALSO_HELD.get(kind, ())) if kind in WRAPPED else ()
+
 
 _add("Masking", "identity", 0, mask_value=Arg(number, 0.0))
 _EMBEDDING = {

@@ -242,7 +242,8 @@ class Layer:
             return sum(catalog.STATES[c.kind] for c in cells)
         if self.kind == "Bidirectional":
             held: Layer = self.args["layer"]
-            return 2 * held.states
+            backward: Layer | None = self.args.get("backward_layer")
+            return held.states + (held if backward is None else backward).states
         return catalog.STATES.get(self.kind, 0) if self.kind in catalog.RECURRENT else 0
 
     @property
@@ -465,7 +466,7 @@ def _layer_data(layer: Layer, implied_name: bool, previous: str) -> dict[str, An
         elif key == "layers" and layer.kind == "Functional":  # a graph of named layers over `input`
             before = [catalog.MODEL_INPUT, *(inner.name for inner in value)]
             value = [_layer_data(inner, False, before[i]) for i, inner in enumerate(value)]
-        elif layer.kind in catalog.WRAPPED and key == catalog.WRAPPED[layer.kind][0]:
+        elif key in catalog.held_keys(layer.kind) and value is not None:
             value = [_held_data(x) for x in value] if isinstance(value, tuple) else _held_data(value)
         args[key] = _written(layer, key, _plain_data(value))
     is_merge = layer.kind in catalog.MERGES or (
@@ -481,7 +482,7 @@ def _held_data(layer: Layer) -> dict[str, Any]:
     the one validation gives it."""
     args: dict[str, Any] = {} if layer.name == catalog.default_name(layer.kind) else {"name": layer.name}
     for key, value in layer.keras_args.items():
-        if layer.kind in catalog.WRAPPED and key == catalog.WRAPPED[layer.kind][0]:
+        if key in catalog.held_keys(layer.kind) and value is not None:
             args[key] = [_held_data(x) for x in value] if isinstance(value, tuple) else _held_data(value)
         else:
             args[key] = _written(layer, key, _plain_data(value))
@@ -738,7 +739,38 @@ def _layer(
             )
         else:
             given[key] = _held(given[key], (*path, kind, key), source, data_format, allowed, kind)
+        for key in catalog.ALSO_HELD.get(kind, ()):
+            if given.get(key) is not None:
+                given[key] = _held(given[key], (*path, kind, key), source, data_format, allowed, kind)
+        if kind == "Bidirectional":
+            _backward_fits(given, (*path, kind), source)
     return Layer(kind=kind, args=given, name=given.get("name") or "", index=index, data_format=data_format)
+
+
+def _backward_fits(args: Mapping[str, Any], path: KeyPath, source: Source) -> None:
+    """Keras's Bidirectional._verify_layer_config, in its words: a given backward layer runs the
+    other way, and returns what the forward one returns."""
+    backward: Layer | None = args.get("backward_layer")
+    if backward is None:
+        return
+    forward = args["layer"].resolved()
+    back = backward.resolved()
+    where = (*path, "backward_layer", backward.kind)
+    if forward["go_backwards"] == back["go_backwards"]:
+        raise source.error(
+            where,
+            "Forward layer and backward layer should have different `go_backwards` value. Received: "
+            f"forward_layer.go_backwards {forward['go_backwards']}, "
+            f"backward_layer.go_backwards={back['go_backwards']}",
+            valid="go_backwards: true in the backward layer",
+        )
+    for a in ("return_sequences", "return_state"):
+        if forward[a] != back[a]:
+            raise source.error(
+                where,
+                "Forward layer and backward layer are expected to have the same value for attribute "
+                f'"{a}", got "{forward[a]}" for forward layer and "{back[a]}" for backward layer',
+            )
 
 
 def _held(
