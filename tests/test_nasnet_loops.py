@@ -64,6 +64,11 @@ CASES: dict[str, dict[str, Any]] = {
 }
 
 
+# seconds each (Keras builds a NASNet per case): CI's slow tier takes one, two and three cells
+# per stage; four to eight cells and the other widths are in the large tier
+LARGE_CASES = {*(f"num_blocks_{n}" for n in range(4, 9)), "multiplier_1"}
+
+
 def keras_nasnet(**args: Any) -> Any:
     import keras
     from keras.src.applications import nasnet
@@ -77,7 +82,7 @@ def keras_nasnet(**args: Any) -> Any:
     "args",
     [
         # five to eight cells per stage: about a thousand layers each, built twice (run with -m large)
-        pytest.param(args, id=case, marks=[pytest.mark.large] if args["num_blocks"] > 4 else [])
+        pytest.param(args, id=case, marks=[pytest.mark.large] if case in LARGE_CASES else [])
         for case, args in CASES.items()
     ],
 )
