@@ -548,7 +548,6 @@ def test_every_face_works_on_a_sequence_model_file(tmp_path, capsys):
 
 
 @pytest.mark.slow  # seconds: the inner loop's budget
-@pytest.mark.backend  # its fingerprint of every output, on JAX too
 def test_every_face_works_on_a_model_whose_layers_give_their_states(tmp_path, capsys):
     """keras.io's seq2seq sampling decoder: three inputs, an LSTM started from two of them, and the
     model's outputs its probabilities and the LSTM's states (``lstm:1``, ``lstm:2``). Summary,

@@ -300,3 +300,18 @@ def test_states_count_is_the_layer_s():
     text = SEQ2SEQ.replace(', "encoder:2"]', "]")
     with pytest.raises(zoo.SpecError, match="takes its sequence, and may take its 2 initial states"):
         zoo.Spec.from_yaml(text, "seq2seq.yaml")
+
+
+@pytest.mark.backend  # on JAX too: the fingerprint of a layer's every output
+def test_a_fingerprint_pins_every_output_and_both_paths_agree():
+    """The layer-by-layer fingerprint (streamed) and the seeded model's run give the same prints, one
+    per output: encoder, encoder:1 (h) and encoder:2 (c), each sequence at 32 steps."""
+    from zoo.keras import builder, fingerprint
+
+    s2s = zoo.Spec.from_yaml(SEQ2SEQ, "seq2seq.yaml")
+    streamed = fingerprint.take(s2s)
+    assert [p.name for p in streamed.layers] == ["encoder", "encoder:1", "encoder:2", "decoder", "dense"]
+    assert [p.shape for p in streamed.layers[:3]] == [(2, 8)] * 3
+    sized = fingerprint.closed_sequences(s2s)
+    whole = fingerprint.of_model(builder.build(sized, compile=False, seeded=True), s2s.name, sized.input)
+    assert whole.layers == streamed.layers
