@@ -603,6 +603,24 @@ def test_a_bidirectional_s_given_backward_layer_imports_and_rebuilds():
     assert [p.name for p in prints] == [f"{row.name}{k}" for k in ("", ":1", ":2", ":3", ":4")]
 
 
+def test_a_nested_model_s_layer_may_give_its_states_to_a_later_one():
+    """An encoder model whose LSTM's cell state joins its output: inside a nested functional model
+    too, a layer's k-th output is ``name:k``."""
+    import keras
+
+    x = keras.Input((6, 3), name="seq")
+    out, _, c = keras.layers.LSTM(4, return_state=True, name="enc")(x)
+    encoder = keras.Model(x, keras.layers.Concatenate(name="both")([out, c]), name="encoder")
+    inputs = keras.Input((6, 3))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(encoder(inputs)))
+    spec = zoo.from_keras(model)
+    assert "- Concatenate: {name: both, inputs: [enc, 'enc:2']}" in spec.to_yaml()
+    rebuilds(spec, model)
+    assert zoo.summary(spec, engine="formula").rows[0].output_shape == (None, 8)
+    with pytest.raises(zoo.SpecError, match="no output 3 of enc: enc gives 3 outputs"):
+        zoo.Spec.from_yaml(spec.to_yaml().replace("'enc:2'", "'enc:3'"))
+
+
 def test_a_nested_functional_model_calls_attention_as_the_top_level_graph_does():
     """Attention takes (query, value) as positional arguments, inside a nested model as at the top."""
     import keras

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from zoo.arith.step import Step
+from zoo.specification.catalog import split_ref
 
 
 @dataclass
@@ -33,7 +34,8 @@ class Field:
         if step.graph is not None:  # a nested functional model: its graph, branches merged
             fields = {"input": self}
             for name, inner in step.inner:
-                fields[name] = Field.merge([fields[i] for i in step.graph[name]]).after(inner)
+                # a layer's second output (lstm:1) has its layer's field
+                fields[name] = Field.merge([fields[split_ref(i)[0]] for i in step.graph[name]]).after(inner)
             return fields[step.output or step.inner[-1][0]]
         if self.rf is None or self.jump is None or step.window == "flat":
             return Field(None, None)

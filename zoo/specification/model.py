@@ -847,7 +847,8 @@ def _graph_group(args: dict[str, Any], path: KeyPath, source: Source, data_forma
                 received={"name": layer.name},
             )
         taken = tuple(layer.args.get("inputs") or (previous,))
-        for name in taken:
+        for ref in taken:
+            name = catalog.split_ref(ref)[0]  # lstm:1, a layer's second output
             if name not in seen:
                 raise source.error(
                     (*where, "inputs"),
@@ -856,6 +857,8 @@ def _graph_group(args: dict[str, Any], path: KeyPath, source: Source, data_forma
                     received={"inputs": list(taken)},
                     valid=", ".join(sorted(seen)),
                 )
+            made = next((x for x in inner if x.name == name), None)
+            _check_output_index(ref, made, source, (*where, "inputs"), {"inputs": list(taken)})
         inner.append(dataclasses.replace(layer, inputs=taken))
         seen.add(layer.name)
         previous = layer.name
