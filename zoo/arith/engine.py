@@ -47,15 +47,7 @@ def compute(layer: Layer, shapes: Sequence[Shape], keras: Version = NEWEST) -> S
     if kind.rule == "group":
         return graph_group(shapes[0], a, keras) if layer.kind == "Functional" else group(shapes[0], a, keras)
     if kind.rule in WRAPPERS:
-        step = wrapper(layer, shapes[0], keras)
-        half = len(step.states) // 2
-        if layer.kind == "Bidirectional" and len(shapes) > 1 and step.states[:half] != step.states[half:]:
-            raise GeometryError(  # Keras gives each direction half of the initial states
-                "initial states for a Bidirectional whose directions keep different states: Keras "
-                "gives each direction half of them",
-                input_shape=tuple(shown(s) for s in shapes),
-            )
-        return initial_states(step, shapes)
+        return initial_states(wrapper(layer, shapes, keras), shapes)
     shape = shapes[0]
     # ConvLSTM's time axis stays first in either format: its rule reads the format itself
     first = a.get("data_format") == "channels_first" and kind.rule != "conv_lstm"
@@ -224,9 +216,11 @@ def graph_group(shape: Shape, a: dict[str, Any], keras: Version) -> Step:
 WRAPPERS = ("rnn", "bidirectional", "time_distributed", "spectral_norm")
 
 
-def wrapper(layer: Layer, shape: Shape, keras: Version) -> Step:
+def wrapper(layer: Layer, shapes: Sequence[Shape], keras: Version) -> Step:
     """A layer that holds another (Bidirectional, TimeDistributed, SpectralNormalization) or a cell
-    (RNN): the held layer computed by its own rule, on what the wrapper gives it."""
+    (RNN): the held layer computed by its own rule, on what the wrapper gives it (its first input;
+    a recurrent one's others are initial states)."""
+    shape = shapes[0]
     a, rule = layer.resolved(), layer.catalog.rule
     if rule == "rnn":
         held = a["cell"]
@@ -253,15 +247,23 @@ def wrapper(layer: Layer, shape: Shape, keras: Version) -> Step:
                 go_backwards=True,
             )
         backward: Layer | None = a.get("backward_layer")
-        if backward is None:
-            return rules.bidirectional(step, a)
-        try:
-            back = compute(backward, [shape], keras)
-        except GeometryError as exc:
-            raise GeometryError(
-                f"{backward.kind} in Bidirectional's backward_layer: {exc.what}", **exc.received
-            ) from None
-        return rules.bidirectional(step, a, back)
+        back = None
+        if backward is not None:
+            try:
+                back = compute(backward, [shape], keras)
+            except GeometryError as exc:
+                raise GeometryError(
+                    f"{backward.kind} in Bidirectional's backward_layer: {exc.what}", **exc.received
+                ) from None
+        merged = rules.bidirectional(step, a, back)
+        half = len(merged.states) // 2
+        if len(shapes) > 1 and merged.states[:half] != merged.states[half:]:
+            raise GeometryError(  # Keras gives each direction half of the initial states
+                "initial states for a Bidirectional whose directions keep different states: Keras "
+                "gives each direction half of them",
+                input_shape=tuple(shown(s) for s in shapes),
+            )
+        return merged
     held_args = inner.resolved()
     if inner.catalog.rule == "conv_transpose":  # its kernel is (*k, filters, c_in)
         kernel_out = shape[0] if held_args["data_format"] == "channels_first" else shape[-1]

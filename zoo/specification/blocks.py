@@ -106,6 +106,13 @@ class BlockExpansion(Context):
         self.budget.charge(STEP_WORK * max(0, needed - self.tensors.done))
         return list(self.tensors.shape(self.out, self.prov, final))
 
+    def once_each(self, names: list[str], path: KeyPath, message: str) -> None:
+        """Each of ``names`` once (a block's inputs, the names a use gives its outputs); ``message``
+        says so, the name filled in, at the second one."""
+        for k, n in enumerate(names):
+            if names.index(n) != k:
+                raise self.error((*path, k), message.format(n), received={str(path[-1]): names})
+
     def uses_in(self, items: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
         out = []
         for j, item in enumerate(items if isinstance(items, list) else []):
@@ -152,13 +159,11 @@ class BlockExpansion(Context):
                     raise self.error(
                         (*path, "inputs"), "must be a list of input names", received={"inputs": inputs}
                     )
-                for k, n in enumerate(inputs):
-                    if inputs.index(n) != k:
-                        raise self.error(
-                            (*path, "inputs", k),
-                            f"input {n!r} is named twice; each input of a block needs its own name",
-                            received={"inputs": inputs},
-                        )
+                self.once_each(
+                    inputs,
+                    (*path, "inputs"),
+                    "input {!r} is named twice; each input of a block needs its own name",
+                )
             outputs = block.get("outputs")
             if outputs is not None and (
                 not isinstance(outputs, list) or not outputs or not all(isinstance(n, str) for n in outputs)
@@ -495,11 +500,7 @@ class BlockExpansion(Context):
                 f"{declared}; the use names each once, in order",
                 received={"outputs": bind},
             )
-        for k, n in enumerate(bind):
-            if bind.index(n) != k:
-                raise self.error(
-                    (*path, "outputs", k),
-                    f"output name {n!r} is given twice; each output needs its own name",
-                    received={"outputs": bind},
-                )
+        self.once_each(
+            bind, (*path, "outputs"), "output name {!r} is given twice; each output needs its own name"
+        )
         return bind

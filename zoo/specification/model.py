@@ -256,7 +256,7 @@ class Layer:
         if self.kind == "Bidirectional":
             keeps = a["layer"].resolved()["return_state"]
             return (2 if a["merge_mode"] is None else 1) + (self.states if keeps else 0)
-        return 1 + self.states if self.kind in catalog.RECURRENT and a["return_state"] else 1
+        return 1 + self.states if a["return_state"] else 1
 
     def resolved(self) -> dict[str, Any]:
         """Arguments with the catalogue's (Keras's) defaults filled in; ``data_format`` defaults to the
@@ -730,18 +730,17 @@ def _layer(
         given["layers"] = _group(given["layers"], (*path, kind, "layers"), source, data_format)
     elif kind == "Functional":
         given["layers"] = _graph_group(given, (*path, kind), source, data_format)
-    elif kind in catalog.WRAPPED:
-        key, allowed = catalog.WRAPPED[kind]
-        if kind == "StackedRNNCells":
-            given[key] = tuple(
-                _held(e, (*path, kind, key, j), source, data_format, allowed, kind)
-                for j, e in enumerate(given[key])
+    elif kind in catalog.WRAPPED:  # the layer, cell or cells it holds (and a backward layer)
+        allowed = catalog.WRAPPED[kind][1]
+        for key in catalog.held_keys(kind):
+            held, where = given.get(key), (*path, kind, key)
+            if held is None:
+                continue
+            given[key] = (
+                tuple(_held(e, (*where, j), source, data_format, allowed, kind) for j, e in enumerate(held))
+                if kind == "StackedRNNCells"
+                else _held(held, where, source, data_format, allowed, kind)
             )
-        else:
-            given[key] = _held(given[key], (*path, kind, key), source, data_format, allowed, kind)
-        for key in catalog.ALSO_HELD.get(kind, ()):
-            if given.get(key) is not None:
-                given[key] = _held(given[key], (*path, kind, key), source, data_format, allowed, kind)
         if kind == "Bidirectional":
             _backward_fits(given, (*path, kind), source)
     return Layer(kind=kind, args=given, name=given.get("name") or "", index=index, data_format=data_format)
